@@ -1,0 +1,86 @@
+# The front door: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install.stamp
+SERVICES := $(patsubst functions/%/requirements.in,%,$(wildcard functions/*/requirements.in))
+TESTARGS ?=
+export PYTHONPATH := $(CURDIR)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run run-% test test-unit lint format migrate bench load validate security \
+        requirements deploy check-env clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install the pinned, hashed dev + runtime requirements
+
+$(STAMP): requirements-dev.txt $(wildcard functions/*/requirements.txt)
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	touch $@
+
+run: install ## start the whole platform locally (embedded Postgres/Redis unless URLs given)
+	$(BIN)/python -m shared.local
+
+run-%: install ## run one function target under functions-framework, e.g. make run-auth_tokens
+	@src=$$(grep -l "def $*(" functions/*/main.py | head -1); \
+	  test -n "$$src" || { echo "no target $*"; exit 1; }; \
+	  FUNCTION_TARGET=$* $(BIN)/functions-framework --target=$* --source=$$src --debug
+
+test: install ## run every test (real PostgreSQL/Redis: TEST_DATABASE_URL/TEST_REDIS_URL or embedded)
+	$(BIN)/pytest --cov --cov-report=term:skip-covered $(TESTARGS)
+
+lint: install ## ruff (lint + format check) and mypy --strict on shared/ and functions/
+	$(BIN)/ruff check shared functions tests
+	$(BIN)/ruff format --check shared functions tests
+	$(BIN)/mypy
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix shared functions tests
+	$(BIN)/ruff format shared functions tests
+
+migrate: install ## apply every service's migrations to DATABASE_URL
+	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL is required"; exit 1; }
+	$(BIN)/python -m shared.migrations $(patsubst %/main.py,%,$(wildcard functions/*/main.py))
+
+bench: install ## benchmarks side by side with a hello-world function; writes tests/bench/results/
+	$(BIN)/python -m tests.bench.run $(TESTARGS)
+
+load: install ## locust load test against a running platform (make run first)
+	$(BIN)/locust -f tests/bench/locustfile.py --headless --users 50 --spawn-rate 10 \
+	  --run-time 30s --host http://127.0.0.1:8000
+
+validate: install ## deploy artifacts: ../shared/tools/validate-deploy (when present) + manifest tests
+	@if [ -x ../shared/tools/validate-deploy ]; then ../shared/tools/validate-deploy .; \
+	  else echo "../shared/tools/validate-deploy not found: skipping the upstream-schema check"; fi
+	$(BIN)/pytest tests/deploy -q
+
+security: install ## bandit, pip-audit of every image's requirements, detect-secrets
+	$(BIN)/bandit -q -c pyproject.toml -r shared functions
+	for r in functions/*/requirements.txt; do \
+	  $(BIN)/pip-audit --strict --require-hashes --disable-pip -r $$r || exit 1; done
+	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+
+requirements: ## recompile the pinned, hashed requirement files from their .in files
+	$(BIN)/pip install --quiet uv==0.13.9
+	for s in $(SERVICES); do \
+	  $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	    -o functions/$$s/requirements.txt functions/$$s/requirements.in; done
+	$(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	  -o requirements-dev.txt requirements-dev.in
+
+check-env:
+	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
+	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
+
+deploy: check-env ## submit the Cloud Build deploy pipeline: make deploy PROJECT_ID=... ENV=staging
+	gcloud builds submit --project=$$PROJECT_ID --config=cloudbuild/deploy.yaml \
+	  --substitutions=_ENV=$$ENV,SHORT_SHA=$$(git rev-parse --short HEAD) .
+
+clean: ## remove the venv, caches and local data (.local)
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,68 @@
+"""context holds auth-service's process-wide resources and builds its functions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from functions.auth_service import keys, passwords, repository
+from functions.auth_service.schemas import normalize_email
+from functions.auth_service.settings import AuthConfig, settings
+from shared import auth, cache, clients, db, migrations
+from shared.function import Function, Router
+
+logger = logging.getLogger(__name__)
+
+database = db.Database(settings)
+redis = cache.Cache(settings)
+_ring: list[keys.KeyRing] = []
+
+
+async def key_ring() -> keys.KeyRing:
+    """The signing keys, loaded once per process."""
+    if not _ring:
+        _ring.append(await keys.load(settings(), database))
+    return _ring[0]
+
+
+async def jwks() -> dict[str, Any]:
+    return (await key_ring()).jwks()
+
+
+verifier = auth.Verifier(settings, keys=jwks)
+
+
+async def bootstrap_admin() -> None:
+    """Create the first admin from ``ADMIN_EMAIL``/``ADMIN_PASSWORD`` if it is missing."""
+    config = settings()
+    if not config.admin_email or config.admin_password is None:
+        return
+    email = normalize_email(config.admin_email)
+    async with database.connection() as conn:
+        if await repository.credentials_by_email(conn, email) is not None:
+            return
+        digest = await passwords.hash_password(config.admin_password.get_secret_value())
+        if await repository.ensure_admin(conn, email=email, password_hash=digest):
+            logger.info("Bootstrap admin %s created", email)
+
+
+async def load_keys() -> None:
+    await key_ring()
+
+
+def create(name: str, router: Router) -> Function:
+    """An auth-service function: migrations, admin bootstrap and keys run at start-up."""
+    return Function(
+        name,
+        router,
+        settings=AuthConfig,
+        checks={"database": database.check, "redis": redis.check},
+        startup=[
+            migrations.startup_hook(database, Path(__file__).parent / "migrations"),
+            bootstrap_admin,
+            load_keys,
+        ],
+        shutdown=[database.close, redis.close, clients.close],
+        cache=redis,
+    )

@@ -1,0 +1,45 @@
+"""settings declares auth-service's configuration (the shared variables plus its own)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from shared import config
+
+
+class AuthConfig(config.BaseConfig):
+    database_url: SecretStr = Field(description="PostgreSQL connection URL.")
+    redis_url: SecretStr = Field(description="Redis connection URL.")
+    auth_signing_keys: SecretStr | None = Field(
+        None,
+        description="PEM private keys (EC P-256 or Ed25519), current first, previous after, "
+        "as a JSON list or concatenated PEM; unset in development = generated dev key.",
+    )
+    access_token_ttl_seconds: int = Field(900, gt=0, le=900)
+    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, gt=0)
+    registration_open: bool | None = Field(
+        None, description="Open self-registration; unset = open only in development."
+    )
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    password_min_length: int = Field(12, ge=8, le=64)
+    login_window_seconds: int = Field(900, gt=0)
+    login_max_failures_per_account: int = Field(5, gt=0)
+    login_max_failures_per_ip: int = Field(30, gt=0)
+    trusted_proxy_hops: int = Field(
+        1,
+        ge=0,
+        description="How many X-Forwarded-For entries from the right were added by "
+        "proxies we trust (the gateway / load balancer).",
+    )
+
+    @property
+    def registration_is_open(self) -> bool:
+        if self.registration_open is None:
+            return self.is_development
+        return self.registration_open
+
+
+def settings() -> AuthConfig:
+    settings_: AuthConfig = config.load(AuthConfig)
+    return settings_

@@ -1,0 +1,260 @@
+"""tokens implements auth-tokens: the OAuth 2.0 token, revocation, JWKS and metadata endpoints."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import secrets
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import Response
+
+from functions.auth_service import keys, limiter, passwords, repository
+from functions.auth_service.context import database, key_ring
+from functions.auth_service.schemas import TokenAnswer, normalize_email
+from functions.auth_service.settings import settings
+from shared.errors import OAuthError
+from shared.function import Router
+
+logger = logging.getLogger(__name__)
+router = Router()
+
+USER_SCOPE = "user"
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post("/token", public=True, max_body=16_384, response=TokenAnswer)
+async def token(request: Request) -> Response:
+    """Issue tokens (password, refresh_token and client_credentials grants)."""
+    params = await _params(request)
+    grant = params.get("grant_type")
+    if grant == "password":
+        answer = await _password_grant(request, params)
+    elif grant == "refresh_token":
+        answer = await _refresh_grant(params)
+    elif grant == "client_credentials":
+        answer = await _client_credentials_grant(request, params)
+    elif not grant:
+        raise OAuthError("invalid_request", "The grant_type parameter is missing.")
+    else:
+        raise OAuthError("unsupported_grant_type", f"Grant type '{grant[:40]}' is not supported.")
+    return Response(
+        answer.model_dump_json(exclude_none=True), media_type="application/json", headers=_NO_STORE
+    )
+
+
+@router.post("/revoke", public=True, max_body=16_384)
+async def revoke(request: Request) -> Response:
+    """Revoke a refresh token's whole family (RFC 7009: always 200)."""
+    params = await _params(request)
+    value = params.get("token")
+    if not value:
+        raise OAuthError("invalid_request", "The token parameter is missing.")
+    async with database.transaction() as conn:
+        family = await repository.family_of(conn, _hash(value))
+        if family is not None:
+            await repository.revoke_family(conn, family)
+    return Response(b"", status_code=200, headers=_NO_STORE)
+
+
+@router.get("/.well-known/jwks.json", public=True)
+async def jwks(request: Request) -> Response:
+    """The public signing keys: current and previous."""
+    body = json.dumps((await key_ring()).jwks())
+    return Response(
+        body, media_type="application/json", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+@router.get("/.well-known/oauth-authorization-server", public=True)
+async def metadata(request: Request) -> dict[str, Any]:
+    """RFC 8414 authorization server metadata."""
+    base = str(request.base_url).rstrip("/")
+    return {
+        "issuer": settings().jwt_issuer,
+        "token_endpoint": f"{base}/token",
+        "revocation_endpoint": f"{base}/revoke",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "grant_types_supported": ["password", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["none"],
+        "response_types_supported": ["token"],
+        "scopes_supported": [USER_SCOPE, "internal"],
+    }
+
+
+async def _params(request: Request) -> dict[str, str]:
+    """Form (RFC 6749) or JSON parameters as strings."""
+    raw = await request.body()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            data = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise OAuthError("invalid_request", "The body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise OAuthError("invalid_request", "The body must be a JSON object.")
+        return {str(k): v for k, v in data.items() if isinstance(v, str)}
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "The form is not UTF-8.") from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise OAuthError("invalid_request", f"Parameter '{name}' is repeated.")
+        params[name] = value
+    return params
+
+
+def _hash(refresh_token: str) -> bytes:
+    return hashlib.sha256(refresh_token.encode()).digest()
+
+
+async def _access_token(*, subject: str, role: str, scope: str) -> tuple[str, int]:
+    config = settings()
+    now = int(time.time())
+    claims = {
+        "iss": config.jwt_issuer,
+        "aud": config.jwt_audience,
+        "sub": subject,
+        "iat": now,
+        "nbf": now,
+        "exp": now + config.access_token_ttl_seconds,
+        "jti": uuid.uuid4().hex,
+        "role": role,
+        "scope": scope,
+    }
+    return keys.sign(await key_ring(), claims), config.access_token_ttl_seconds
+
+
+async def _issue_refresh(
+    conn: asyncpg.Connection, *, family_id: uuid.UUID, user_id: uuid.UUID, scope: str
+) -> str:
+    value = secrets.token_urlsafe(32)
+    await repository.insert_refresh_token(
+        conn,
+        family_id=family_id,
+        user_id=user_id,
+        token_hash=_hash(value),
+        scope=scope,
+        ttl_seconds=settings().refresh_token_ttl_seconds,
+    )
+    return value
+
+
+async def _password_grant(request: Request, params: dict[str, str]) -> TokenAnswer:
+    username, password = params.get("username"), params.get("password")
+    if not username or password is None:
+        raise OAuthError("invalid_request", "username and password are required.")
+    try:
+        email = normalize_email(username)
+    except ValueError:
+        email = username.strip().lower()[:254]
+    ip = limiter.client_ip(request)
+    await limiter.check(account=email, ip=ip)
+    async with database.connection() as conn:
+        row = await repository.credentials_by_email(conn, email)
+    if row is None:
+        await passwords.burn_time(password)
+    if row is None or not await passwords.verify_password(row["password_hash"], password):
+        await limiter.failed(account=email, ip=ip)
+        raise OAuthError("invalid_grant", "The e-mail or password is wrong.")
+    if row["disabled"]:
+        raise OAuthError("invalid_grant", "This account is disabled.")
+    await limiter.succeeded(account=email)
+    await _rehash_if_needed(row["id"], row["password_hash"], password)
+    async with database.transaction() as conn:
+        refresh = await _issue_refresh(
+            conn, family_id=uuid.uuid4(), user_id=row["id"], scope=USER_SCOPE
+        )
+    access, ttl = await _access_token(subject=str(row["id"]), role=row["role"], scope=USER_SCOPE)
+    return TokenAnswer(access_token=access, expires_in=ttl, refresh_token=refresh, scope=USER_SCOPE)
+
+
+async def _rehash_if_needed(user_id: uuid.UUID, stored: str, password: str) -> None:
+    if passwords.hasher().check_needs_rehash(stored):
+        digest = await passwords.hash_password(password)
+        async with database.connection() as conn:
+            await repository.update_user(conn, user_id, password_hash=digest)
+
+
+async def _refresh_grant(params: dict[str, str]) -> TokenAnswer:
+    value = params.get("refresh_token")
+    if not value:
+        raise OAuthError("invalid_request", "The refresh_token parameter is missing.")
+    digest = _hash(value)
+    async with database.transaction() as conn:
+        used = await repository.use_refresh_token(conn, digest)
+        if used is None:
+            family = await repository.family_of(conn, digest)
+            if family is not None:
+                revoked = await repository.revoke_family(conn, family)
+                if revoked:
+                    logger.warning(
+                        "Refresh token reuse: family %s revoked (%d live)", family, revoked
+                    )
+        else:
+            user = await repository.user_by_id(conn, used["user_id"])
+            if user["disabled"]:
+                await repository.revoke_family(conn, used["family_id"])
+            else:
+                refresh = await _issue_refresh(
+                    conn, family_id=used["family_id"], user_id=user["id"], scope=used["scope"]
+                )
+    if used is None or user["disabled"]:
+        raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked.")
+    access, ttl = await _access_token(
+        subject=str(user["id"]), role=user["role"], scope=used["scope"]
+    )
+    return TokenAnswer(
+        access_token=access, expires_in=ttl, refresh_token=refresh, scope=used["scope"]
+    )
+
+
+def _client_auth(request: Request, params: dict[str, str]) -> tuple[str, str]:
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() == "basic" and encoded:
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "Malformed Basic credentials.", status=401) from None
+        client_id, sep, secret = decoded.partition(":")
+        if sep and client_id:
+            return unquote(client_id), unquote(secret)
+    form_id, form_secret = params.get("client_id"), params.get("client_secret")
+    if not form_id or form_secret is None:
+        raise OAuthError("invalid_client", "Client authentication is required.", status=401)
+    return form_id, form_secret
+
+
+async def _client_credentials_grant(request: Request, params: dict[str, str]) -> TokenAnswer:
+    client_id, secret = _client_auth(request, params)
+    ip = limiter.client_ip(request)
+    await limiter.check(account=f"client:{client_id}", ip=ip)
+    async with database.connection() as conn:
+        account = await repository.service_account_by_client_id(conn, client_id[:100])
+    if account is None:
+        await passwords.burn_time(secret)
+    if account is None or not await passwords.verify_password(account["secret_hash"], secret):
+        await limiter.failed(account=f"client:{client_id}", ip=ip)
+        raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    if account["disabled"]:
+        raise OAuthError("invalid_client", "This client is disabled.", status=401)
+    granted = set(account["scopes"])
+    requested = set(params.get("scope", "").split()) or granted
+    if not requested <= granted:
+        extra = ", ".join(sorted(requested - granted))[:200]
+        raise OAuthError("invalid_scope", f"Scope(s) not granted to this client: {extra}.")
+    scope = " ".join(sorted(requested))
+    access, ttl = await _access_token(subject=f"sa:{account['id']}", role="service", scope=scope)
+    return TokenAnswer(access_token=access, expires_in=ttl, scope=scope)

@@ -1,0 +1,194 @@
+"""users implements auth-users: registration, profiles, administration and service accounts."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from functions.auth_service import passwords, repository
+from functions.auth_service.context import database, verifier
+from functions.auth_service.schemas import (
+    ServiceAccountCreate,
+    ServiceAccountCreated,
+    UserAdminUpdate,
+    UserCreate,
+    UserOut,
+    UserPage,
+    UserSelfUpdate,
+)
+from functions.auth_service.settings import settings
+from shared import pagination
+from shared.auth import Principal
+from shared.errors import Conflict, Forbidden, ValidationFailed
+from shared.function import Router, path_uuid
+
+router = Router()
+
+
+def _user(row: Any) -> UserOut:
+    return UserOut.model_validate(dict(row))
+
+
+def _check_password(password: str, email: str) -> None:
+    problems = passwords.policy_violations(
+        password, email=email, min_length=settings().password_min_length
+    )
+    if problems:
+        raise ValidationFailed(
+            [{"loc": ["body", "password"], "msg": p, "type": "password_policy"} for p in problems],
+            detail="The password does not meet the password policy.",
+        )
+
+
+async def _optional_principal(request: Request) -> Principal | None:
+    if "authorization" not in request.headers:
+        return None
+    return await verifier.authenticate(request)
+
+
+@router.post("/users", status=201, body=UserCreate, response=UserOut, public=True, idempotent=True)
+async def create_user(request: Request, body: UserCreate) -> UserOut:
+    """Register a user (open in development or when REGISTRATION_OPEN; admins always may)."""
+    caller = await _optional_principal(request)
+    if not settings().registration_is_open and not (caller and caller.is_admin):
+        raise Forbidden("Registration is closed; ask an administrator.")
+    _check_password(body.password, body.email)
+    digest = await passwords.hash_password(body.password)
+    async with database.connection() as conn:
+        row = await repository.create_user(
+            conn, email=body.email, name=body.name or "", role="member", password_hash=digest
+        )
+    return _user(row)
+
+
+async def _me(request: Request) -> uuid.UUID:
+    principal = await verifier.authenticate(request)
+    if principal.role == "service" and principal.acting_for is None:
+        raise Forbidden("Service accounts have no user profile.")
+    try:
+        return uuid.UUID(principal.user_id)
+    except ValueError:
+        raise Forbidden("The token's subject is not a user.") from None
+
+
+@router.get("/users/me", response=UserOut)
+async def read_me(request: Request) -> UserOut:
+    """The caller's own user."""
+    user_id = await _me(request)
+    async with database.connection() as conn:
+        return _user(await repository.user_by_id(conn, user_id))
+
+
+@router.patch("/users/me", body=UserSelfUpdate, response=UserOut)
+async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
+    """Change one's name or password; the current password is always required."""
+    user_id = await _me(request)
+    async with database.connection() as conn:
+        stored = await repository.password_hash(conn, user_id)
+        user = await repository.user_by_id(conn, user_id)
+    if not await passwords.verify_password(stored, body.current_password):
+        raise Forbidden("The current password is wrong.")
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.password is not None:
+        _check_password(body.password, user["email"])
+        changes["password_hash"] = await passwords.hash_password(body.password)
+    async with database.transaction() as conn:
+        row = await repository.update_user(conn, user_id, **changes)
+        if "password_hash" in changes:
+            await repository.revoke_user_tokens(conn, user_id)
+    return _user(row)
+
+
+@router.get("/users", response=UserPage)
+async def list_users(request: Request) -> dict[str, Any]:
+    """Admin: every user, oldest first."""
+    await verifier.require(request, role="admin")
+    limit, cursor = pagination.params(request)
+    after = None
+    if cursor is not None:
+        try:
+            after = (datetime.fromisoformat(cursor["t"]), uuid.UUID(cursor["id"]))
+        except (KeyError, ValueError, TypeError):
+            raise ValidationFailed(
+                [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
+            ) from None
+    async with database.connection() as conn:
+        rows = await repository.list_users(conn, limit=limit + 1, after=after)
+    users = [_user(r) for r in rows]
+    return pagination.page(
+        users, limit=limit, key=lambda u: {"t": u.created_at.isoformat(), "id": str(u.id)}
+    )
+
+
+async def _guard_last_admin(conn: Any, target: Any, *, demoting: bool) -> None:
+    if demoting and target["role"] == "admin" and not target["disabled"]:
+        if await repository.count_admins(conn) <= 1:
+            raise Conflict("The last active administrator cannot be demoted, disabled or deleted.")
+
+
+@router.patch("/users/{id}", body=UserAdminUpdate, response=UserOut)
+async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
+    """Admin: change a user's role or disable them (disabling revokes refresh tokens)."""
+    await verifier.require(request, role="admin")
+    user_id = path_uuid(request)
+    changes = body.model_dump(exclude_none=True)
+    async with database.transaction() as conn:
+        target = await repository.user_by_id(conn, user_id)
+        demoting = changes.get("role") == "member" or changes.get("disabled") is True
+        await _guard_last_admin(conn, target, demoting=demoting)
+        row = await repository.update_user(conn, user_id, **changes)
+        if changes.get("disabled"):
+            await repository.revoke_user_tokens(conn, user_id)
+    return _user(row)
+
+
+@router.delete("/users/{id}", status=204)
+async def delete_user(request: Request) -> None:
+    """Admin: delete a user and their refresh tokens."""
+    await verifier.require(request, role="admin")
+    user_id = path_uuid(request)
+    async with database.transaction() as conn:
+        target = await repository.user_by_id(conn, user_id)
+        await _guard_last_admin(conn, target, demoting=True)
+        await repository.delete_user(conn, user_id)
+
+
+@router.post(
+    "/service-accounts",
+    status=201,
+    body=ServiceAccountCreate,
+    response=ServiceAccountCreated,
+    idempotent=True,
+)
+async def create_service_account(
+    request: Request, body: ServiceAccountCreate
+) -> ServiceAccountCreated:
+    """Admin: a client for ``client_credentials``; the secret is shown only here."""
+    admin = await verifier.require(request, role="admin")
+    client_id = "sa-" + secrets.token_hex(12)
+    client_secret = passwords.generate_secret()
+    digest = await passwords.hash_password(client_secret)
+    creator = _uuid_or_none(admin.subject)
+    async with database.connection() as conn:
+        row = await repository.create_service_account(
+            conn,
+            name=body.name,
+            client_id=client_id,
+            secret_hash=digest,
+            scopes=body.scopes,
+            created_by=creator,
+        )
+    return ServiceAccountCreated(client_secret=client_secret, **dict(row))
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -1,0 +1,3 @@
+"""Shared library of the AI Code Review Platform's functions."""
+
+__version__ = "1.0.0"

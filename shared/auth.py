@@ -1,0 +1,171 @@
+"""auth verifies access tokens against auth-tokens' JWKS and checks roles and scopes.
+
+The JWKS is fetched once and cached for ``JWKS_CACHE_SECONDS``; a token signed with
+an unknown ``kid`` triggers one early refetch (key rotation), at most every
+``_REFRESH_FLOOR`` seconds so forged ``kid`` values cannot hammer auth-tokens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from shared.config import BaseConfig
+from shared.errors import Forbidden, Unauthorized, Unavailable
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
+
+ALGORITHMS = ("ES256", "EdDSA")
+INTERNAL_SCOPE = "internal"
+"""The scope of service-account tokens allowed to act for a user (``X-Acting-User``)."""
+_REFRESH_FLOOR = 10.0
+
+KeySource = Callable[[], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user, or a service account (``role == "service"``)."""
+
+    subject: str
+    role: str
+    scopes: frozenset[str] = frozenset()
+    claims: dict[str, Any] = field(default_factory=dict)
+    acting_for: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def user_id(self) -> str:
+        """The user the request acts for (the subject unless a service acts for one)."""
+        return self.acting_for or self.subject
+
+
+class Verifier:
+    """Verifies bearer tokens; keys come from ``JWKS_URL`` unless a source is given.
+
+    Args:
+        settings: Returns the loaded settings (issuer, audience, JWKS URL, cache time).
+        keys: An async callable returning a JWKS dict (auth-tokens uses its own keys).
+    """
+
+    def __init__(
+        self, settings: Callable[[], BaseConfig], *, keys: KeySource | None = None
+    ) -> None:
+        self._settings = settings
+        self._source = keys or self._fetch
+        self._keyset: KeySet | None = None
+        self._fetched_at = 0.0
+
+    async def _fetch(self) -> dict[str, Any]:
+        from shared import clients
+
+        try:
+            response = await clients.get(self._settings().jwks_url, timeout=3.0)
+            response.raise_for_status()
+        except clients.transport_errors() as e:
+            raise Unavailable("auth-tokens", detail="The signing keys could not be fetched.") from e
+        document: dict[str, Any] = response.json()
+        return document
+
+    async def keyset(self, *, refresh: bool = False) -> KeySet:
+        from joserfc.jwk import KeySet
+
+        age = time.monotonic() - self._fetched_at
+        stale = age > self._settings().jwks_cache_seconds
+        if self._keyset is None or stale or (refresh and age > _REFRESH_FLOOR):
+            self._keyset = KeySet.import_key_set(await self._source())  # type: ignore[arg-type]
+            self._fetched_at = time.monotonic()
+        return self._keyset
+
+    def forget_keys(self) -> None:
+        self._keyset, self._fetched_at = None, 0.0
+
+    async def verify(self, token: str) -> Principal:
+        """Check signature, ``iss``, ``aud``, ``exp`` and build the principal.
+
+        Raises:
+            Unauthorized: the token is malformed, forged, expired or for someone else.
+        """
+        from joserfc import jwt
+        from joserfc.errors import JoseError
+
+        keyset = await self.keyset()
+        try:
+            kid = _header(token).get("kid")
+            if kid is None or not _has_kid(keyset, kid):
+                keyset = await self.keyset(refresh=True)
+            decoded = jwt.decode(token, keyset, algorithms=list(ALGORITHMS))
+            settings = self._settings()
+            jwt.JWTClaimsRegistry(
+                leeway=5,
+                iss={"essential": True, "value": settings.jwt_issuer},
+                aud={"essential": True, "value": settings.jwt_audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            ).validate(decoded.claims)
+        except (JoseError, ValueError, KeyError, TypeError) as e:
+            raise Unauthorized("The access token is invalid or expired.") from e
+        claims = decoded.claims
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        return Principal(str(claims["sub"]), str(claims.get("role", "member")), scopes, claims)
+
+    async def authenticate(self, request: Request) -> Principal:
+        """The principal of ``Authorization: Bearer``; service tokens with the internal
+        scope may name the user they act for in ``X-Acting-User``.
+
+        Raises:
+            Unauthorized: no bearer token, or an invalid one.
+        """
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("A bearer access token is required.", error="invalid_request")
+        principal = await self.verify(token.strip())
+        acting = request.headers.get("x-acting-user")
+        if acting:
+            if INTERNAL_SCOPE not in principal.scopes:
+                raise Forbidden("Only internal service tokens may act for a user.")
+            principal = Principal(
+                principal.subject, principal.role, principal.scopes, principal.claims, acting
+            )
+        return principal
+
+    async def require(
+        self, request: Request, *, role: str | None = None, scopes: tuple[str, ...] = ()
+    ) -> Principal:
+        """Authenticate, then demand ``role`` (admins pass any role check) and ``scopes``.
+
+        Raises:
+            Unauthorized: not authenticated.
+            Forbidden: authenticated but lacking the role or a scope.
+        """
+        principal = await self.authenticate(request)
+        if role is not None and principal.role != role and not principal.is_admin:
+            raise Forbidden(f"This action needs the '{role}' role.")
+        missing = [s for s in scopes if s not in principal.scopes]
+        if missing:
+            raise Forbidden(f"This action needs the scope(s) {', '.join(missing)}.")
+        return principal
+
+
+def _header(token: str) -> dict[str, Any]:
+    import base64
+    import json
+
+    head = token.split(".", 1)[0]
+    decoded = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    if not isinstance(decoded, dict):
+        raise ValueError("JOSE header is not an object")
+    return decoded
+
+
+def _has_kid(keyset: KeySet, kid: str) -> bool:
+    return any(key.kid == kid for key in keyset.keys)

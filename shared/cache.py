@@ -1,0 +1,65 @@
+"""cache owns a lazily created Redis client per process; every key carries the prefix."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from shared.config import BaseConfig
+from shared.errors import Unavailable
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+
+def down_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning Redis is unreachable (map them to 503 or fail closed)."""
+    from redis import exceptions
+
+    return (exceptions.ConnectionError, exceptions.TimeoutError, OSError)
+
+
+class Cache:
+    """A lazily opened Redis client.
+
+    Args:
+        settings: Returns the loaded settings (``REDIS_URL``, ``REDIS_KEY_PREFIX``).
+    """
+
+    def __init__(self, settings: Callable[[], BaseConfig]) -> None:
+        self._settings = settings
+        self._client: Redis | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def key(self, *parts: str) -> str:
+        """``<prefix><service>:<part>:<part>``; the prefix isolates runs and tenants."""
+        settings = self._settings()
+        return settings.redis_key_prefix + ":".join((settings.service_name, *parts))
+
+    def client(self) -> Redis:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            from redis.asyncio import Redis
+
+            settings = self._settings()
+            if settings.redis_url is None:
+                raise Unavailable("redis", detail="REDIS_URL is not configured.")
+            self._client = Redis.from_url(
+                settings.redis_url.get_secret_value(),
+                socket_timeout=2.0,
+                socket_connect_timeout=2.0,
+                health_check_interval=30,
+                decode_responses=False,
+            )
+            self._loop = loop
+        return self._client
+
+    async def check(self) -> None:
+        """Readiness: ``PING``."""
+        await self.client().ping()
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()

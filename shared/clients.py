@@ -1,0 +1,97 @@
+"""clients makes service-to-service HTTP calls with timeouts, retries and propagation.
+
+Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried, on connection
+errors and 502/503/504, with exponential backoff and jitter. Every call forwards the
+current request id and W3C ``traceparent``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import TYPE_CHECKING, Any
+
+from shared import logs
+
+if TYPE_CHECKING:
+    import httpx
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+_client: httpx.AsyncClient | None = None
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning the other function could not be reached or answered badly."""
+    import httpx
+
+    return (httpx.TransportError, httpx.HTTPStatusError)
+
+
+def client() -> httpx.AsyncClient:
+    """The process's shared connection pool (one per event loop)."""
+    global _client, _loop
+    loop = asyncio.get_running_loop()
+    if _client is None or _loop is not loop:
+        import httpx
+
+        _client = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        _loop = loop
+    return _client
+
+
+def propagation_headers() -> dict[str, str]:
+    headers: dict[str, str] = {}
+    request_id = logs.request_id_var.get()
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    trace = logs.trace_var.get()
+    if trace is not None:
+        headers["traceparent"] = trace.traceparent()
+    return headers
+
+
+async def request(
+    method: str,
+    url: str,
+    *,
+    retries: int = 2,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request, retrying idempotent ones on transient failures.
+
+    Raises:
+        httpx.TransportError: the last attempt failed to connect or timed out.
+    """
+    import httpx
+
+    method = method.upper()
+    attempts = 1 + (retries if method in IDEMPOTENT else 0)
+    merged = {**propagation_headers(), **(headers or {})}
+    for attempt in range(attempts):
+        try:
+            response = await client().request(method, url, headers=merged, **kwargs)
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise
+        else:
+            if response.status_code not in RETRY_STATUSES or attempt == attempts - 1:
+                return response
+        await asyncio.sleep(min(2.0, 0.1 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+    raise AssertionError("unreachable")
+
+
+async def get(url: str, **kwargs: Any) -> httpx.Response:
+    return await request("GET", url, **kwargs)
+
+
+async def close() -> None:
+    global _client
+    current, _client = _client, None
+    if current is not None:
+        await current.aclose()

@@ -1,0 +1,181 @@
+"""config loads typed settings from the environment, resolving Secret Manager references lazily.
+
+Any setting may hold a reference instead of a value:
+
+* ``sm://projects/<project>/secrets/<name>/versions/<version>`` (full resource name), or
+* ``sm://<name>`` (project from ``GOOGLE_CLOUD_PROJECT``, version ``latest``).
+
+A reference is resolved on first access of that setting, once per process, with
+``google-cloud-secret-manager`` (imported only then). ``SECRET_MANAGER_EMULATOR_HOST``
+points the client at a plaintext gRPC endpoint instead of Google (tests, local runs).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cache
+from typing import Any, Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REF_PREFIX = "sm://"
+_T = TypeVar("_T", bound="BaseConfig")
+
+
+class ConfigError(RuntimeError):
+    """Configuration is missing or invalid; the message names every offending key."""
+
+
+class BaseConfig(BaseSettings):
+    """The seed's variables plus the platform-wide ones. Services subclass it."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
+
+    service_name: str = Field(description="Service identifier, e.g. auth-service.")
+    port: int = Field(8000, description="HTTP port.")
+    database_url: SecretStr | None = Field(None, description="PostgreSQL connection URL.")
+    redis_url: SecretStr | None = Field(None, description="Redis connection URL.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    environment: Literal["development", "test", "staging", "production"] = "development"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="json in the cluster (K_SERVICE set), text otherwise."
+    )
+    shutdown_timeout_seconds: float = Field(15.0, ge=0, description="In-flight drain limit.")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Default request body limit.")
+    db_pool_max_size: int = Field(10, gt=0)
+    db_statement_timeout_ms: int = Field(5000, gt=0)
+    db_connect_timeout_seconds: float = Field(3.0, gt=0)
+    migrate_on_start: bool = Field(
+        True, description="Apply the service's migrations at start-up (false when a Job does)."
+    )
+    redis_key_prefix: str = Field("acr:", description="Prefix of every Redis key.")
+    jwt_issuer: str = "https://auth.ai-codereview.dev"
+    jwt_audience: str = "ai-codereview"
+    jwks_url: str = Field(
+        "http://127.0.0.1:8011/.well-known/jwks.json",
+        description="auth-tokens' JWKS, used by every function to verify access tokens.",
+    )
+    jwks_cache_seconds: int = Field(300, ge=0)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = super().__getattribute__(name)
+        if name.startswith("_") or name.startswith("model_"):
+            return value
+        if isinstance(value, str) and value.startswith(REF_PREFIX):
+            return resolve_reference(value)
+        if isinstance(value, SecretStr):
+            raw = value.get_secret_value()
+            if raw.startswith(REF_PREFIX):
+                return SecretStr(resolve_reference(raw))
+        return value
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in ("development", "test")
+
+    @property
+    def schema_name(self) -> str:
+        """The PostgreSQL schema this service owns (``auth-service`` -> ``auth_service``)."""
+        return self.service_name.replace("-", "_")
+
+
+@cache
+def load(cls: type[_T]) -> _T:
+    """Build the settings object of ``cls`` once per process.
+
+    Raises:
+        ConfigError: a required value is missing or a value is invalid; the
+            message names each key, never its value.
+    """
+    try:
+        return cls()
+    except ValidationError as e:
+        raise ConfigError(_describe(e)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]).upper()
+        if item["type"] == "missing":
+            problems.append(f"Config '{key}' is missing, and has no default.")
+        else:
+            problems.append(f"Config '{key}' is invalid: {item['msg']}.")
+    return " ".join(problems)
+
+
+_secret_lock = threading.Lock()
+_resolved: dict[str, str] = {}
+
+
+def resolve_reference(reference: str) -> str:
+    """Return the secret payload behind ``reference`` (cached once per process).
+
+    Raises:
+        ConfigError: the reference is malformed or Secret Manager refused it.
+    """
+    cached = _resolved.get(reference)
+    if cached is not None:
+        return cached
+    with _secret_lock:
+        if reference not in _resolved:
+            _resolved[reference] = _access(_resource_name(reference))
+    return _resolved[reference]
+
+
+def _resource_name(reference: str) -> str:
+    name = reference[len(REF_PREFIX) :]
+    if name.startswith("projects/"):
+        parts = name.split("/")
+        if len(parts) == 4:
+            return f"{name}/versions/latest"
+        if len(parts) == 6 and parts[2] == "secrets" and parts[4] == "versions":
+            return name
+        raise ConfigError(f"Secret reference '{reference}' is not a secret version name.")
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    if not project or not name or "/" in name:
+        raise ConfigError(
+            f"Secret reference '{reference}' needs GOOGLE_CLOUD_PROJECT or a full resource name."
+        )
+    return f"projects/{project}/secrets/{name}/versions/latest"
+
+
+def _access(name: str) -> str:
+    from google.api_core import exceptions
+
+    try:
+        response = _secret_client().access_secret_version(name=name, timeout=10)
+    except exceptions.GoogleAPICallError as e:
+        raise ConfigError(f"Secret '{name}' could not be read: {e.message}") from e
+    data: bytes = response.payload.data
+    return data.decode("utf-8")
+
+
+@cache
+def _secret_client() -> Any:
+    from google.cloud import secretmanager
+
+    emulator = os.environ.get("SECRET_MANAGER_EMULATOR_HOST")
+    if not emulator:
+        return secretmanager.SecretManagerServiceClient()
+    import grpc
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.secretmanager_v1.services.secret_manager_service.transports import (
+        SecretManagerServiceGrpcTransport,
+    )
+
+    transport = SecretManagerServiceGrpcTransport(
+        channel=grpc.insecure_channel(emulator),
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+    )
+    return secretmanager.SecretManagerServiceClient(transport=transport)
+
+
+def reset_caches() -> None:
+    """Forget loaded settings and resolved secrets (tests)."""
+    load.cache_clear()
+    _secret_client.cache_clear()
+    with _secret_lock:
+        _resolved.clear()

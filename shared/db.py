@@ -1,0 +1,112 @@
+"""db owns a lazily created asyncpg pool per process, scoped to the service's schema."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from shared.config import BaseConfig
+from shared.errors import Unavailable
+
+if TYPE_CHECKING:
+    import asyncpg
+
+
+def _down_errors() -> tuple[type[BaseException], ...]:
+    import asyncpg
+
+    return (
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.TooManyConnectionsError,
+    )
+
+
+class Database:
+    """A lazily opened pool; connection failures surface as ``Unavailable("database")``.
+
+    Args:
+        settings: Returns the loaded settings (``DATABASE_URL``, pool size, timeouts).
+    """
+
+    def __init__(self, settings: Callable[[], BaseConfig]) -> None:
+        self._settings = settings
+        self._pool: asyncpg.Pool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+
+    def settings(self) -> BaseConfig:
+        return self._settings()
+
+    async def pool(self) -> asyncpg.Pool:
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and self._loop is loop:
+            return self._pool
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._pool, self._loop = asyncio.Lock(), None, loop
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await self._create()
+        return self._pool
+
+    async def _create(self) -> asyncpg.Pool:
+        import asyncpg
+
+        settings = self._settings()
+        if settings.database_url is None:
+            raise Unavailable("database", detail="DATABASE_URL is not configured.")
+        try:
+            pool = await asyncpg.create_pool(
+                settings.database_url.get_secret_value(),
+                min_size=1,
+                max_size=settings.db_pool_max_size,
+                timeout=settings.db_connect_timeout_seconds,
+                command_timeout=settings.db_statement_timeout_ms / 1000 + 1,
+                server_settings={
+                    "search_path": f"{settings.schema_name},public",
+                    "statement_timeout": str(settings.db_statement_timeout_ms),
+                    "application_name": settings.service_name,
+                },
+            )
+        except _down_errors() as e:
+            raise Unavailable("database") from e
+        assert pool is not None
+        return pool
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; a lost database becomes a 503 problem."""
+        pool = await self.pool()
+        try:
+            async with pool.acquire(timeout=self._settings().db_connect_timeout_seconds) as conn:
+                yield conn
+        except _down_errors() as e:
+            raise Unavailable("database") from e
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+    async def check(self) -> None:
+        """Readiness: ``select 1`` on a pooled connection."""
+        async with self.connection() as conn:
+            await conn.fetchval("select 1")
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout=5)
+            except _down_errors():
+                pool.terminate()
+
+    async def execute(self, query: str, *args: Any) -> str:
+        async with self.connection() as conn:
+            result: str = await conn.execute(query, *args)
+            return result

