@@ -88,10 +88,87 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
+class Identity:
+    """A stand-in for auth-tokens at the outermost boundary: an EC key whose JWKS is served
+    over real HTTP, minting access tokens exactly as auth-tokens does (same claims)."""
+
+    def __init__(self) -> None:
+        from joserfc.jwk import ECKey
+
+        self.key = ECKey.generate_key("P-256")
+        self.key.ensure_kid()
+        self.jwks = {"keys": [{**self.key.as_dict(private=False), "alg": "ES256", "use": "sig"}]}
+        self.jwks_url = ""
+
+    def token(
+        self,
+        sub: str | None = None,
+        *,
+        role: str = "member",
+        scope: str = "user",
+        ttl: int = 900,
+        **claims: Any,
+    ) -> str:
+        import time
+
+        from joserfc import jwt
+
+        now = int(time.time())
+        payload = {
+            "iss": "https://auth.ai-codereview.dev",
+            "aud": "ai-codereview",
+            "sub": sub or str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+            "role": role,
+            "scope": scope,
+            **claims,
+        }
+        header = {"alg": "ES256", "kid": self.key.kid, "typ": "at+jwt"}
+        return jwt.encode(header, payload, self.key, algorithms=["ES256"])
+
+    def headers(self, sub: str | None = None, **options: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(sub, **options)}"}
+
+
+@pytest.fixture(scope="session")
+def identity() -> Iterator[Identity]:
+    """Tokens for services other than auth: ``identity.headers(user_id, role="admin")``."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    provider = Identity()
+
+    class JWKS(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            body = json.dumps(provider.jwks).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), JWKS)
+    provider.jwks_url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield provider
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
-def platform_env(database_url: str, redis_url: str, redis_prefix: str) -> dict[str, str]:
+def platform_env(
+    database_url: str, redis_url: str, redis_prefix: str, identity: Identity
+) -> dict[str, str]:
     """The variables every function needs in tests (the seed's, pointed at the test servers)."""
     return {
+        "JWKS_URL": identity.jwks_url,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": redis_prefix,
