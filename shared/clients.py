@@ -60,10 +60,13 @@ async def request(
     url: str,
     *,
     retries: int = 2,
+    retry_unsafe: bool = False,
     headers: dict[str, str] | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """Send one request, retrying idempotent ones on transient failures.
+
+    ``retry_unsafe`` retries a POST too, for calls the receiver dedupes (events by id).
 
     Raises:
         httpx.TransportError: the last attempt failed to connect or timed out.
@@ -71,7 +74,7 @@ async def request(
     import httpx
 
     method = method.upper()
-    attempts = 1 + (retries if method in IDEMPOTENT else 0)
+    attempts = 1 + (retries if method in IDEMPOTENT or retry_unsafe else 0)
     merged = {**propagation_headers(), **(headers or {})}
     for attempt in range(attempts):
         try:

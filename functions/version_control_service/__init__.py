@@ -1,0 +1,3 @@
+"""version-control-service: experiments, immutable reviewer-config versions and aliases."""
+
+LOCAL_PORT = 8005

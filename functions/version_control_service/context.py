@@ -1,0 +1,64 @@
+"""context holds version-control-service's process-wide resources and start-up."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from functions.version_control_service import repository
+from functions.version_control_service.schemas import ReviewerConfig, canonical_json, config_sha256
+from functions.version_control_service.settings import VersionsConfig, settings
+from shared import auth, cache, clients, db, migrations
+from shared.function import Function, Router
+
+logger = logging.getLogger(__name__)
+
+database = db.Database(settings)
+redis = cache.Cache(settings)
+verifier = auth.Verifier(settings)
+PRODUCTION = "production"
+
+
+async def ensure_default_experiment() -> None:
+    """The default experiment with version 1 = the default config, aliased ``production``."""
+    name = settings().default_experiment
+    config = ReviewerConfig()
+    async with database.transaction() as conn:
+        experiment_id = await repository.ensure_experiment(conn, name=name)
+        version, created = await repository.insert_version(
+            conn,
+            experiment_id=experiment_id,
+            sha256=config_sha256(config),
+            config_json=canonical_json(config),
+            message="Default reviewer configuration",
+            parent_id=None,
+            created_by="system",
+        )
+        aliases = {a["name"] for a in await repository.list_aliases(conn, experiment_id)}
+        if PRODUCTION not in aliases:
+            await repository.move_alias(
+                conn,
+                experiment_id=experiment_id,
+                alias=PRODUCTION,
+                version_id=version["id"],
+                changed_by="system",
+                reason="Created at start-up",
+            )
+            logger.info(
+                "Default experiment '%s' created with production = v%s", name, version["number"]
+            )
+
+
+def create(name: str, router: Router) -> Function:
+    return Function(
+        name,
+        router,
+        settings=VersionsConfig,
+        checks={"database": database.check, "redis": redis.check},
+        startup=[
+            migrations.startup_hook(database, Path(__file__).parent / "migrations"),
+            ensure_default_experiment,
+        ],
+        shutdown=[database.close, redis.close, clients.close],
+        cache=redis,
+    )
