@@ -55,7 +55,8 @@ class Route:
     status: int = 200
     body: type[BaseModel] | None = None
     response: Any = None
-    max_body: int | None = None
+    max_body: int | Callable[[], int] | None = None
+    """Body limit in bytes, or a callable returning it per request (a limit from settings)."""
     public: bool = False
     idempotent: bool = False
     summary: str = ""
@@ -171,7 +172,16 @@ class Function:
         started = time.perf_counter()
         try:
             with state.track():
-                response = await self._respond(request)
+                try:
+                    response = await self._respond(request)
+                except asyncio.CancelledError:
+                    if not state.draining:
+                        raise
+                    # cut by the drain timeout: tell the client to retry elsewhere
+                    response = problem_response(
+                        Unavailable("self", retry_after=1, detail="Cut short by shutdown."),
+                        instance=request.url.path,
+                    )
             response.headers["X-Request-ID"] = request_id
             if state.draining:
                 response.headers["Connection"] = "close"
@@ -201,8 +211,8 @@ class Function:
             return problem_response(ProblemError("An unexpected error occurred."), instance=path)
 
     async def _invoke(self, route: Route, request: Request) -> Response:
-        limit = route.max_body or self.settings.max_body_bytes
-        body = await read_body(request, limit=limit)
+        limit = route.max_body() if callable(route.max_body) else route.max_body
+        body = await read_body(request, limit=limit or self.settings.max_body_bytes)
 
         async def handle() -> Response:
             if route.body is not None:

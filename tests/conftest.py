@@ -20,6 +20,7 @@ from functions_framework.aio import create_asgi_app
 from shared import config, local
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.fakes.fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -256,7 +257,8 @@ def start_function(
             base.service, base.target, base.kind, local.free_port(), base.source
         )
         log = tmp_path / f"{target}-{spec.port}.log"
-        process = local.start_function(spec, {**platform_env, **env}, log=log.open("wb"))
+        with log.open("wb") as sink:  # the child keeps its own descriptor
+            process = local.start_function(spec, {**platform_env, **env}, log=sink)
         handle = RunningFunction(spec, process, log)
         running.append(handle)
         if wait:

@@ -1,0 +1,219 @@
+"""Settings: validation at load, Secret Manager references resolved lazily over real gRPC."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from shared import config
+from tests.fakes.secret_manager import FakeSecretManager
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DB_SECRET = "projects/p/secrets/db-url/versions/3"
+DB_PAYLOAD = "postgresql://app:s3cr3t-db-pass@db.internal:5432/app"
+
+
+class Settings(config.BaseConfig):
+    api_token: SecretStr | None = None
+    greeting: str = "hello"
+
+
+class OtherSettings(config.BaseConfig):
+    pass
+
+
+@pytest.fixture(scope="module")
+def secret_manager() -> Iterator[FakeSecretManager]:
+    fake = FakeSecretManager().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def secrets(secret_manager: FakeSecretManager) -> Iterator[FakeSecretManager]:
+    """The fake, emptied, with the emulator address in the environment."""
+    secret_manager.secrets = {DB_SECRET: DB_PAYLOAD}
+    secret_manager.calls.clear()
+    secret_manager.fail_with = None
+    os.environ["SECRET_MANAGER_EMULATOR_HOST"] = secret_manager.address
+    os.environ["SERVICE_NAME"] = "probe"
+    os.environ.pop("GOOGLE_CLOUD_PROJECT", None)
+    yield secret_manager
+    secret_manager.fail_with = None
+
+
+def test_a_secret_reference_is_resolved_on_first_access_and_only_once(
+    secrets: FakeSecretManager,
+) -> None:
+    os.environ["DATABASE_URL"] = f"sm://{DB_SECRET}"
+    settings = config.load(Settings)
+    assert secrets.call_count == 0, "loading settings must not reach Secret Manager"
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == DB_PAYLOAD
+    assert secrets.calls == [DB_SECRET]
+    for _ in range(3):
+        assert settings.database_url.get_secret_value() == DB_PAYLOAD
+    other = config.load(OtherSettings)
+    assert other.database_url is not None
+    assert other.database_url.get_secret_value() == DB_PAYLOAD
+    assert secrets.call_count == 1, f"resolved more than once per process: {secrets.calls}"
+
+
+def test_a_short_reference_uses_the_project_and_the_latest_version(
+    secrets: FakeSecretManager,
+) -> None:
+    secrets.secrets["projects/acme-prod/secrets/greeting/versions/latest"] = "bonjour"
+    os.environ.update({"GOOGLE_CLOUD_PROJECT": "acme-prod", "GREETING": "sm://greeting"})
+    settings = config.load(Settings)
+    assert settings.greeting == "bonjour", "plain string settings resolve too"
+    assert secrets.calls == ["projects/acme-prod/secrets/greeting/versions/latest"]
+
+
+def test_a_short_reference_without_a_project_names_the_reference(
+    secrets: FakeSecretManager,
+) -> None:
+    os.environ["API_TOKEN"] = "sm://api-token"
+    settings = config.load(Settings)
+    with pytest.raises(config.ConfigError) as caught:
+        _ = settings.api_token
+    assert "sm://api-token" in str(caught.value)
+    assert "GOOGLE_CLOUD_PROJECT" in str(caught.value)
+    assert secrets.call_count == 0, "nothing to ask Secret Manager without a project"
+
+
+def test_an_unknown_secret_names_the_secret_and_leaks_no_payload(
+    secrets: FakeSecretManager,
+) -> None:
+    os.environ["DATABASE_URL"] = "sm://projects/p/secrets/missing/versions/1"
+    settings = config.load(Settings)
+    with pytest.raises(config.ConfigError) as caught:
+        _ = settings.database_url
+    message = str(caught.value)
+    assert "projects/p/secrets/missing/versions/1" in message, message
+    assert "not found" in message.lower(), message
+    assert DB_PAYLOAD not in message and "s3cr3t" not in message, message
+
+
+def test_a_failing_secret_manager_is_a_config_error_not_a_crash_of_another_kind(
+    secrets: FakeSecretManager,
+) -> None:
+    secrets.fail_with = grpc.StatusCode.PERMISSION_DENIED
+    os.environ["DATABASE_URL"] = f"sm://{DB_SECRET}"
+    settings = config.load(Settings)
+    with pytest.raises(config.ConfigError) as caught:
+        _ = settings.database_url
+    assert DB_SECRET in str(caught.value) and "PERMISSION_DENIED" in str(caught.value), caught.value
+    assert DB_PAYLOAD not in str(caught.value)
+
+
+def test_secrets_never_appear_in_reprs(secrets: FakeSecretManager) -> None:
+    secrets.secrets["projects/p/secrets/token/versions/latest"] = "tok-very-secret"
+    os.environ.update(
+        {
+            "GOOGLE_CLOUD_PROJECT": "p",
+            "API_TOKEN": "sm://token",
+            "DATABASE_URL": f"sm://{DB_SECRET}",
+        }
+    )
+    settings = config.load(Settings)
+    assert settings.api_token is not None and settings.database_url is not None
+    assert settings.api_token.get_secret_value() == "tok-very-secret"
+    assert repr(settings.api_token) == "SecretStr('**********')"
+    assert repr(settings.database_url) == "SecretStr('**********')"
+    shown = repr(settings) + str(settings)
+    assert "tok-very-secret" not in shown and "s3cr3t" not in shown, shown
+
+
+def test_a_missing_required_value_names_the_key() -> None:
+    os.environ.pop("SERVICE_NAME", None)
+    with pytest.raises(config.ConfigError, match="Config 'SERVICE_NAME' is missing"):
+        config.load(Settings)
+
+
+@pytest.mark.parametrize(("key", "value"), [("PORT", "abc"), ("LOG_LEVEL", "LOUD")])
+def test_an_invalid_value_names_the_key_but_not_the_value(key: str, value: str) -> None:
+    os.environ.update({"SERVICE_NAME": "probe", key: value})
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(Settings)
+    message = str(caught.value)
+    assert f"Config '{key}' is invalid" in message, message
+    assert value not in message, f"the value leaked into: {message}"
+
+
+def _cli_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update({"PYTHONPATH": str(ROOT), **overrides})
+    return env
+
+
+def test_a_function_missing_database_url_refuses_to_start(redis_url: str) -> None:
+    command = [
+        str(Path(sys.executable).parent / "functions-framework"),
+        "--target",
+        "auth_users",
+        "--source",
+        "functions/auth_service/main.py",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ]
+    env = _cli_env(SERVICE_NAME="auth-service", REDIS_URL=redis_url)
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv
+            command, env=env, cwd=ROOT, capture_output=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the function kept running without DATABASE_URL") from None
+    output = (done.stdout + done.stderr).decode(errors="replace")
+    assert done.returncode != 0, output
+    assert "Config 'DATABASE_URL' is missing" in output, output
+
+
+async def test_auth_service_reads_its_secrets_from_secret_manager(
+    secret_manager: FakeSecretManager,
+    start_function: Callable[..., Any],
+    database_url: str,
+) -> None:
+    password = f"from-secret-manager-{uuid.uuid4().hex}"
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    secret_manager.fail_with = None
+    secret_manager.secrets.update(
+        {DB_SECRET: database_url, "projects/p/secrets/admin-password/versions/latest": password}
+    )
+    secret_manager.calls.clear()
+    fn = start_function(
+        "auth_tokens",
+        DATABASE_URL=f"sm://{DB_SECRET}",
+        ADMIN_EMAIL=email,
+        ADMIN_PASSWORD="sm://admin-password",
+        SECRET_MANAGER_EMULATOR_HOST=secret_manager.address,
+        GOOGLE_CLOUD_PROJECT="p",
+    )
+    assert sorted(set(secret_manager.calls)) == [
+        "projects/p/secrets/admin-password/versions/latest",
+        DB_SECRET,
+    ], secret_manager.calls
+    async with httpx.AsyncClient(base_url=fn.url, timeout=10) as client:
+        literal = await client.post(
+            "/token",
+            data={"grant_type": "password", "username": email, "password": "sm://admin-password"},
+        )
+        assert literal.status_code == 400, "the reference itself must not be the password"
+        answer = await client.post(
+            "/token", data={"grant_type": "password", "username": email, "password": password}
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["token_type"].lower() == "bearer", answer.json()
+    assert answer.json()["access_token"], answer.json()
+    assert password not in fn.output(), "the secret leaked into the logs"
