@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -30,6 +31,7 @@ from shared import __version__
 from shared.errors import MethodNotAllowed, NotFound, ProblemError, Unavailable
 
 if TYPE_CHECKING:
+    from shared.broker import LocalBroker
     from shared.local import ServiceSpec
 
 _HOP_BY_HOP = {
@@ -45,6 +47,8 @@ _HOP_BY_HOP = {
     "content-length",
 }
 _HEALTH = {"/health", "/ready", "/health/startup"}
+# set below from the incoming request; copying them too would send each header twice
+_FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,14 @@ async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> T
     return Table(entries, functions)
 
 
-def create_app(table: Table, client: httpx.AsyncClient) -> _App:
+def create_app(table: Table, client: httpx.AsyncClient, broker: LocalBroker | None = None) -> _App:
     started = time.time()
 
     async def dispatch(request: Request) -> Response:
         path = request.url.path
         try:
+            if path == "/_broker" and request.method == "POST" and broker is not None:
+                return await broker.publish(request)
             if path in _HEALTH and request.method in ("GET", "HEAD"):
                 return await _aggregate(table, client, path, started)
             if path.startswith("/_functions/"):
@@ -134,7 +140,11 @@ class _App:
 
 
 async def _forward(request: Request, client: httpx.AsyncClient, base: str, path: str) -> Response:
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+    headers = [
+        (k, v)
+        for k, v in request.headers.items()
+        if k.lower() not in _HOP_BY_HOP and k.lower() not in _FORWARDED
+    ]
     client_host = request.client.host if request.client else "unknown"
     prior = request.headers.get("x-forwarded-for")
     headers.append(("x-forwarded-for", f"{prior}, {client_host}" if prior else client_host))
@@ -211,11 +221,21 @@ async def _merged_openapi(table: Table, client: httpx.AsyncClient) -> dict[str, 
     return merged
 
 
-async def serve(services: list[ServiceSpec], *, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the gateway on ``port`` and each service's seed port until SIGINT/SIGTERM."""
+async def serve(
+    services: list[ServiceSpec],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    eventing: Path | None = None,
+    ping_interval: float = 60.0,
+) -> None:
+    """Serve the gateway on ``port`` and each service's seed port until SIGINT/SIGTERM;
+    ``port`` also hosts the local Broker (``/_broker``) built from ``eventing``'s Triggers."""
     import signal
 
     import uvicorn
+
+    from shared import broker as local_broker
 
     class _Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -224,7 +244,10 @@ async def serve(services: list[ServiceSpec], *, host: str = "127.0.0.1", port: i
 
     async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=3.0)) as client:
         everything = {f.name: f"http://127.0.0.1:{f.port}" for s in services for f in s.functions}
-        apps = [(port, create_app(await build_table(everything, client), client))]
+        events = local_broker.LocalBroker(
+            local_broker.load_triggers(eventing) if eventing else [], everything, client
+        )
+        apps = [(port, create_app(await build_table(everything, client), client, events))]
         for service in services:
             own = {f.name: everything[f.name] for f in service.functions}
             apps.append((service.port, create_app(await build_table(own, client), client)))
@@ -240,4 +263,9 @@ async def serve(services: list[ServiceSpec], *, host: str = "127.0.0.1", port: i
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop_all)
-        await asyncio.gather(*(s.serve() for s in servers))
+        pings = local_broker.load_pings(eventing) if eventing else []
+        ticker = loop.create_task(events.ping_forever(pings, interval=ping_interval))
+        try:
+            await asyncio.gather(*(s.serve() for s in servers))
+        finally:
+            ticker.cancel()

@@ -272,6 +272,8 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
     logs_dir.mkdir(exist_ok=True)
     specs = [f for s in services for f in s.functions]
     base.setdefault("JWKS_URL", f"http://127.0.0.1:{specs[0].port}/.well-known/jwks.json")
+    base.setdefault("K_SINK", f"http://127.0.0.1:{GATEWAY_PORT}/_broker")
+    base.update(service_urls(services))
     for spec in specs:
         log = (logs_dir / f"{spec.name}.log").open("ab")
         processes.append(start_function(spec, base, log=log))
@@ -279,7 +281,14 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
         for spec, process in zip(specs, processes, strict=True):
             wait_for(f"http://127.0.0.1:{spec.port}/health/startup", timeout=60, process=process)
         _print_map(services)
-        asyncio.run(gateway.serve(services, host=os.environ.get("GATEWAY_HOST", "127.0.0.1")))
+        asyncio.run(
+            gateway.serve(
+                services,
+                host=os.environ.get("GATEWAY_HOST", "127.0.0.1"),
+                eventing=ROOT / "knative" / "eventing",
+                ping_interval=float(os.environ.get("LOCAL_PING_SECONDS", "60")),
+            )
+        )
     except (KeyboardInterrupt, TimeoutError) as e:
         if isinstance(e, TimeoutError):
             print(f"start-up failed: {e}; see {logs_dir}", file=sys.stderr)
@@ -291,6 +300,16 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
         for handle in reversed(handles):
             stop_embedded(handle)
     return return_code
+
+
+def service_urls(services: list[ServiceSpec]) -> dict[str, str]:
+    """``<FUNCTION>_URL`` for every function (``PROJECTS_URL``, ``QUOTAS_URL``, ...), so
+    functions find each other locally as they do through cluster DNS in Knative."""
+    return {
+        f"{f.target.upper()}_URL": f"http://127.0.0.1:{f.port}"
+        for s in services
+        for f in s.functions
+    }
 
 
 def _admin(state: Path) -> dict[str, str]:

@@ -142,6 +142,29 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def _install_record_redaction() -> None:
+    """Redact at record creation, so every handler (ours, pytest's, a library's) sees
+    masked messages; our handler's filter still masks formatted tracebacks."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_acr_redacting", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        if isinstance(record.msg, Mapping):
+            record.msg = redact_value(record.msg)
+        elif record.args or isinstance(record.msg, str):
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):  # a bad format string: logging reports it at emit
+                return record
+            record.msg, record.args = redact(message), None
+        return record
+
+    factory._acr_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(service)s [%(request_id)s] %(name)s: %(message)s"
 
 
@@ -153,6 +176,7 @@ def setup(*, service: str, level: str = "INFO", fmt: str = "auto") -> None:
         level: The root log level.
         fmt: ``json``, ``text`` or ``auto`` (json when ``K_SERVICE`` is set).
     """
+    _install_record_redaction()
     use_json = fmt == "json" or (fmt == "auto" and "K_SERVICE" in os.environ)
     handler: logging.Handler
     if use_json:

@@ -1,0 +1,130 @@
+"""Tests of shared/clients.py against a real local HTTP server that fails on demand."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from shared import clients, local, logs
+
+
+class Flaky:
+    """A real HTTP server answering 503 to the first ``failures`` requests, then 200."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                flaky.seen.append((self.command, {k.lower(): v for k, v in self.headers.items()}))
+                status = 503 if flaky.failures > 0 else 200
+                flaky.failures = max(0, flaky.failures - 1)
+                body = f'{{"status": {status}}}'.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = _answer  # noqa: N815 - http.server's naming
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/thing"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Flaky]:
+    flaky = Flaky()
+    thread = threading.Thread(target=flaky.server.serve_forever, daemon=True)
+    thread.start()
+    yield flaky
+    flaky.server.shutdown()
+    flaky.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def reset(server: Flaky) -> None:
+    server.failures = 0
+    server.seen.clear()
+
+
+async def test_get_is_retried_through_transient_503s(server: Flaky) -> None:
+    server.failures = 2
+    answer = await clients.get(server.url)
+    assert answer.status_code == 200 and answer.json() == {"status": 200}
+    assert [method for method, _ in server.seen] == ["GET", "GET", "GET"]
+
+
+async def test_get_gives_up_after_the_retries_with_the_last_answer(server: Flaky) -> None:
+    server.failures = 5
+    answer = await clients.get(server.url, retries=1)
+    assert answer.status_code == 503
+    assert len(server.seen) == 2
+
+
+async def test_post_is_not_retried(server: Flaky) -> None:
+    server.failures = 1
+    answer = await clients.request("POST", server.url, json={"a": 1})
+    assert answer.status_code == 503
+    assert [method for method, _ in server.seen] == ["POST"]
+
+
+async def test_put_is_retried_as_idempotent(server: Flaky) -> None:
+    server.failures = 1
+    answer = await clients.request("put", server.url, content=b"x")
+    assert answer.status_code == 200
+    assert [method for method, _ in server.seen] == ["PUT", "PUT"]
+
+
+async def test_request_id_and_traceparent_are_forwarded(server: Flaky) -> None:
+    trace = logs.TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", True)
+    rid, tr = logs.request_id_var.set("req-abc"), logs.trace_var.set(trace)
+    try:
+        await clients.get(server.url)
+    finally:
+        logs.trace_var.reset(tr)
+        logs.request_id_var.reset(rid)
+    ((_, headers),) = server.seen
+    assert headers["x-request-id"] == "req-abc"
+    assert headers["traceparent"] == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+async def test_nothing_is_forwarded_outside_a_request(server: Flaky) -> None:
+    await clients.get(server.url)
+    ((_, headers),) = server.seen
+    assert "x-request-id" not in headers and "traceparent" not in headers
+
+
+async def test_explicit_headers_win_over_propagated_ones(server: Flaky) -> None:
+    token = logs.request_id_var.set("from-context")
+    try:
+        await clients.get(server.url, headers={"X-Request-ID": "explicit"})
+    finally:
+        logs.request_id_var.reset(token)
+    assert server.seen[0][1]["x-request-id"] == "explicit"
+
+
+async def test_connection_refused_raises_after_the_retries() -> None:
+    url = f"http://127.0.0.1:{local.free_port()}/"
+    with pytest.raises(httpx.ConnectError):
+        await clients.get(url, retries=1)
+    assert issubclass(httpx.ConnectError, clients.transport_errors())
+
+
+async def test_close_drops_the_pool_and_a_new_one_is_made() -> None:
+    first = clients.client()
+    await clients.close()
+    assert first.is_closed
+    assert clients.client() is not first

@@ -1,0 +1,107 @@
+"""Tests of shared/db.py on the real PostgreSQL: lazy pool, schema, timeouts, outages."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from shared import config, db, local
+from shared.errors import Unavailable
+
+
+def _database(**env: str) -> db.Database:
+    os.environ.update(env)
+    config.reset_caches()
+    return db.Database(lambda: config.load(config.BaseConfig))
+
+
+@pytest.fixture
+def service() -> str:
+    return f"db-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest_asyncio.fixture
+async def database(database_url: str, service: str) -> AsyncIterator[db.Database]:
+    handle = _database(
+        SERVICE_NAME=service, DATABASE_URL=database_url, DB_STATEMENT_TIMEOUT_MS="200"
+    )
+    yield handle
+    await handle.close()
+
+
+async def _sessions(database_url: str, name: str) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        count: int = await conn.fetchval(
+            "select count(*) from pg_stat_activity where application_name = $1", name
+        )
+        return count
+    finally:
+        await conn.close()
+
+
+async def test_pool_opens_on_first_use_only(
+    database: db.Database, database_url: str, service: str
+) -> None:
+    assert await _sessions(database_url, service) == 0, "no connection before first use"
+    await database.check()
+    assert await _sessions(database_url, service) >= 1
+    first = await database.pool()
+    assert await database.pool() is first, "one pool per process and loop"
+
+
+async def test_connections_use_the_service_schema(database: db.Database, service: str) -> None:
+    async with database.connection() as conn:
+        path = await conn.fetchval("show search_path")
+    assert path == f"{service.replace('-', '_')},public"
+
+
+async def test_statement_timeout_cancels_long_queries(database: db.Database) -> None:
+    async with database.connection() as conn:
+        assert await conn.fetchval("show statement_timeout") == "200ms"
+        with pytest.raises(asyncpg.QueryCanceledError):
+            await conn.execute("select pg_sleep(2)")
+
+
+async def test_transaction_rolls_back_on_error(database: db.Database, service: str) -> None:
+    table = f"public.tx_{uuid.uuid4().hex[:8]}"
+    await database.execute(f"create table {table} (id int)")
+    try:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as conn:
+                await conn.execute(f"insert into {table} values (1)")
+                raise RuntimeError("abort")
+        async with database.connection() as conn:
+            assert await conn.fetchval(f"select count(*) from {table}") == 0
+    finally:
+        await database.execute(f"drop table {table}")
+
+
+async def test_unreachable_database_is_unavailable_with_retry_after(service: str) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{local.free_port()}/nothing"
+    database = _database(SERVICE_NAME=service, DATABASE_URL=url, DB_CONNECT_TIMEOUT_SECONDS="1")
+    with pytest.raises(Unavailable) as caught:
+        await database.check()
+    error = caught.value
+    assert error.status == 503
+    assert error.headers["Retry-After"] == "5"
+    assert error.to_problem()["dependency"] == "database"
+    assert "127.0.0.1" not in error.detail, "the URL stays out of the answer"
+
+
+async def test_missing_database_url_is_unavailable_naming_the_setting(service: str) -> None:
+    os.environ.pop("DATABASE_URL", None)
+    database = _database(SERVICE_NAME=service)
+    with pytest.raises(Unavailable, match="DATABASE_URL is not configured"):
+        await database.check()
+
+
+async def test_close_without_a_pool_is_harmless(service: str) -> None:
+    database = _database(SERVICE_NAME=service)
+    await database.close()
+    await database.close()

@@ -1,0 +1,337 @@
+"""Tests of shared/function.py through functions-framework: routing, bodies, errors, health."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from shared import lifecycle
+from tests.shared.sample_functions import Sample, open_sample
+
+PROBLEM = "application/problem+json"
+
+
+@pytest_asyncio.fixture
+async def routes(platform_env: dict[str, str]) -> AsyncIterator[Sample]:
+    async with open_sample("routes", platform_env) as sample:
+        yield sample
+
+
+@pytest.fixture
+def draining() -> Iterator[None]:
+    state = lifecycle.state
+    saved = state.draining
+    state.draining = True
+    yield
+    state.draining = saved
+
+
+def item(name: str = "bolt", quantity: int = 2) -> dict[str, object]:
+    return {"name": name, "quantity": quantity}
+
+
+# ---------------------------------------------------------------- routing
+
+
+async def test_unknown_path_is_a_404_problem_naming_the_path(routes: Sample) -> None:
+    answer = await routes.client.get("/nowhere")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == PROBLEM
+    problem = answer.json()
+    assert problem["type"] == "https://errors.ai-codereview.dev/not-found", problem
+    assert problem["status"] == 404 and problem["instance"] == "/nowhere", problem
+    assert "/nowhere" in problem["detail"], problem
+
+
+async def test_wrong_method_is_a_405_listing_the_allowed_methods(routes: Sample) -> None:
+    answer = await routes.client.put("/items/abc", json=item())
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "DELETE, GET", answer.headers
+    assert answer.json()["title"] == "Method Not Allowed"
+
+
+async def test_path_parameters_reach_the_handler(routes: Sample) -> None:
+    answer = await routes.client.get("/items/it-42")
+    assert answer.status_code == 200
+    assert answer.json() == {"id": "it-42", "name": "sample", "quantity": 1}
+
+
+async def test_path_convertor_spans_slashes(routes: Sample) -> None:
+    answer = await routes.client.get("/files/docs/a/b.txt")
+    assert answer.json() == {"path": "docs/a/b.txt"}, answer.text
+
+
+async def test_malformed_uuid_path_parameter_is_a_422_naming_it(routes: Sample) -> None:
+    answer = await routes.client.get("/things/not-a-uuid")
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"loc": ["path", "id"], "msg": "must be a UUID"}]
+    good = await routes.client.get("/things/6f1c1c1e-51b5-4f38-9d77-0c2b8a8e2c0a")
+    assert good.json() == {"id": "6f1c1c1e-51b5-4f38-9d77-0c2b8a8e2c0a"}
+
+
+async def test_handler_returning_none_answers_204_without_body(routes: Sample) -> None:
+    answer = await routes.client.delete("/items/x")
+    assert answer.status_code == 204
+    assert answer.content == b""
+
+
+async def test_head_is_served_by_get_routes_without_a_body(routes: Sample) -> None:
+    answer = await routes.client.head("/items/it-1")
+    assert answer.status_code == 200
+    assert answer.content == b""
+    assert answer.headers["content-type"] == "application/json"
+
+
+# ---------------------------------------------------------------- bodies
+
+
+async def test_valid_json_body_is_parsed_into_the_model(routes: Sample) -> None:
+    answer = await routes.client.post("/items", json=item("nut", 3))
+    assert answer.status_code == 201
+    body = answer.json()
+    assert (body["name"], body["quantity"]) == ("nut", 3), body
+    assert len(body["id"]) == 32
+
+
+async def test_malformed_json_is_a_400_problem(routes: Sample) -> None:
+    answer = await routes.client.post(
+        "/items", content=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == PROBLEM
+    assert "not valid JSON" in answer.json()["detail"]
+
+
+async def test_schema_violation_is_a_422_listing_every_field(routes: Sample) -> None:
+    answer = await routes.client.post("/items", json={"name": "", "quantity": 0, "x": 1})
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert problem["type"] == "https://errors.ai-codereview.dev/validation"
+    locs = sorted(tuple(e["loc"]) for e in problem["errors"])
+    assert locs == [("body", "name"), ("body", "quantity")], problem
+    assert all(e["msg"] for e in problem["errors"]), problem
+    assert problem["detail"] == "2 field(s) failed validation."
+
+
+async def test_missing_body_is_a_422_on_the_whole_body(routes: Sample) -> None:
+    answer = await routes.client.post("/items")
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["loc"] == ["body"]
+
+
+async def test_non_json_content_type_is_a_415(routes: Sample) -> None:
+    answer = await routes.client.post(
+        "/items", content=b"name=bolt", headers={"Content-Type": "text/plain"}
+    )
+    assert answer.status_code == 415
+    assert "text/plain" in answer.json()["detail"]
+
+
+async def test_declared_length_over_the_limit_is_a_413(routes: Sample) -> None:
+    limit = 1_048_576
+    answer = await routes.client.post("/items", content=b"x" * (limit + 1))
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == PROBLEM
+    assert answer.json()["detail"] == f"The body is {limit + 1} bytes; the limit is {limit}."
+
+
+async def test_streamed_body_over_the_limit_is_a_413_without_content_length(
+    routes: Sample,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"x" * 32_768
+
+    answer = await routes.client.post(
+        "/items", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["detail"] == "The body exceeds the limit of 1048576 bytes."
+
+
+async def test_per_route_body_limit_applies(routes: Sample) -> None:
+    fits = await routes.client.post("/small", json=item())
+    assert fits.status_code == 200 and fits.json() == item()
+    padded = json.dumps(item()).encode() + b" " * 64
+    answer = await routes.client.post(
+        "/small", content=padded, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 413
+    assert "the limit is 64" in answer.json()["detail"]
+
+
+async def test_non_numeric_content_length_is_a_400(routes: Sample) -> None:
+    answer = await routes.client.post(
+        "/small",
+        content=b"{}",
+        headers={"Content-Length": "12abc", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == "Content-Length is not a number."
+
+
+# ---------------------------------------------------------------- unexpected errors
+
+
+async def test_unexpected_exception_is_a_500_problem_without_trace(
+    routes: Sample, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="shared.function")
+    answer = await routes.client.get("/boom")
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == PROBLEM
+    problem = answer.json()
+    assert problem["detail"] == "An unexpected error occurred.", problem
+    for leak in ("kaboom", "hunter2", "Traceback", "RuntimeError"):
+        assert leak not in answer.text, f"{leak!r} leaked into the body"
+    logged = [r for r in caplog.records if r.name == "shared.function"]
+    assert logged and "Unhandled error on GET /boom" in logged[0].getMessage()
+    assert "kaboom" in (logged[0].exc_text or ""), "the log keeps the trace"
+
+
+# ---------------------------------------------------------------- request id and trace
+
+
+async def test_valid_request_id_is_echoed_and_in_context(routes: Sample) -> None:
+    answer = await routes.client.get("/context", headers={"X-Request-ID": "req-1.a:b_c"})
+    assert answer.headers["x-request-id"] == "req-1.a:b_c"
+    assert answer.json()["request_id"] == "req-1.a:b_c"
+
+
+@pytest.mark.parametrize("given", [None, "x" * 300, "has space", "new\tline", "semi;colon"])
+async def test_missing_or_hostile_request_id_is_replaced(routes: Sample, given: str | None) -> None:
+    headers = {} if given is None else {"X-Request-ID": given}
+    answer = await routes.client.get("/context", headers=headers)
+    generated = answer.headers["x-request-id"]
+    assert generated != given and len(generated) == 32, generated
+    assert int(generated, 16) >= 0
+    assert answer.json()["request_id"] == generated
+
+
+async def test_traceparent_is_parsed_into_the_trace_context(routes: Sample) -> None:
+    trace_id, span_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    answer = await routes.client.get(
+        "/context", headers={"traceparent": f"00-{trace_id}-{span_id}-01"}
+    )
+    body = answer.json()
+    assert (body["trace_id"], body["span_id"], body["sampled"]) == (trace_id, span_id, True)
+    bare = await routes.client.get("/context")
+    assert bare.json()["trace_id"] is None
+
+
+async def test_one_access_log_line_per_request(
+    routes: Sample, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="access")
+    await routes.client.get("/items/a")
+    await routes.client.get("/nowhere")
+    lines = [r for r in caplog.records if r.name == "access"]
+    assert len(lines) == 2, [r.getMessage() for r in lines]
+    assert lines[0].getMessage().startswith("GET /items/a 200 ")
+    assert lines[1].getMessage().startswith("GET /nowhere 404 ")
+    http_request = lines[0].__dict__["http_request"]
+    assert http_request["requestMethod"] == "GET" and http_request["status"] == 200
+    assert http_request["remoteIp"] == "198.51.100.7"
+
+
+# ---------------------------------------------------------------- health and start-up
+
+
+@pytest.mark.parametrize("path", ["/health", "/ready", "/health/startup"])
+async def test_health_paths_are_answered_before_routing(routes: Sample, path: str) -> None:
+    answer = await routes.client.get(path)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["service"] == "sample-routes" and body["status"] == "healthy", body
+    assert answer.headers["cache-control"] == "no-store"
+    assert not any(r.path == path for r in routes.module.router.routes)
+
+
+async def test_health_does_not_run_the_startup_hooks(routes: Sample) -> None:
+    await routes.client.get("/health")
+    assert routes.module.calls["startup"] == 0
+
+
+async def test_startup_runs_once_under_concurrent_first_requests(routes: Sample) -> None:
+    answers = await asyncio.gather(*(routes.client.get(f"/items/{n}") for n in range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert routes.module.calls["startup"] == 1
+
+
+async def test_failed_startup_is_reported_then_retried(routes: Sample) -> None:
+    routes.module.startup_failures = 1
+    first = await routes.client.get("/health/startup")
+    assert first.status_code == 503
+    assert first.headers["retry-after"] == "1"
+    body = first.json()
+    assert body["status"] == "starting", body
+    assert body["detail"] == "RuntimeError: sample warm-up failed", body
+    second = await routes.client.get("/health/startup")
+    assert second.status_code == 200 and "detail" not in second.json()
+    assert routes.module.calls["startup"] == 2
+
+
+async def test_routed_request_during_failed_startup_is_a_503_problem(routes: Sample) -> None:
+    routes.module.startup_failures = 1
+    answer = await routes.client.get("/items/a")
+    assert answer.status_code == 503
+    problem = answer.json()
+    assert problem["dependency"] == "startup", problem
+    assert problem["detail"] == "Startup failed: RuntimeError: sample warm-up failed"
+    assert (await routes.client.get("/items/a")).status_code == 200
+
+
+async def test_ready_is_503_when_a_check_raises(routes: Sample) -> None:
+    routes.module.ready_error = "sample backend refused"
+    answer = await routes.client.get("/ready")
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["status"] == "unhealthy"
+    by_name = {c["name"]: c for c in body["components"]}
+    assert by_name["sample"]["status"] == "unhealthy"
+    assert by_name["sample"]["error"] == "sample backend refused"
+    assert by_name["redis"]["status"] == "healthy", by_name
+
+
+async def test_ready_lists_each_component_with_latency(routes: Sample) -> None:
+    answer = await routes.client.get("/ready")
+    assert answer.status_code == 200
+    components = answer.json()["components"]
+    assert sorted(c["name"] for c in components) == ["redis", "sample"]
+    for component in components:
+        assert component["status"] == "healthy", component
+        assert isinstance(component["latency_ms"], float | int) and component["latency_ms"] >= 0
+
+
+# ---------------------------------------------------------------- draining
+
+
+@pytest.mark.usefixtures("draining")
+@pytest.mark.parametrize("path", ["/health", "/ready", "/health/startup"])
+async def test_health_says_draining_while_draining(routes: Sample, path: str) -> None:
+    answer = await routes.client.get(path)
+    assert answer.status_code == 503
+    body = answer.json()
+    assert (body["status"], body["detail"]) == ("draining", "The function is shutting down.")
+    assert answer.headers["connection"] == "close"
+
+
+@pytest.mark.usefixtures("draining")
+async def test_routed_request_while_draining_is_refused_with_retry_after(routes: Sample) -> None:
+    answer = await routes.client.post("/items", json=item())
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "1"
+    assert answer.headers["connection"] == "close"
+    assert answer.json()["dependency"] == "self"
+    assert routes.module.calls["create"] == 0
+
+
+async def test_openapi_document_is_served_as_json(routes: Sample) -> None:
+    answer = await routes.client.get("/openapi.json")
+    assert answer.headers["content-type"] == "application/json"
+    assert json.loads(answer.content)["info"]["title"] == "sample-routes"

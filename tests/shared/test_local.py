@@ -1,0 +1,90 @@
+"""Tests of shared/local.py: discovery, ports, database URLs."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from shared import local
+
+
+def test_discover_finds_auth_service_and_its_two_functions() -> None:
+    services = {s.name: s for s in local.discover()}
+    auth = services["auth-service"]
+    assert (auth.package, auth.port) == ("auth_service", 8001)
+    found = [(f.target, f.port, f.kind, f.name) for f in auth.functions]
+    assert found == [
+        ("auth_tokens", 8011, "http", "auth-tokens"),
+        ("auth_users", 8012, "http", "auth-users"),
+    ]
+    assert all(f.source == local.ROOT / "functions/auth_service/main.py" for f in auth.functions)
+
+
+def test_discover_reads_ports_and_kinds_without_importing(tmp_path: Path) -> None:
+    service = tmp_path / "functions" / "demo_service"
+    service.mkdir(parents=True)
+    (service / "__init__.py").write_text('"""Demo."""\nLOCAL_PORT = 8007\n')
+    (service / "main.py").write_text(
+        "import nothing_installed_here\n"
+        "@functions_framework.aio.http\nasync def demo_api(request): ...\n"
+        "def helper(): ...\n"
+        "@functions_framework.aio.cloud_event\nasync def demo_worker(event): ...\n"
+    )
+    (demo,) = local.discover(tmp_path)
+    assert (demo.name, demo.port) == ("demo-service", 8007)
+    assert [(f.target, f.kind, f.port) for f in demo.functions] == [
+        ("demo_api", "http", 8071),
+        ("demo_worker", "cloudevent", 8072),
+    ]
+
+
+def test_function_ports_follow_the_service_port() -> None:
+    assert local.function_port(8001, 0) == 8011
+    assert local.function_port(8001, 1) == 8012
+    assert local.function_port(8007, 1) == 8072
+
+
+def test_with_database_replaces_only_the_path() -> None:
+    url = "postgresql://app:pw@db.local:5433/postgres?sslmode=disable"
+    assert (
+        local.with_database(url, "acr") == "postgresql://app:pw@db.local:5433/acr?sslmode=disable"
+    )
+    assert local.with_database("postgresql://h", "x") == "postgresql://h/x"
+
+
+def test_free_port_is_bindable() -> None:
+    import socket
+
+    port = local.free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+
+
+def test_ensure_database_creates_once_and_is_idempotent(postgres_server_url: str) -> None:
+    name = f"acr_local_{uuid.uuid4().hex[:8]}"
+
+    async def exists() -> bool:
+        conn = await asyncpg.connect(postgres_server_url)
+        try:
+            return bool(await conn.fetchval("select 1 from pg_database where datname = $1", name))
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(postgres_server_url)
+        try:
+            await conn.execute(f'drop database if exists "{name}" with (force)')
+        finally:
+            await conn.close()
+
+    try:
+        url = local.ensure_database(postgres_server_url, name)
+        assert url == local.with_database(postgres_server_url, name)
+        assert asyncio.run(exists())
+        assert local.ensure_database(postgres_server_url, name) == url
+    finally:
+        asyncio.run(drop())
+    assert not asyncio.run(exists())

@@ -1,0 +1,246 @@
+"""Tests of shared/logs.py: redaction, trace parsing and the JSON and text sinks."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from shared import logs
+
+JWT = (
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0"
+    ".eyJzdWIiOiJ1LTEiLCJyb2xlIjoiYWRtaW4ifQ"
+    ".MEUCIQDsignaturepartXYZ_-abc"
+)
+PEM = (
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oFrrIA0hT+2ioAoGCCqGSM49\n"
+    "-----END EC PRIVATE KEY-----"
+)
+TRACE_ID, SPAN_ID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def context() -> Iterator[None]:
+    rid = logs.request_id_var.set("rid-7")
+    trace = logs.trace_var.set(logs.TraceContext(TRACE_ID, SPAN_ID, True))
+    yield
+    logs.trace_var.reset(trace)
+    logs.request_id_var.reset(rid)
+
+
+# ---------------------------------------------------------------- redaction
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("login failed password=hunter2 for bob", "hunter2"),
+        ('{"password": "hunter2", "user": "bob"}', "hunter2"),
+        ("passwd: 's3cr3t!' accepted", "s3cr3t!"),
+        ("Authorization: Bearer abc.DEF-123_xyz~", "abc.DEF-123_xyz~"),
+        (f"token {JWT} seen", JWT),
+        (f"key loaded: {PEM}", "MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oFrrIA0hT"),
+        ("connect postgresql://app:Sup3rSecret@db:5432/acr", "Sup3rSecret"),
+        ("redis://default:r3dis-pass@cache:6379/0 down", "r3dis-pass"),
+        ("api_key=AKIAFAKEKEY123 sent", "AKIAFAKEKEY123"),
+        ("API-KEY: zzz-key-value", "zzz-key-value"),
+        ('client_secret="cs-98765"&grant_type=x', "cs-98765"),
+        ("Basic dXNlcjpwYXNzd29yZA== header", "dXNlcjpwYXNzd29yZA=="),
+    ],
+)
+def test_redact_masks_secret_values(text: str, secret: str) -> None:
+    masked = logs.redact(text)
+    assert secret not in masked, masked
+    assert logs.REDACTED in masked, masked
+
+
+def test_redact_keeps_the_context_around_a_secret() -> None:
+    assert logs.redact("login failed password=hunter2 for bob") == (
+        "login failed password=[REDACTED] for bob"
+    )
+    assert (
+        logs.redact("postgresql://app:pw@db:5432/acr") == "postgresql://app:[REDACTED]@db:5432/acr"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /users/me 200 3.1ms",
+        "user bob@example.com registered with role member",
+        "Applied migration 0001_init.sql to schema auth_service",
+        "see https://example.com/docs?page=2",
+        "3 field(s) failed validation.",
+    ],
+)
+def test_redact_leaves_ordinary_text_alone(text: str) -> None:
+    assert logs.redact(text) == text
+
+
+def test_redact_value_masks_secret_named_keys_at_any_depth() -> None:
+    payload: dict[str, Any] = {
+        "user": "bob",
+        "password": {"nested": "object"},
+        "settings": {"client_secret": 12345, "limits": [1, 2], "Authorization": "x"},
+        "events": [{"refresh_token": "rt"}, {"note": "password=inline"}],
+        "count": 3,
+    }
+    assert logs.redact_value(payload) == {
+        "user": "bob",
+        "password": logs.REDACTED,
+        "settings": {
+            "client_secret": logs.REDACTED,
+            "limits": [1, 2],
+            "Authorization": logs.REDACTED,
+        },
+        "events": [{"refresh_token": logs.REDACTED}, {"note": f"password={logs.REDACTED}"}],
+        "count": 3,
+    }
+
+
+# ---------------------------------------------------------------- trace parsing
+
+
+def test_traceparent_is_parsed() -> None:
+    trace = logs.parse_trace({"traceparent": f"00-{TRACE_ID}-{SPAN_ID}-01"})
+    assert trace == logs.TraceContext(TRACE_ID, SPAN_ID, True)
+    assert trace.traceparent() == f"00-{TRACE_ID}-{SPAN_ID}-01"
+    unsampled = logs.parse_trace({"traceparent": f"00-{TRACE_ID}-{SPAN_ID}-00"})
+    assert unsampled is not None and unsampled.sampled is False
+
+
+def test_uppercase_traceparent_is_normalised() -> None:
+    trace = logs.parse_trace({"traceparent": f"00-{TRACE_ID.upper()}-{SPAN_ID.upper()}-01"})
+    assert trace == logs.TraceContext(TRACE_ID, SPAN_ID, True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"00-{'0' * 32}-{SPAN_ID}-01",
+        f"00-{TRACE_ID}-{'0' * 16}-01",
+        f"00-{TRACE_ID}-{SPAN_ID}",
+        "garbage",
+        f"00-{TRACE_ID[:-1]}-{SPAN_ID}-01",
+    ],
+)
+def test_invalid_traceparent_gives_no_trace(value: str) -> None:
+    assert logs.parse_trace({"traceparent": value}) is None
+
+
+def test_cloud_trace_context_is_parsed_when_traceparent_is_absent() -> None:
+    trace = logs.parse_trace({"x-cloud-trace-context": "105445aa7843bc8bf206b12000100000/1;o=1"})
+    assert trace == logs.TraceContext("105445aa7843bc8bf206b12000100000", "0000000000000001", True)
+    bare = logs.parse_trace({"x-cloud-trace-context": "105445AA7843BC8BF206B12000100000"})
+    assert bare == logs.TraceContext("105445aa7843bc8bf206b12000100000", "0" * 16, False)
+
+
+def test_traceparent_wins_over_cloud_trace_context() -> None:
+    trace = logs.parse_trace(
+        {
+            "traceparent": f"00-{TRACE_ID}-{SPAN_ID}-01",
+            "x-cloud-trace-context": "105445aa7843bc8bf206b12000100000/1;o=1",
+        }
+    )
+    assert trace is not None and trace.trace_id == TRACE_ID
+
+
+# ---------------------------------------------------------------- sinks
+
+
+def _json_lines(out: str) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # skip the library's one-off diagnostic entry; a dict message is spread into the entry
+    return [line for line in lines if "logging.googleapis.com/diagnostic" not in line]
+
+
+@pytest.mark.usefixtures("context")
+def test_json_sink_writes_cloud_logging_entries(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "proj-1")
+    logs.setup(service="svc-a", level="INFO", fmt="json")
+    logging.getLogger("shared.test").warning("disk %s is full", "/data")
+    (entry,) = _json_lines(capsys.readouterr().out)
+    assert entry["message"] == "disk /data is full"
+    assert entry["severity"] == "WARNING"
+    assert entry["logging.googleapis.com/trace"] == f"projects/proj-1/traces/{TRACE_ID}"
+    assert entry["logging.googleapis.com/spanId"] == SPAN_ID
+    assert entry["logging.googleapis.com/trace_sampled"] is True
+    labels = entry["logging.googleapis.com/labels"]
+    assert (labels["service"], labels["request_id"]) == ("svc-a", "rid-7"), labels
+
+
+@pytest.mark.usefixtures("context")
+def test_json_sink_puts_the_access_log_in_http_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.setup(service="svc-a", level="INFO", fmt="json")
+    http_request = {"requestMethod": "GET", "requestUrl": "/x", "status": 200}
+    logging.getLogger("access").info("GET /x 200", extra={"http_request": http_request})
+    (entry,) = _json_lines(capsys.readouterr().out)
+    assert entry["httpRequest"] == http_request
+    assert entry["logging.googleapis.com/trace"] == TRACE_ID, "no project: the bare trace id"
+
+
+def test_json_sink_never_writes_a_logged_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.setup(service="svc-a", level="INFO", fmt="json")
+    log = logging.getLogger("shared.test")
+    log.info("login password=%s", "hunter2")
+    log.info({"event": "login", "client_secret": "cs-98765"})
+    log.info("header Authorization: Bearer %s", JWT)
+    try:
+        raise RuntimeError("connect postgresql://app:Sup3rSecret@db/acr")
+    except RuntimeError:
+        log.exception("connection failed")
+    out = capsys.readouterr().out
+    entries = _json_lines(out)
+    assert len(entries) == 4, out
+    for secret in ("hunter2", "cs-98765", JWT, "Sup3rSecret"):
+        assert secret not in out, f"{secret!r} reached the log"
+    assert entries[1]["event"] == "login" and entries[1]["client_secret"] == logs.REDACTED
+    assert "RuntimeError" in entries[3]["message"], "the trace itself is kept"
+
+
+@pytest.mark.usefixtures("context")
+def test_text_sink_writes_a_readable_line_with_the_request_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.setup(service="svc-b", level="INFO", fmt="text")
+    logging.getLogger("shared.test").info("token=abc123 refreshed")
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("INFO    svc-b [rid-7] shared.test: token=[REDACTED] refreshed"), err
+
+
+def test_text_sink_marks_records_outside_a_request(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.setup(service="svc-b", level="WARNING", fmt="text")
+    logging.getLogger("shared.test").info("dropped below the level")
+    logging.getLogger("shared.test").warning("kept")
+    err = capsys.readouterr().err
+    assert "dropped" not in err
+    assert "svc-b [-] shared.test: kept" in err
+
+
+def test_setup_replaces_its_own_handler_instead_of_stacking(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    logs.setup(service="svc-c", fmt="text")
+    logs.setup(service="svc-c", fmt="text")
+    ours = [h for h in logging.getLogger().handlers if getattr(h, "_acr", False)]
+    assert len(ours) == 1
+    logging.getLogger("shared.test").warning("once")
+    assert capsys.readouterr().err.count("once") == 1

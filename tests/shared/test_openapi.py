@@ -1,0 +1,122 @@
+"""Tests of shared/openapi.py: the sample function's document is sound OpenAPI 3.1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest_asyncio
+
+from tests.shared.sample_functions import Sample, open_sample
+
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+@pytest_asyncio.fixture
+async def document(platform_env: dict[str, str]) -> AsyncIterator[tuple[dict[str, Any], Sample]]:
+    async with open_sample("routes", platform_env) as sample:
+        answer = await sample.client.get("/openapi.json")
+        assert answer.status_code == 200, answer.text
+        yield answer.json(), sample
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [r for v in node.values() for r in _refs(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+async def test_document_has_the_openapi_31_top_level_shape(document: Any) -> None:
+    doc, _ = document
+    assert doc["openapi"] == "3.1.0"
+    assert doc["info"] == {"title": "sample-routes", "version": doc["info"]["version"]}
+    assert isinstance(doc["info"]["version"], str) and doc["info"]["version"]
+    assert set(doc) >= {"openapi", "info", "paths", "components"}
+    bearer = doc["components"]["securitySchemes"]["bearer"]
+    assert bearer == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+async def test_every_route_path_and_method_is_present(document: Any) -> None:
+    doc, sample = document
+    for route in sample.module.router.routes:
+        assert route.method.lower() in doc["paths"].get(route.path, {}), route.path
+    operation_ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
+    assert len(operation_ids) == len(set(operation_ids)), "operationId must be unique"
+
+
+async def test_every_operation_is_well_formed(document: Any) -> None:
+    doc, _ = document
+    for path, operations in doc["paths"].items():
+        assert path.startswith("/"), path
+        for method, operation in operations.items():
+            assert method in METHODS, (path, method)
+            assert operation["responses"], (path, method)
+            for code in operation["responses"]:
+                assert re.fullmatch(r"[1-5]\d\d", code), (path, method, code)
+                assert operation["responses"][code]["description"]
+
+
+async def test_every_reference_points_at_an_existing_component(document: Any) -> None:
+    doc, _ = document
+    schemas = doc["components"]["schemas"]
+    refs = _refs(doc["paths"]) + _refs(schemas)
+    assert "#/components/schemas/Item" in refs
+    for ref in refs:
+        assert ref.startswith("#/components/schemas/"), ref
+        assert ref.rsplit("/", 1)[1] in schemas, f"dangling {ref}"
+
+
+async def test_request_body_references_the_model_schema(document: Any) -> None:
+    doc, _ = document
+    body = doc["paths"]["/items"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Item"}
+    item = doc["components"]["schemas"]["Item"]
+    assert set(item["properties"]) == {"name", "quantity"}
+    assert sorted(item["required"]) == ["name", "quantity"]
+    created = doc["paths"]["/items"]["post"]["responses"]["201"]["content"]
+    assert created["application/json"]["schema"] == {"$ref": "#/components/schemas/Created"}
+
+
+async def test_path_parameters_are_declared_for_templated_paths(document: Any) -> None:
+    doc, _ = document
+    for path, operations in doc["paths"].items():
+        names = re.findall(r"{(\w+)(?::\w+)?}", path)
+        for operation in operations.values():
+            declared = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            assert declared == names, (path, declared)
+            assert all(p["required"] for p in operation.get("parameters", []))
+
+
+async def test_problem_answers_use_the_problem_schema(document: Any) -> None:
+    doc, _ = document
+    responses = doc["paths"]["/items/{item_id}"]["get"]["responses"]
+    problem = responses["404"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert doc["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+    ]
+
+
+async def test_public_routes_need_no_token_and_others_do(document: Any) -> None:
+    doc, _ = document
+    assert "security" not in doc["paths"]["/items"]["post"]
+    assert doc["paths"]["/items/{item_id}"]["get"]["security"] == [{"bearer": []}]
+
+
+async def test_health_paths_are_listed(document: Any) -> None:
+    doc, _ = document
+    for path in ("/health", "/ready", "/health/startup"):
+        assert set(doc["paths"][path]["get"]["responses"]) == {"200", "503"}, path
+
+
+async def test_summary_is_the_handlers_first_docstring_line(document: Any) -> None:
+    doc, _ = document
+    assert doc["paths"]["/items"]["post"]["summary"] == "Create an item (idempotent)."
