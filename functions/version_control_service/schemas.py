@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import datetime
 from typing import Any, Literal
@@ -16,11 +17,10 @@ ANALYZERS: tuple[Analyzer, ...] = ("bandit", "ruff", "secrets", "rules")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 
 DEFAULT_PROMPT = (
-    "You are a meticulous senior code reviewer. Review the {language} file {path}. "
-    "Report real bugs, security problems, performance issues and maintainability risks; "
-    "each finding must cite the exact line numbers shown at the left of the code. "
-    "Do not report style nits that a formatter would fix.\n\n{code}"
+    "Review this {language} code.\nPath: {path}\nLines: {start_line}-{end_line}\n\n{code}\n"
 )
+PLACEHOLDERS = frozenset({"code", "path", "language", "start_line", "end_line"})
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _all_analyzers() -> list[Analyzer]:
@@ -49,6 +49,9 @@ class RoutingPolicy(_Strict):
 class ReviewerConfig(_Strict):
     """Everything that decides how a review is made; versions of it are immutable."""
 
+    system_prompt: str | None = Field(
+        None, max_length=20_000, description="None: the orchestrator's built-in reviewer prompt."
+    )
     prompt_template: str = Field(DEFAULT_PROMPT, min_length=10, max_length=20_000)
     routing: RoutingPolicy = RoutingPolicy(
         candidates=[Candidate(provider="local", model="local-analyzers")]
@@ -62,12 +65,9 @@ class ReviewerConfig(_Strict):
     def _placeholders(cls, value: str) -> str:
         if "{code}" not in value:
             raise ValueError("must contain the {code} placeholder")
-        try:
-            value.format(code="", path="", language="")
-        except (KeyError, IndexError, ValueError) as e:
-            raise ValueError(
-                f"may only use the placeholders {{code}}, {{path}}, {{language}}: {e}"
-            ) from None
+        unknown = sorted(set(_PLACEHOLDER.findall(value)) - PLACEHOLDERS)
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {unknown}; allowed: {sorted(PLACEHOLDERS)}")
         return value
 
     @field_validator("analyzers")
