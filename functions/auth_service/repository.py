@@ -104,6 +104,12 @@ async def delete_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
 
 
 async def count_admins(conn: asyncpg.Connection) -> int:
+    """Active admins; run inside the transaction that demotes, disables or deletes one.
+
+    The advisory lock serializes those transactions, so two concurrent demotions cannot
+    both see two admins and leave none.
+    """
+    await conn.execute("select pg_advisory_xact_lock(hashtext('auth_service.admins'))")
     return int(
         await conn.fetchval("select count(*) from users where role = 'admin' and not disabled")
     )

@@ -26,8 +26,24 @@ def normalize_email(value: str) -> str:
     return checked.normalized.lower()
 
 
+def is_text(value: str) -> bool:
+    """Text PostgreSQL can store: encodable as UTF-8 (no lone surrogates) and without NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=4096)
+
+    @field_validator("*")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        if isinstance(value, str) and not is_text(value):
+            raise ValueError("must be UTF-8 text without NUL characters")
+        return value
 
 
 class UserCreate(_Body):

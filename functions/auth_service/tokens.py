@@ -11,7 +11,7 @@ import secrets
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote_plus
 
 import asyncpg
 from starlette.requests import Request
@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from functions.auth_service import keys, limiter, passwords, repository
 from functions.auth_service.context import database, key_ring
-from functions.auth_service.schemas import TokenAnswer, normalize_email
+from functions.auth_service.schemas import TokenAnswer, is_text, normalize_email
 from functions.auth_service.settings import settings
 from shared.errors import OAuthError
 from shared.function import Router
@@ -92,25 +92,39 @@ async def metadata(request: Request) -> dict[str, Any]:
 
 
 async def _params(request: Request) -> dict[str, str]:
-    """Form (RFC 6749) or JSON parameters as strings."""
+    """Form (RFC 6749) or JSON parameters as strings; each may appear only once."""
     raw = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            data = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            raise OAuthError("invalid_request", "The body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise OAuthError("invalid_request", "The body must be a JSON object.")
-        return {str(k): v for k, v in data.items() if isinstance(v, str)}
+    params = _json_params(raw) if content_type == "application/json" else _form_params(raw)
+    if not all(is_text(name) and is_text(value) for name, value in params.items()):
+        raise OAuthError("invalid_request", "Parameters must be UTF-8 text without NUL characters.")
+    return params
+
+
+def _json_params(raw: bytes) -> dict[str, str]:
     try:
-        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        data = json.loads(raw or b"{}", object_pairs_hook=_unique)
+    except (ValueError, UnicodeDecodeError):
+        raise OAuthError("invalid_request", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise OAuthError("invalid_request", "The body must be a JSON object.")
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+def _form_params(raw: bytes) -> dict[str, str]:
+    try:
+        # errors="strict": percent-encoded bytes must be UTF-8 too, not silently replaced
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise OAuthError("invalid_request", "The form is not UTF-8.") from None
-    params: dict[str, str] = {}
+    return _unique(pairs)
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
     for name, value in pairs:
         if name in params:
-            raise OAuthError("invalid_request", f"Parameter '{name}' is repeated.")
+            raise OAuthError("invalid_request", f"Parameter '{name[:40]}' is repeated.")
         params[name] = value
     return params
 
@@ -221,20 +235,27 @@ async def _refresh_grant(params: dict[str, str]) -> TokenAnswer:
 
 
 def _client_auth(request: Request, params: dict[str, str]) -> tuple[str, str]:
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "basic" and encoded:
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            raise OAuthError("invalid_client", "Malformed Basic credentials.", status=401) from None
-        client_id, sep, secret = decoded.partition(":")
-        if sep and client_id:
-            return unquote(client_id), unquote(secret)
+        return _basic_credentials(encoded)
     form_id, form_secret = params.get("client_id"), params.get("client_secret")
     if not form_id or form_secret is None:
         raise OAuthError("invalid_client", "Client authentication is required.", status=401)
     return form_id, form_secret
+
+
+def _basic_credentials(encoded: str) -> tuple[str, str]:
+    """RFC 6749 section 2.3.1: base64 of form-urlencoded ``client_id:client_secret``."""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        client_id, sep, secret = decoded.partition(":")
+        client_id = unquote_plus(client_id, errors="strict")
+        secret = unquote_plus(secret, errors="strict")
+    except (binascii.Error, UnicodeDecodeError):
+        client_id, sep, secret = "", "", ""
+    if not (sep and client_id and is_text(client_id) and is_text(secret)):
+        raise OAuthError("invalid_client", "Malformed Basic credentials.", status=401)
+    return client_id, secret
 
 
 async def _client_credentials_grant(request: Request, params: dict[str, str]) -> TokenAnswer:

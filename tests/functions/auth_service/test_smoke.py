@@ -1,28 +1,10 @@
-"""A first pass through auth-tokens and auth-users in-process."""
+"""Smoke checks: unknown paths are problems, and the identity fixture matches shared.auth.
+
+The registration-login-profile round trip lives in test_users.py and test_tokens.py."""
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
-
-
-async def test_registered_user_logs_in_and_reads_their_profile(client_for) -> None:
-    users = client_for("auth_users")
-    tokens = client_for("auth_tokens")
-    email = f"user-{uuid.uuid4().hex[:8]}@Example.COM"
-    created = await users.post("/users", json={"email": email, "password": "correct horse battery"})
-    assert created.status_code == 201, created.text
-    assert created.json()["email"] == email.lower()
-    answer = await tokens.post(
-        "/token",
-        data={"grant_type": "password", "username": email, "password": "correct horse battery"},
-    )
-    assert answer.status_code == 200, answer.text
-    access = answer.json()["access_token"]
-    me = await users.get("/users/me", headers={"Authorization": f"Bearer {access}"})
-    assert me.status_code == 200, me.text
-    assert me.json()["id"] == created.json()["id"]
 
 
 async def test_unknown_path_is_a_problem_document(client_for) -> None:

@@ -1,0 +1,156 @@
+"""Brute-force protection: failed logins counted per account and per client address."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests.functions.auth_service._support import PASSWORD, Auth, unique_email
+
+
+def _random_network(prefix: str) -> str:
+    """A /24 of its own, so address counters never cross tests."""
+    return f"{prefix}.{uuid.uuid4().bytes[0]}"
+
+
+def _assert_limited(answer: httpx.Response) -> int:
+    assert answer.status_code == 429, answer.text
+    retry_after = answer.headers["retry-after"]
+    assert retry_after.isdigit() and int(retry_after) > 0, retry_after
+    assert answer.json()["status"] == 429
+    return int(retry_after)
+
+
+async def _fail(auth: Auth, email: str, times: int, **headers: str) -> None:
+    for attempt in range(times):
+        answer = await auth.tokens.post(
+            "/token",
+            data={"grant_type": "password", "username": email, "password": "wrong guess!"},
+            headers=headers,
+        )
+        assert answer.json().get("error") == "invalid_grant", (attempt, answer.text)
+
+
+async def test_an_account_is_locked_after_the_failure_limit_even_with_the_right_password(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="3", LOGIN_WINDOW_SECONDS="600")
+    user = await auth.register()
+    await _fail(auth, user["email"], 3)
+    retry_after = _assert_limited(await auth.password_grant(user["email"]))
+    assert retry_after <= 600, retry_after
+
+
+async def test_the_account_limit_follows_the_normalized_email(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="2")
+    user = await auth.register()
+    await _fail(auth, user["email"].upper(), 1)
+    await _fail(auth, f"  {user['email']} ", 1)
+    _assert_limited(await auth.password_grant(user["email"]))
+
+
+async def test_a_success_clears_the_account_counter(make_auth: Callable[..., Auth]) -> None:
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="3")
+    user = await auth.register()
+    await _fail(auth, user["email"], 2)
+    await auth.login(user["email"])
+    await _fail(auth, user["email"], 2)
+    assert (await auth.password_grant(user["email"])).status_code == 200
+
+
+async def test_an_account_lock_does_not_affect_other_accounts(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="2")
+    victim, bystander = await auth.register(), await auth.register()
+    await _fail(auth, victim["email"], 2)
+    _assert_limited(await auth.password_grant(victim["email"]))
+    assert (await auth.password_grant(bystander["email"])).status_code == 200
+
+
+async def test_failures_across_accounts_from_one_address_lock_that_address(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_IP="4", LOGIN_MAX_FAILURES_PER_ACCOUNT="50")
+    user = await auth.register()
+    for _ in range(4):
+        await _fail(auth, unique_email("target"), 1)
+    _assert_limited(await auth.password_grant(user["email"]))
+    elsewhere = make_auth(
+        client_ip_=_random_network("192.0") + ".7",
+        LOGIN_MAX_FAILURES_PER_IP="4",
+        LOGIN_MAX_FAILURES_PER_ACCOUNT="50",
+    )
+    assert (await elsewhere.password_grant(user["email"])).status_code == 200
+
+
+async def test_the_rightmost_forwarded_hop_is_the_client_so_spoofing_does_not_help(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(TRUSTED_PROXY_HOPS="1", LOGIN_MAX_FAILURES_PER_IP="3")
+    user = await auth.register()
+    network = _random_network("172.16")
+    attacker = f"{network}.1"
+    for n in range(3):
+        await _fail(auth, unique_email(), 1, **{"X-Forwarded-For": f"203.0.113.{n}, {attacker}"})
+    spoofed = await auth.tokens.post(
+        "/token",
+        data={"grant_type": "password", "username": user["email"], "password": PASSWORD},
+        headers={"X-Forwarded-For": f"198.18.0.99, {attacker}"},
+    )
+    _assert_limited(spoofed)
+    honest = await auth.tokens.post(
+        "/token",
+        data={"grant_type": "password", "username": user["email"], "password": PASSWORD},
+        headers={"X-Forwarded-For": f"{network}.2"},
+    )
+    assert honest.status_code == 200, "another client behind the same proxy is not locked"
+
+
+async def test_with_two_trusted_hops_the_second_entry_from_the_right_is_the_client(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(TRUSTED_PROXY_HOPS="2", LOGIN_MAX_FAILURES_PER_IP="2")
+    user = await auth.register()
+    attacker = _random_network("172.17") + ".1"
+    for n in range(2):
+        await _fail(auth, unique_email(), 1, **{"X-Forwarded-For": f"{attacker}, 10.9.9.{n}"})
+    limited = await auth.tokens.post(
+        "/token",
+        data={"grant_type": "password", "username": user["email"], "password": PASSWORD},
+        headers={"X-Forwarded-For": f"1.1.1.1, {attacker}, 10.9.9.9"},
+    )
+    _assert_limited(limited)
+
+
+async def test_without_trusted_proxies_forwarded_headers_are_ignored(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(TRUSTED_PROXY_HOPS="0", LOGIN_MAX_FAILURES_PER_IP="2")
+    user = await auth.register()
+    for n in range(2):
+        await _fail(auth, unique_email(), 1, **{"X-Forwarded-For": f"203.0.113.{n}"})
+    rotated = await auth.tokens.post(
+        "/token",
+        data={"grant_type": "password", "username": user["email"], "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.200"},
+    )
+    _assert_limited(rotated)
+
+
+async def test_client_secret_guessing_is_limited_too(make_auth: Callable[..., Auth]) -> None:
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="2")
+    account = await auth.service_account(["internal"])
+    form: dict[str, Any] = {"grant_type": "client_credentials", "client_id": account["client_id"]}
+    for _ in range(2):
+        answer = await auth.tokens.post("/token", data={**form, "client_secret": "guess"})
+        assert answer.status_code == 401, answer.text
+    right = await auth.tokens.post(
+        "/token", data={**form, "client_secret": account["client_secret"]}
+    )
+    _assert_limited(right)

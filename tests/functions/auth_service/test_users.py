@@ -1,0 +1,448 @@
+"""auth-users: registration, profiles, administration, the last-admin guard and bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.functions.auth_service._support import (
+    PASSWORD,
+    Auth,
+    bearer,
+    ec_pem,
+    unique_email,
+)
+
+
+def _problem(answer: Any, status: int) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json", answer.headers
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == status and body["title"] and body["detail"], body
+    return body
+
+
+# ---------------------------------------------------------------- registration
+
+
+async def test_registration_answers_the_user_without_secrets(auth: Auth) -> None:
+    email = unique_email()
+    answer = await auth.users.post(
+        "/users", json={"email": email, "password": PASSWORD, "name": "Ada"}
+    )
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert {"id", "email", "name", "role", "created_at"} <= set(body), body
+    assert (body["email"], body["name"], body["role"]) == (email, "Ada", "member")
+    uuid.UUID(body["id"])
+    assert datetime.fromisoformat(body["created_at"]).utcoffset() is not None, body
+    assert "password" not in answer.text and "hash" not in answer.text
+
+
+async def test_registration_lower_cases_the_email(auth: Auth) -> None:
+    local = f"Mixed-{uuid.uuid4().hex[:8]}"
+    user = await auth.register(f" {local}@Example.COM ")
+    assert user["email"] == f"{local.lower()}@example.com"
+
+
+@pytest.mark.parametrize("variant", [str.lower, str.upper], ids=["same", "upper-case"])
+async def test_a_taken_email_is_a_409_problem(auth: Auth, variant: Callable[[str], str]) -> None:
+    email = unique_email()
+    await auth.register(email)
+    again = await auth.users.post("/users", json={"email": variant(email), "password": PASSWORD})
+    assert email in _problem(again, 409)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("password", "failure"),
+    [
+        ("short pw", "at least 12"),
+        ("password1234", "common"),
+        ("aaaaaaaaaaaa", "repeat"),
+        ("x" * 129, "at most 128"),
+    ],
+    ids=["short", "common", "repeated", "too-long"],
+)
+async def test_a_weak_password_is_422_listing_the_policy_failures(
+    auth: Auth, password: str, failure: str
+) -> None:
+    answer = await auth.users.post("/users", json={"email": unique_email(), "password": password})
+    errors = _problem(answer, 422)["errors"]
+    assert any(failure in e["msg"] for e in errors), errors
+    assert all(e["loc"][-1] == "password" for e in errors), errors
+
+
+async def test_a_password_equal_to_the_email_is_refused(auth: Auth) -> None:
+    email = unique_email("longaddress")
+    answer = await auth.users.post("/users", json={"email": email, "password": email.upper()})
+    errors = _problem(answer, 422)["errors"]
+    assert any("e-mail" in e["msg"] for e in errors), errors
+
+
+async def test_several_policy_failures_are_all_listed(auth: Auth) -> None:
+    answer = await auth.users.post("/users", json={"email": unique_email(), "password": "aaaa"})
+    messages = [e["msg"] for e in _problem(answer, 422)["errors"]]
+    assert len(messages) >= 2 and any("at least" in m for m in messages), messages
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "@example.com", "x" * 250 + "@e.com"])
+async def test_a_bad_email_is_422(auth: Auth, email: str) -> None:
+    answer = await auth.users.post("/users", json={"email": email, "password": PASSWORD})
+    errors = _problem(answer, 422)["errors"]
+    assert errors[0]["loc"] == ["body", "email"], errors
+
+
+async def test_unknown_fields_are_refused(auth: Auth) -> None:
+    answer = await auth.users.post(
+        "/users", json={"email": unique_email(), "password": PASSWORD, "role": "admin"}
+    )
+    errors = _problem(answer, 422)["errors"]
+    assert errors[0]["loc"] == ["body", "role"], errors
+
+
+async def test_registration_closed_by_config_refuses_anonymous_but_not_admins(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(REGISTRATION_OPEN="false")
+    anonymous = await auth.users.post(
+        "/users", json={"email": unique_email(), "password": PASSWORD}
+    )
+    assert "closed" in _problem(anonymous, 403)["detail"]
+    by_admin = await auth.users.post(
+        "/users",
+        json={"email": unique_email(), "password": PASSWORD},
+        headers=await auth.admin_headers(),
+    )
+    assert by_admin.status_code == 201 and by_admin.json()["role"] == "member", by_admin.text
+
+
+async def test_registration_is_closed_in_production_unless_configured_open(
+    make_auth: Callable[..., Auth],
+) -> None:
+    auth = make_auth(ENVIRONMENT="production", AUTH_SIGNING_KEYS=ec_pem())
+    anonymous = await auth.users.post(
+        "/users", json={"email": unique_email(), "password": PASSWORD}
+    )
+    _problem(anonymous, 403)
+    by_admin = await auth.users.post(
+        "/users",
+        json={"email": unique_email(), "password": PASSWORD},
+        headers=await auth.admin_headers(),
+    )
+    assert by_admin.status_code == 201, by_admin.text
+
+
+async def test_registration_can_be_opened_in_production(make_auth: Callable[..., Auth]) -> None:
+    auth = make_auth(ENVIRONMENT="production", AUTH_SIGNING_KEYS=ec_pem(), REGISTRATION_OPEN="true")
+    answer = await auth.users.post("/users", json={"email": unique_email(), "password": PASSWORD})
+    assert answer.status_code == 201, answer.text
+
+
+async def test_a_member_registering_while_closed_is_refused(make_auth: Callable[..., Auth]) -> None:
+    auth = make_auth()
+    _, session = await auth.user_token()
+    closed = make_auth(REGISTRATION_OPEN="false")
+    answer = await closed.users.post(
+        "/users",
+        json={"email": unique_email(), "password": PASSWORD},
+        headers=bearer(session["access_token"]),
+    )
+    _problem(answer, 403)
+
+
+async def test_an_idempotency_key_replay_returns_the_same_user_and_creates_one(auth: Auth) -> None:
+    email = unique_email()
+    request = {"email": email, "password": PASSWORD}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = await auth.users.post("/users", json=request, headers=key)
+    again = await auth.users.post("/users", json=request, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    listing = await _all_users(auth)
+    assert [u["email"] for u in listing].count(email) == 1
+
+
+async def test_an_idempotency_key_reused_with_another_body_is_422(auth: Auth) -> None:
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    await auth.users.post(
+        "/users", json={"email": unique_email(), "password": PASSWORD}, headers=key
+    )
+    other = await auth.users.post(
+        "/users", json={"email": unique_email(), "password": PASSWORD}, headers=key
+    )
+    assert _problem(other, 422)["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+
+
+# ---------------------------------------------------------------- the caller's own user
+
+
+async def test_users_me_answers_the_callers_user(auth: Auth) -> None:
+    user, session = await auth.user_token(name="Grace")
+    me = await auth.users.get("/users/me", headers=bearer(session["access_token"]))
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert (body["id"], body["email"], body["name"]) == (user["id"], user["email"], "Grace")
+
+
+async def test_users_me_without_a_token_is_401_with_a_bearer_challenge(auth: Auth) -> None:
+    answer = await auth.users.get("/users/me")
+    _problem(answer, 401)
+    assert answer.headers["www-authenticate"].startswith("Bearer"), answer.headers
+
+
+async def test_renaming_oneself_needs_the_current_password(auth: Auth) -> None:
+    _, session = await auth.user_token()
+    headers = bearer(session["access_token"])
+    renamed = await auth.users.patch(
+        "/users/me", json={"name": "New Name", "current_password": PASSWORD}, headers=headers
+    )
+    assert renamed.status_code == 200 and renamed.json()["name"] == "New Name", renamed.text
+    wrong = await auth.users.patch(
+        "/users/me", json={"name": "Other", "current_password": "wrong password!"}, headers=headers
+    )
+    assert "current password" in _problem(wrong, 403)["detail"]
+    missing = await auth.users.patch("/users/me", json={"name": "Other"}, headers=headers)
+    _problem(missing, 422)
+    me = await auth.users.get("/users/me", headers=headers)
+    assert me.json()["name"] == "New Name"
+
+
+async def test_a_new_password_must_meet_the_policy(auth: Auth) -> None:
+    user, session = await auth.user_token()
+    weak = await auth.users.patch(
+        "/users/me",
+        json={"password": "aaaaaaaaaaaa", "current_password": PASSWORD},
+        headers=bearer(session["access_token"]),
+    )
+    _problem(weak, 422)
+    assert (await auth.password_grant(user["email"])).status_code == 200, "password unchanged"
+
+
+# ---------------------------------------------------------------- administration
+
+
+async def test_admin_endpoints_are_403_for_members_and_401_without_a_token(auth: Auth) -> None:
+    user, session = await auth.user_token()
+    member = bearer(session["access_token"])
+    calls = [
+        ("GET", "/users", None),
+        ("PATCH", f"/users/{user['id']}", {"role": "admin"}),
+        ("DELETE", f"/users/{user['id']}", None),
+        ("POST", "/service-accounts", {"name": "x", "scopes": []}),
+    ]
+    for method, path, body in calls:
+        forbidden = await auth.users.request(method, path, json=body, headers=member)
+        _problem(forbidden, 403)
+        anonymous = await auth.users.request(method, path, json=body)
+        _problem(anonymous, 401)
+        assert anonymous.headers["www-authenticate"].startswith("Bearer"), (method, path)
+    me = await auth.users.get("/users/me", headers=member)
+    assert me.json()["role"] == "member", "the member did not promote themselves"
+
+
+async def _all_users(auth: Auth) -> list[dict[str, Any]]:
+    users: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
+        page = await auth.users.get("/users", params=params, headers=await auth.admin_headers())
+        assert page.status_code == 200, page.text
+        users += page.json()["items"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return users
+
+
+async def test_listing_users_pages_with_limit_and_cursor(auth: Auth) -> None:
+    created = [(await auth.register())["id"] for _ in range(3)]
+    admin = await auth.admin_headers()
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(1000):
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = await auth.users.get("/users", params=params, headers=admin)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert set(body) == {"items", "next_cursor"} and len(body["items"]) <= 2, body
+        seen += [u["id"] for u in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)), "pages must not overlap"
+    assert seen[-3:] == created, "the newest users come last, in creation order"
+
+
+@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "201"}, {"cursor": "garbage!"}])
+async def test_listing_users_refuses_bad_paging_parameters(
+    auth: Auth, query: dict[str, str]
+) -> None:
+    answer = await auth.users.get("/users", params=query, headers=await auth.admin_headers())
+    assert _problem(answer, 422)["errors"][0]["loc"][0] == "query"
+
+
+async def test_an_admin_promotes_and_disables_a_user(auth: Auth) -> None:
+    user, session = await auth.user_token()
+    admin = await auth.admin_headers()
+    promoted = await auth.users.patch(f"/users/{user['id']}", json={"role": "admin"}, headers=admin)
+    assert promoted.status_code == 200 and promoted.json()["role"] == "admin", promoted.text
+    relogged = await auth.login(user["email"])
+    listing = await auth.users.get("/users", headers=bearer(relogged["access_token"]))
+    assert listing.status_code == 200, "a promoted user is an admin with a new token"
+    disabled = await auth.users.patch(
+        f"/users/{user['id']}", json={"disabled": True}, headers=admin
+    )
+    assert disabled.json()["disabled"] is True, disabled.text
+    refused = await auth.refresh(relogged["refresh_token"])
+    assert refused.json()["error"] == "invalid_grant", "disabling revokes refresh tokens"
+
+
+async def test_an_admin_deletes_a_user_then_it_is_gone(auth: Auth) -> None:
+    user, session = await auth.user_token()
+    admin = await auth.admin_headers()
+    deleted = await auth.users.delete(f"/users/{user['id']}", headers=admin)
+    assert (deleted.status_code, deleted.content) == (204, b""), deleted.text
+    again = await auth.users.delete(f"/users/{user['id']}", headers=admin)
+    assert user["id"] in _problem(again, 404)["detail"]
+    patched = await auth.users.patch(f"/users/{user['id']}", json={"name": "x"}, headers=admin)
+    _problem(patched, 422)
+    gone = await auth.users.patch(f"/users/{user['id']}", json={"role": "member"}, headers=admin)
+    _problem(gone, 404)
+    assert (await auth.refresh(session["refresh_token"])).json()["error"] == "invalid_grant"
+
+
+async def test_the_last_admin_cannot_be_demoted_disabled_or_deleted(auth: Auth) -> None:
+    admin = await auth.admin_headers()
+    me = (await auth.users.get("/users/me", headers=admin)).json()
+    others = [
+        u["id"]
+        for u in await _all_users(auth)
+        if u["role"] == "admin" and not u["disabled"] and u["id"] != me["id"]
+    ]
+    for other in others:
+        answer = await auth.users.patch(f"/users/{other}", json={"disabled": True}, headers=admin)
+        assert answer.status_code == 200, answer.text
+    try:
+        for method, body in (("PATCH", {"role": "member"}), ("PATCH", {"disabled": True})):
+            answer = await auth.users.request(
+                method, f"/users/{me['id']}", json=body, headers=admin
+            )
+            assert "last" in _problem(answer, 409)["detail"], body
+        deleted = await auth.users.delete(f"/users/{me['id']}", headers=admin)
+        _problem(deleted, 409)
+        still = await auth.users.get("/users/me", headers=admin)
+        assert (still.json()["role"], still.json()["disabled"]) == ("admin", False)
+    finally:
+        for other in others:
+            await auth.users.patch(f"/users/{other}", json={"disabled": False}, headers=admin)
+
+
+async def test_two_concurrent_demotions_cannot_remove_the_last_admin(auth: Auth) -> None:
+    admin = await auth.admin_headers()
+    me = (await auth.users.get("/users/me", headers=admin)).json()
+    others = [
+        u["id"]
+        for u in await _all_users(auth)
+        if u["role"] == "admin" and not u["disabled"] and u["id"] != me["id"]
+    ]
+    for other in others:
+        await auth.users.patch(f"/users/{other}", json={"disabled": True}, headers=admin)
+    second = await auth.register()
+    await auth.users.patch(f"/users/{second['id']}", json={"role": "admin"}, headers=admin)
+    try:
+        answers = await asyncio.gather(
+            *(
+                auth.users.patch(f"/users/{target}", json={"role": "member"}, headers=admin)
+                for target in (me["id"], second["id"])
+            )
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    finally:
+        for other in others:
+            await auth.users.patch(f"/users/{other}", json={"disabled": False}, headers=admin)
+
+
+async def test_an_admin_may_demote_itself_when_another_admin_remains(auth: Auth) -> None:
+    user = await auth.register()
+    admin = await auth.admin_headers()
+    await auth.users.patch(f"/users/{user['id']}", json={"role": "admin"}, headers=admin)
+    me = (await auth.users.get("/users/me", headers=admin)).json()
+    answer = await auth.users.patch(f"/users/{me['id']}", json={"role": "member"}, headers=admin)
+    assert answer.status_code == 200 and answer.json()["role"] == "member", answer.text
+
+
+# ---------------------------------------------------------------- service tokens
+
+
+async def _service_token(auth: Auth, scopes: list[str]) -> str:
+    account = await auth.service_account(scopes)
+    answer = await auth.tokens.post(
+        "/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": account["client_id"],
+            "client_secret": account["client_secret"],
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+async def test_a_service_token_has_no_user_profile(auth: Auth) -> None:
+    token = await _service_token(auth, ["reviews:read"])
+    answer = await auth.users.get("/users/me", headers=bearer(token))
+    assert "Service" in _problem(answer, 403)["detail"]
+
+
+async def test_a_service_token_without_internal_scope_cannot_act_for_a_user(auth: Auth) -> None:
+    user = await auth.register()
+    token = await _service_token(auth, ["reviews:read"])
+    answer = await auth.users.get(
+        "/users/me", headers={**bearer(token), "X-Acting-User": user["id"]}
+    )
+    _problem(answer, 403)
+
+
+async def test_an_internal_service_token_reads_the_user_it_acts_for(auth: Auth) -> None:
+    user = await auth.register()
+    token = await _service_token(auth, ["internal"])
+    answer = await auth.users.get(
+        "/users/me", headers={**bearer(token), "X-Acting-User": user["id"]}
+    )
+    assert answer.status_code == 200 and answer.json()["id"] == user["id"], answer.text
+
+
+# ---------------------------------------------------------------- bootstrap admin
+
+
+async def test_the_bootstrap_admin_is_created_once_and_can_log_in(
+    make_auth: Callable[..., Auth], client_for: Callable[..., Any]
+) -> None:
+    auth = make_auth()
+    admin = await auth.admin_headers()
+    me = (await auth.users.get("/users/me", headers=admin)).json()
+    assert (me["email"], me["role"]) == (auth.admin_email, "admin"), me
+    restarted = client_for(
+        "auth_users", ADMIN_EMAIL=auth.admin_email.upper(), ADMIN_PASSWORD="another password 99"
+    )
+    assert (await restarted.get("/health/startup")).status_code == 200
+    matching = [u for u in await _all_users(auth) if u["email"] == auth.admin_email]
+    assert len(matching) == 1, matching
+    assert (await auth.password_grant(auth.admin_email, auth.admin_password)).status_code == 200
+    assert (await auth.password_grant(auth.admin_email, "another password 99")).status_code == 400
+
+
+async def test_without_admin_password_no_admin_is_created(
+    client_for: Callable[..., Any], make_auth: Callable[..., Auth]
+) -> None:
+    email = unique_email("nobody")
+    users = client_for("auth_users", ADMIN_EMAIL=email)
+    assert (await users.get("/health/startup")).status_code == 200
+    auth = make_auth()
+    assert email not in [u["email"] for u in await _all_users(auth)]
