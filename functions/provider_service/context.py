@@ -1,0 +1,26 @@
+"""context holds provider-service's process-wide resources and builds its functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from functions.provider_service.settings import ProviderConfig, settings
+from shared import auth, cache, clients, db, migrations
+from shared.function import Function, Router
+
+database = db.Database(settings)
+redis = cache.Cache(settings)
+verifier = auth.Verifier(settings)
+
+
+def create(name: str, router: Router) -> Function:
+    """A provider-service function: migrations run at start-up, pools close on SIGTERM."""
+    return Function(
+        name,
+        router,
+        settings=ProviderConfig,
+        checks={"database": database.check, "redis": redis.check},
+        startup=[migrations.startup_hook(database, Path(__file__).parent / "migrations")],
+        shutdown=[database.close, redis.close, clients.close],
+        cache=redis,
+    )

@@ -1,0 +1,40 @@
+"""keys resolves a provider's API key reference at the moment a call is made.
+
+A provider stores a reference, never a key: ``env://NAME`` reads ``os.environ`` at call
+time (local runs), anything else is a Secret Manager name (``sm://name``, ``name`` or a
+full resource name) resolved by ``shared.config.resolve_reference`` (cached once per
+process). The resolved key is handed to the caller and never stored, returned or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from shared import config
+
+ENV_PREFIX = "env://"
+
+
+class KeyUnavailable(Exception):
+    """The reference could not be resolved; the message names the reference, not a key."""
+
+
+async def resolve(reference: str) -> str:
+    """The API key behind ``reference``.
+
+    Raises:
+        KeyUnavailable: the variable is unset/empty, or Secret Manager refused the name.
+    """
+    if reference.startswith(ENV_PREFIX):
+        name = reference[len(ENV_PREFIX) :]
+        value = os.environ.get(name, "")
+        if not value:
+            raise KeyUnavailable(f"Environment variable '{name}' is not set.")
+        return value
+    ref = reference if reference.startswith(config.REF_PREFIX) else config.REF_PREFIX + reference
+    try:
+        # The Secret Manager client is synchronous (gRPC): keep it off the event loop.
+        return await asyncio.to_thread(config.resolve_reference, ref)
+    except config.ConfigError as e:
+        raise KeyUnavailable(f"Secret '{reference}' could not be read.") from e

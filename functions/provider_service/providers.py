@@ -1,0 +1,123 @@
+"""providers implements the providers function: the AI providers, their models and prices.
+
+Admins write, any authenticated caller reads. A provider's API key is a reference
+(``api_key_secret``) that is stored but never answered: reads say only ``api_key_set``.
+``GET /providers`` orders by ``priority`` (lower first) then name, so a router can be
+built from it directly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+
+from functions.provider_service import probes, repository
+from functions.provider_service.context import database, verifier
+from functions.provider_service.schemas import (
+    ModelOut,
+    ProviderCreate,
+    ProviderHealth,
+    ProviderOut,
+    ProviderPage,
+    ProviderUpdate,
+)
+from functions.provider_service.settings import settings
+from shared import pagination
+from shared.errors import ValidationFailed
+from shared.function import Router, path_uuid
+
+router = Router()
+
+
+async def _with_models(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[ProviderOut]:
+    models: dict[uuid.UUID, list[ModelOut]] = {row["id"]: [] for row in rows}
+    for model in await repository.models_of(conn, list(models)):
+        models[model["provider_id"]].append(ModelOut.model_validate(dict(model)))
+    return [ProviderOut(models=models[row["id"]], **dict(row)) for row in rows]
+
+
+async def _one(conn: asyncpg.Connection, provider_id: uuid.UUID) -> ProviderOut:
+    return (await _with_models(conn, [await repository.provider_by_id(conn, provider_id)]))[0]
+
+
+@router.post("/providers", status=201, body=ProviderCreate, response=ProviderOut, idempotent=True)
+async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut:
+    """Admin: register a provider with its models and prices."""
+    await verifier.require(request, role="admin")
+    fields = body.model_dump(exclude={"models"})
+    if body.kind != "local" and fields["base_url"] is None:
+        fields["base_url"] = probes.DEFAULT_BASE_URLS[body.kind]
+    async with database.transaction() as conn:
+        row = await repository.create_provider(conn, **fields)
+        await repository.replace_models(conn, row["id"], [m.model_dump() for m in body.models])
+        return await _one(conn, row["id"])
+
+
+@router.get("/providers", response=ProviderPage)
+async def list_providers(request: Request) -> dict[str, Any]:
+    """Every provider, by priority (lower first) then name, with models and prices."""
+    await verifier.authenticate(request)
+    limit, cursor = pagination.params(request)
+    after = None
+    if cursor is not None:
+        try:
+            after = (int(cursor["p"]), str(cursor["n"]))
+        except (KeyError, ValueError, TypeError):
+            raise ValidationFailed(
+                [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
+            ) from None
+    async with database.connection() as conn:
+        rows = await repository.list_providers(conn, limit=limit + 1, after=after)
+        providers = await _with_models(conn, rows)
+    return pagination.page(providers, limit=limit, key=lambda p: {"p": p.priority, "n": p.name})
+
+
+@router.get("/providers/{id}", response=ProviderOut)
+async def read_provider(request: Request) -> ProviderOut:
+    """One provider; the key reference is never answered, only whether one is set."""
+    await verifier.authenticate(request)
+    provider_id = path_uuid(request)
+    async with database.connection() as conn:
+        return await _one(conn, provider_id)
+
+
+@router.patch("/providers/{id}", body=ProviderUpdate, response=ProviderOut)
+async def update_provider(request: Request, body: ProviderUpdate) -> ProviderOut:
+    """Admin: change fields; ``models`` replaces the list, ``api_key_secret: null`` clears it."""
+    await verifier.require(request, role="admin")
+    provider_id = path_uuid(request)
+    changes = body.model_dump(include=body.model_fields_set, exclude={"models"})
+    for required in ("name", "priority", "enabled"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed([{"loc": ["body", required], "msg": "may not be null"}])
+    async with database.transaction() as conn:
+        await repository.update_provider(conn, provider_id, **changes)
+        if body.models is not None:
+            await repository.replace_models(
+                conn, provider_id, [m.model_dump() for m in body.models]
+            )
+        return await _one(conn, provider_id)
+
+
+@router.delete("/providers/{id}", status=204)
+async def delete_provider(request: Request) -> None:
+    """Admin: remove a provider and its models (the usage ledger keeps its history)."""
+    await verifier.require(request, role="admin")
+    provider_id = path_uuid(request)
+    async with database.connection() as conn:
+        await repository.delete_provider(conn, provider_id)
+
+
+@router.get("/providers/{id}/health", response=ProviderHealth)
+async def provider_health(request: Request) -> ProviderHealth:
+    """A live probe of the provider's API (``GET /v1/models``), bounded by a timeout."""
+    await verifier.authenticate(request)
+    provider_id = path_uuid(request)
+    async with database.connection() as conn:
+        row = await repository.provider_call_target(conn, provider_id)
+    target = probes.Target(row["kind"], row["base_url"], row["api_key_secret"])
+    result = await probes.probe(target, limit_s=settings().provider_probe_timeout_seconds)
+    return ProviderHealth.model_validate(result)

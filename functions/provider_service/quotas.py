@@ -1,0 +1,323 @@
+"""quotas implements the quotas function: rules, reserve / commit / release, and usage.
+
+A caller reserves before a model call and commits the actual tokens after it (or
+releases). Reserve answers 429 naming the first limit that would be exceeded, and 503
+when Redis is down (fail closed). Commit appends to the PostgreSQL ledger first
+(idempotent by reservation), then adjusts the Redis counters; with Redis down the
+ledger row is still written, and the hold simply expires. ``GET /usage`` sums the ledger.
+
+Who may call: admins and internal service tokens for anyone; a member only for
+themselves (``user_id`` equal to the token's user). Rules are written by admins.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+
+from functions.provider_service import counters, repository, reservations, rules
+from functions.provider_service.context import database, verifier
+from functions.provider_service.schemas import (
+    CommitIn,
+    Committed,
+    Consumption,
+    QuotaRuleIn,
+    QuotaRuleOut,
+    QuotaRules,
+    Released,
+    ReleaseIn,
+    Reservation,
+    ReserveIn,
+    UsageReport,
+    UsageRow,
+)
+from functions.provider_service.settings import settings
+from shared.auth import INTERNAL_SCOPE, Principal
+from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
+from shared.function import Router
+
+logger = logging.getLogger(__name__)
+router = Router()
+_GLOBAL_IDS = ("*", "global")
+
+
+def _privileged(principal: Principal) -> bool:
+    return principal.is_admin or INTERNAL_SCOPE in principal.scopes
+
+
+def _require_self(principal: Principal, user_id: uuid.UUID) -> None:
+    if not _privileged(principal) and principal.user_id != str(user_id):
+        raise Forbidden(f"Only admins and internal services may act for user '{user_id}'.")
+
+
+def _scope(request: Request) -> tuple[str, str]:
+    """``(scope, scope_id)`` from the path; the global scope's id is ``*`` (or ``global``)."""
+    scope, scope_id = request.path_params["scope"], request.path_params["scope_id"]
+    if scope == "global":
+        if scope_id not in _GLOBAL_IDS:
+            raise ValidationFailed(
+                [{"loc": ["path", "scope_id"], "msg": "must be '*' or 'global'"}]
+            )
+        return scope, "*"
+    if scope not in ("project", "user"):
+        raise ValidationFailed(
+            [{"loc": ["path", "scope"], "msg": "must be 'global', 'project' or 'user'"}]
+        )
+    try:
+        return scope, str(uuid.UUID(scope_id))
+    except ValueError:
+        raise ValidationFailed([{"loc": ["path", "scope_id"], "msg": "must be a UUID"}]) from None
+
+
+@router.put("/quotas/{scope}/{scope_id}", body=QuotaRuleIn, response=QuotaRuleOut)
+async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
+    """Admin: set the limits of one rule (per provider/model when given); null = no limit."""
+    await verifier.require(request, role="admin")
+    scope, scope_id = _scope(request)
+    async with database.connection() as conn:
+        row, _ = await repository.upsert_rule(
+            conn,
+            scope=scope,
+            scope_id=scope_id,
+            provider=body.provider or rules.ANY,
+            model=body.model or rules.ANY,
+            requests_per_minute=body.requests_per_minute,
+            tokens_per_day=body.tokens_per_day,
+            cost_usd_per_month=body.cost_usd_per_month,
+        )
+    rules.invalidate()
+    return QuotaRuleOut.model_validate(dict(row))
+
+
+@router.delete("/quotas/{scope}/{scope_id}", status=204)
+async def delete_rule(request: Request) -> None:
+    """Admin: remove one rule (``?provider=&model=`` select a narrowed one)."""
+    await verifier.require(request, role="admin")
+    scope, scope_id = _scope(request)
+    query = request.query_params
+    async with database.connection() as conn:
+        await repository.delete_rule(
+            conn,
+            scope=scope,
+            scope_id=scope_id,
+            provider=query.get("provider") or rules.ANY,
+            model=query.get("model") or rules.ANY,
+        )
+    rules.invalidate()
+
+
+@router.get("/quotas/{scope}/{scope_id}", response=QuotaRules)
+async def read_rules(request: Request) -> QuotaRules:
+    """The scope's rules and their current consumption (committed + held)."""
+    principal = await verifier.authenticate(request)
+    scope, scope_id = _scope(request)
+    if not _privileged(principal) and (scope, scope_id) != ("user", principal.user_id):
+        raise Forbidden("Members may read only their own user quota.")
+    async with database.connection() as conn:
+        rows = await repository.rules_of(conn, scope=scope, scope_id=scope_id)
+    now = rules.utcnow()
+    await counters.reclaim(now_ms=int(now.timestamp() * 1000))
+    out = [QuotaRuleOut.model_validate(dict(row)) for row in rows]
+    for rule_out, row in zip(out, rows, strict=True):
+        rule_out.consumption = await _consumption(rules.rule_from_row(row), now)
+    return QuotaRules(scope=scope, scope_id=scope_id, rules=out)
+
+
+async def _consumption(rule: rules.Rule, now: datetime) -> list[Consumption]:
+    found = rules.entries([rule], now=now, tokens=0, cost_units=0)
+    values = await counters.current([e.key for e in found])
+    answer = []
+    for entry, used in zip(found, values, strict=True):
+        window = {"r": "minute", "t": "day", "c": "month"}[entry.kind]
+        money = entry.kind == "c"
+        answer.append(
+            Consumption(
+                limit=entry.name,
+                maximum=rules.from_units(entry.limit) if money else entry.limit,
+                used=rules.from_units(used) if money else used,
+                window=window,
+                resets_at=rules.window_end(window, now),
+            )
+        )
+    return answer
+
+
+@router.post("/quotas/reserve", status=201, body=ReserveIn, response=Reservation)
+async def reserve(request: Request, body: ReserveIn) -> Reservation:
+    """Hold quota for one call; 429 names the limit, 503 when Redis is down."""
+    _require_self(await verifier.authenticate(request), body.user_id)
+    price = await _price(body.provider, body.model)
+    now = rules.utcnow()
+    matched = rules.matching(
+        await rules.snapshot(),
+        user_id=str(body.user_id),
+        project_id=str(body.project_id),
+        provider=body.provider,
+        model=body.model,
+    )
+    hold = rules.estimate_units(price, body.estimated_tokens)
+    found = rules.entries(matched, now=now, tokens=body.estimated_tokens, cost_units=hold)
+    ticket = reservations.Ticket(
+        uuid.uuid4(),
+        body.user_id,
+        body.project_id,
+        body.provider,
+        body.model,
+        price,
+        now + timedelta(seconds=settings().reservation_ttl_seconds),
+    )
+    now_ms = int(now.timestamp() * 1000)
+    admitted, limit, retry_ms = await counters.reserve(
+        str(ticket.id),
+        found,
+        now_ms=now_ms,
+        deadline_ms=int(ticket.expires_at.timestamp() * 1000),
+    )
+    if not admitted:
+        raise QuotaExceeded(
+            f"Quota '{limit}' is exhausted for this window.",
+            retry_after=math.ceil((retry_ms - rules.WINDOW_SLACK_MS) / 1000),
+            extra={"limit": limit},
+        )
+    token = reservations.encode(ticket, key=settings().signing_key())
+    return Reservation(reservation_id=token, expires_at=ticket.expires_at)
+
+
+async def _price(provider: str, model: str) -> rules.Price:
+    """The model's prices; an unknown model forces one fresh read before it is refused."""
+    price = (await rules.snapshot()).prices.get((provider, model))
+    if price is None:
+        price = (await rules.snapshot(refresh=True)).prices.get((provider, model))
+    if price is None:
+        raise NotFound(f"Model '{model}' of provider '{provider}' is not configured.")
+    return price
+
+
+@router.post("/quotas/commit", body=CommitIn, response=Committed)
+async def commit(request: Request, body: CommitIn) -> Committed:
+    """Record actual usage once (exact cost) and trade the hold for it."""
+    principal = await verifier.authenticate(request)
+    ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
+    _require_self(principal, ticket.user_id)
+    cost = rules.cost(
+        ticket.price, input_tokens=body.input_tokens, output_tokens=body.output_tokens
+    )
+    async with database.connection() as conn:
+        row = await repository.record_usage(
+            conn,
+            reservation_id=ticket.id,
+            user_id=ticket.user_id,
+            project_id=ticket.project_id,
+            provider=ticket.provider,
+            model=ticket.model,
+            input_tokens=body.input_tokens,
+            output_tokens=body.output_tokens,
+            cost_usd=cost,
+        )
+    if row["inserted"]:
+        await _settle(ticket, tokens=body.input_tokens + body.output_tokens, cost=row["cost_usd"])
+    return Committed(
+        reservation_id=body.reservation_id,
+        cost_usd=row["cost_usd"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        replayed=not row["inserted"],
+    )
+
+
+async def _settle(ticket: reservations.Ticket, *, tokens: int, cost: Any) -> None:
+    """Adjust the counters to actual usage; the ledger row is already durable."""
+    units = rules.to_units(cost)
+    try:
+        matched = rules.matching(
+            await rules.snapshot(),
+            user_id=str(ticket.user_id),
+            project_id=str(ticket.project_id),
+            provider=ticket.provider,
+            model=ticket.model,
+        )
+        fallback = rules.entries(
+            matched, now=rules.utcnow(), tokens=tokens, cost_units=units, kinds="tc"
+        )
+        await counters.commit(str(ticket.id), tokens=tokens, cost_units=units, fallback=fallback)
+    except Unavailable as e:
+        # Committed usage is in the ledger; the counters catch up when the hold expires.
+        logger.warning("Counters not adjusted for reservation %s: %s", ticket.id, e.detail)
+
+
+@router.post("/quotas/release", body=ReleaseIn, response=Released)
+async def release(request: Request, body: ReleaseIn) -> Released:
+    """Give a reservation back unused; releasing twice (or after commit) is a no-op."""
+    principal = await verifier.authenticate(request)
+    ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
+    _require_self(principal, ticket.user_id)
+    released = await counters.release(str(ticket.id))
+    return Released(reservation_id=body.reservation_id, released=released)
+
+
+def _when(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            [{"loc": ["query", name], "msg": "must be an RFC 3339 time or a date"}]
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _uuid_query(request: Request, name: str) -> uuid.UUID | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
+
+
+@router.get("/usage", response=UsageReport)
+async def usage(request: Request) -> UsageReport:
+    """Sums from the ledger (``from`` inclusive, ``to`` exclusive), by model or UTC day."""
+    principal = await verifier.authenticate(request)
+    user_id = _uuid_query(request, "user_id")
+    project_id = _uuid_query(request, "project_id")
+    if not _privileged(principal):
+        if user_id is None:
+            user_id = _uuid_or_forbidden(principal.user_id)
+        _require_self(principal, user_id)
+    group_by = request.query_params.get("group_by") or None
+    if group_by not in (None, "model", "day"):
+        raise ValidationFailed([{"loc": ["query", "group_by"], "msg": "must be 'model' or 'day'"}])
+    start, end = _when(request, "from"), _when(request, "to")
+    filters: dict[str, Any] = {"user_id": user_id, "project_id": project_id}
+    async with database.connection() as conn:
+        totals = await repository.usage(conn, **filters, start=start, end=end, group_by=None)
+        groups = []
+        if group_by is not None:
+            groups = await repository.usage(
+                conn, **filters, start=start, end=end, group_by=group_by
+            )
+    return UsageReport(
+        group_by=group_by,
+        user_id=user_id,
+        project_id=project_id,
+        from_=start,
+        to=end,
+        totals=UsageRow.model_validate(dict(totals[0])),
+        items=[UsageRow.model_validate(dict(g)) for g in groups],
+    )
+
+
+def _uuid_or_forbidden(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Forbidden("The token's subject is not a user.") from None

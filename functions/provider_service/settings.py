@@ -1,0 +1,43 @@
+"""settings declares provider-service's configuration (the shared variables plus its own)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+
+from shared import config
+
+DEV_SIGNING_KEY = "development-only-quota-signing-key"  # noqa: S105 - refused outside dev
+
+
+class ProviderConfig(config.BaseConfig):
+    database_url: SecretStr = Field(description="PostgreSQL connection URL.")
+    redis_url: SecretStr = Field(description="Redis connection URL.")
+    provider_probe_timeout_seconds: float = Field(
+        5.0, gt=0, le=30, description="Bound of one GET /providers/{id}/health probe."
+    )
+    reservation_ttl_seconds: int = Field(
+        120, gt=0, le=3600, description="A reservation not committed by then gives itself back."
+    )
+    quota_rules_cache_seconds: float = Field(
+        5.0, ge=0, description="How long a process reuses quota rules and prices read from PG."
+    )
+    quota_signing_key: SecretStr | None = Field(
+        None,
+        description="HMAC key signing reservation ids (shared by every quotas instance); "
+        "unset in development = a fixed development key.",
+    )
+
+    @model_validator(mode="after")
+    def _signing_key_outside_development(self) -> ProviderConfig:
+        if self.quota_signing_key is None and not self.is_development:
+            raise ValueError("QUOTA_SIGNING_KEY is required outside development")
+        return self
+
+    def signing_key(self) -> bytes:
+        key = self.quota_signing_key
+        return (key.get_secret_value() if key is not None else DEV_SIGNING_KEY).encode()
+
+
+def settings() -> ProviderConfig:
+    settings_: ProviderConfig = config.load(ProviderConfig)
+    return settings_

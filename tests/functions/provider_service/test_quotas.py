@@ -1,0 +1,326 @@
+"""The quotas function in-process: rules, atomic reserve/commit/release, expiry, exact costs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.functions.provider_service._support import (
+    admin,
+    call,
+    create_provider,
+    member,
+    put_rule,
+    service,
+)
+
+
+@pytest.fixture
+def providers(client_for):
+    return client_for("providers", SERVICE_NAME="provider-service")
+
+
+@pytest.fixture
+def quotas(client_for, providers):
+    return client_for("quotas", SERVICE_NAME="provider-service")
+
+
+@pytest.fixture
+async def provider(providers, identity) -> str:
+    """A fresh provider whose gpt-4o costs $2.50 in / $10 out per million tokens."""
+    created = await create_provider(providers, identity)
+    name: str = created["name"]
+    return name
+
+
+async def _reserve(quotas: Any, identity: Any, body: dict[str, Any]) -> Any:
+    return await quotas.post("/quotas/reserve", json=body, headers=service(identity))
+
+
+async def _commit(quotas: Any, identity: Any, rid: str, inp: int, out: int) -> Any:
+    body = {"reservation_id": rid, "input_tokens": inp, "output_tokens": out}
+    return await quotas.post("/quotas/commit", json=body, headers=service(identity))
+
+
+def _away_from_the_minute_edge() -> None:
+    """A burst must fall inside one UTC minute window, or a second window would open."""
+    second = datetime.now(UTC).second
+    if second >= 55:
+        time.sleep(61 - second)
+
+
+async def test_two_hundred_concurrent_reserves_admit_exactly_the_limit(
+    quotas, identity, provider
+) -> None:
+    limit, project = 37, uuid.uuid4()
+    await put_rule(quotas, identity, "project", str(project), requests_per_minute=limit)
+    _away_from_the_minute_edge()
+    answers = await asyncio.gather(
+        *(
+            _reserve(quotas, identity, call(provider, user_id=uuid.uuid4(), project_id=project))
+            for _ in range(200)
+        )
+    )
+    statuses = [a.status_code for a in answers]
+    assert statuses.count(201) == limit, f"admitted {statuses.count(201)} of limit {limit}"
+    assert statuses.count(429) == 200 - limit, sorted(set(statuses))
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.json()["limit"] == f"project:{project}:requests_per_minute", refused.json()
+    assert 1 <= int(refused.headers["retry-after"]) <= 60, refused.headers
+    ids = {a.json()["reservation_id"] for a in answers if a.status_code == 201}
+    assert len(ids) == limit, "every admitted reservation has its own id"
+
+
+async def test_tokens_per_day_holds_the_estimate_until_commit_settles_the_actual(
+    quotas, identity, provider
+) -> None:
+    user, project = uuid.uuid4(), uuid.uuid4()
+    await put_rule(quotas, identity, "user", str(user), tokens_per_day=1000)
+    first = await _reserve(
+        quotas, identity, call(provider, user_id=user, project_id=project, tokens=600)
+    )
+    assert first.status_code == 201, first.text
+    second = await _reserve(
+        quotas, identity, call(provider, user_id=user, project_id=project, tokens=600)
+    )
+    assert second.status_code == 429, second.text
+    assert second.json()["limit"] == f"user:{user}:tokens_per_day", second.json()
+    committed = await _commit(quotas, identity, first.json()["reservation_id"], 60, 40)
+    assert committed.status_code == 200, committed.text
+    third = await _reserve(
+        quotas, identity, call(provider, user_id=user, project_id=project, tokens=900)
+    )
+    assert third.status_code == 201, "after commit only the actual 100 tokens stay counted"
+
+
+async def test_cost_per_month_refuses_a_hold_beyond_the_budget(quotas, identity, provider) -> None:
+    project = uuid.uuid4()
+    await put_rule(quotas, identity, "project", str(project), cost_usd_per_month="0.01")
+    # 1000 tokens at the dearer $10/Mtok = $0.01: exactly the budget
+    body = call(provider, user_id=uuid.uuid4(), project_id=project, tokens=1000)
+    assert (await _reserve(quotas, identity, body)).status_code == 201
+    over = await _reserve(quotas, identity, {**body, "estimated_tokens": 1})
+    assert over.status_code == 429, over.text
+    assert over.json()["limit"] == f"project:{project}:cost_usd_per_month", over.json()
+    assert over.headers["content-type"] == "application/problem+json"
+
+
+async def test_release_gives_the_capacity_back_once(quotas, identity, provider) -> None:
+    project = uuid.uuid4()
+    await put_rule(quotas, identity, "project", str(project), requests_per_minute=1)
+    _away_from_the_minute_edge()
+    body = call(provider, user_id=uuid.uuid4(), project_id=project)
+    held = await _reserve(quotas, identity, body)
+    assert (await _reserve(quotas, identity, body)).status_code == 429
+    rid = held.json()["reservation_id"]
+    released = await quotas.post(
+        "/quotas/release", json={"reservation_id": rid}, headers=service(identity)
+    )
+    assert released.json() == {"reservation_id": rid, "released": True}, released.text
+    again = await quotas.post(
+        "/quotas/release", json={"reservation_id": rid}, headers=service(identity)
+    )
+    assert again.json()["released"] is False, "a second release gives nothing back twice"
+    assert (await _reserve(quotas, identity, body)).status_code == 201
+
+
+async def test_an_expired_reservation_releases_itself(client_for, identity, providers) -> None:
+    provider = (await create_provider(providers, identity))["name"]
+    quotas = client_for("quotas", SERVICE_NAME="provider-service", RESERVATION_TTL_SECONDS="1")
+    project = uuid.uuid4()
+    await put_rule(quotas, identity, "project", str(project), tokens_per_day=500)
+    body = call(provider, user_id=uuid.uuid4(), project_id=project, tokens=500)
+    held = await _reserve(quotas, identity, body)
+    assert held.status_code == 201, held.text
+    assert (await _reserve(quotas, identity, body)).status_code == 429
+    await asyncio.sleep(1.3)
+    after = await _reserve(quotas, identity, body)
+    assert after.status_code == 201, f"the expired hold was not given back: {after.text}"
+
+
+async def test_commit_is_exact_and_idempotent_with_one_ledger_row(
+    quotas, identity, provider, database_url
+) -> None:
+    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
+    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    first = await _commit(quotas, identity, rid, 1234, 567)
+    second = await _commit(quotas, identity, rid, 9999, 9999)
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    # 1234 x $2.50/M + 567 x $10/M = 0.003085 + 0.00567
+    assert first.json()["cost_usd"] == "0.008755", first.json()
+    assert second.json()["cost_usd"] == "0.008755", "a repeat answers the first cost"
+    assert (first.json()["replayed"], second.json()["replayed"]) == (False, True)
+    assert second.json()["input_tokens"] == 1234, second.json()
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "select input_tokens, output_tokens, cost_usd from provider_service.usage_ledger"
+            " where user_id = $1",
+            uuid.UUID(body["user_id"]),
+        )
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in rows] == [(1234, 567, __import__("decimal").Decimal("0.008755"))]
+
+
+async def test_the_ledger_refuses_updates_and_deletes(database_url) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        for statement in (
+            "update provider_service.usage_ledger set cost_usd = 0",
+            "delete from provider_service.usage_ledger",
+        ):
+            with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def test_a_forged_or_tampered_reservation_id_is_unknown(quotas, identity, provider) -> None:
+    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4())
+    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    version, payload, signature = rid.split(".")
+    tampered = f"{version}.{payload[:-2]}AA.{signature}"
+    for forged in (tampered, "r1.e30.AAAA", "garbage"):
+        answer = await _commit(quotas, identity, forged, 1, 1)
+        assert answer.status_code == 404, answer.text
+
+
+async def test_members_reserve_only_for_themselves(quotas, identity, provider) -> None:
+    me = uuid.uuid4()
+    mine = await quotas.post(
+        "/quotas/reserve",
+        json=call(provider, user_id=me, project_id=uuid.uuid4()),
+        headers=member(identity, me),
+    )
+    assert mine.status_code == 201, mine.text
+    theirs = await quotas.post(
+        "/quotas/reserve",
+        json=call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4()),
+        headers=member(identity, me),
+    )
+    assert theirs.status_code == 403, theirs.text
+    other = member(identity, uuid.uuid4())
+    stolen = await quotas.post(
+        "/quotas/commit",
+        json={
+            "reservation_id": mine.json()["reservation_id"],
+            "input_tokens": 1,
+            "output_tokens": 1,
+        },
+        headers=other,
+    )
+    assert stolen.status_code == 403, "another member may not commit my reservation"
+
+
+async def test_a_model_that_is_not_configured_cannot_be_reserved(
+    quotas, identity, provider
+) -> None:
+    body = {**call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4()), "model": "gpt-99"}
+    answer = await _reserve(quotas, identity, body)
+    assert answer.status_code == 404, answer.text
+    assert "gpt-99" in answer.json()["detail"], answer.json()
+
+
+async def test_a_rule_narrowed_to_a_model_leaves_other_models_alone(
+    providers, quotas, identity
+) -> None:
+    models = [
+        {"name": n, "input_usd_per_mtok": "1", "output_usd_per_mtok": "1", "context_window": 1000}
+        for n in ("gpt-4o", "gpt-4o-mini")
+    ]
+    provider = (await create_provider(providers, identity, models=models))["name"]
+    project = uuid.uuid4()
+    await put_rule(
+        quotas,
+        identity,
+        "project",
+        str(project),
+        tokens_per_day=10,
+        provider=provider,
+        model="gpt-4o",
+    )
+    body = call(provider, user_id=uuid.uuid4(), project_id=project, tokens=50)
+    refused = await _reserve(quotas, identity, body)
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["limit"] == f"project:{project}:tokens_per_day@{provider}/gpt-4o"
+    other = await _reserve(quotas, identity, {**body, "model": "gpt-4o-mini"})
+    assert other.status_code == 201, other.text
+
+
+async def test_the_global_rule_applies_to_everyone(providers, quotas, identity) -> None:
+    provider = (await create_provider(providers, identity))["name"]
+    # narrowed to this test's provider, so the run's other tests are not limited
+    rule = await put_rule(quotas, identity, "global", "*", requests_per_minute=1, provider=provider)
+    assert (rule["scope"], rule["scope_id"], rule["provider"]) == ("global", "*", provider)
+    _away_from_the_minute_edge()
+    first = await _reserve(
+        quotas, identity, call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4())
+    )
+    second = await _reserve(
+        quotas, identity, call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4())
+    )
+    assert (first.status_code, second.status_code) == (201, 429), second.text
+    assert second.json()["limit"] == f"global:*:requests_per_minute@{provider}/*"
+
+
+async def test_reading_a_scope_shows_rules_and_consumption(quotas, identity, provider) -> None:
+    user = uuid.uuid4()
+    await put_rule(
+        quotas, identity, "user", str(user), tokens_per_day=5000, cost_usd_per_month="2.5"
+    )
+    rid = (
+        await _reserve(
+            quotas, identity, call(provider, user_id=user, project_id=uuid.uuid4(), tokens=300)
+        )
+    ).json()["reservation_id"]
+    await _commit(quotas, identity, rid, 100, 100)
+    answer = await quotas.get(f"/quotas/user/{user}", headers=member(identity, user))
+    assert answer.status_code == 200, answer.text
+    [rule] = answer.json()["rules"]
+    used = {c["limit"]: (c["maximum"], c["used"]) for c in rule["consumption"]}
+    assert used == {
+        f"user:{user}:tokens_per_day": (5000, 200),
+        f"user:{user}:cost_usd_per_month": ("2.5", "0.00125"),
+    }, used
+    someone_else = await quotas.get(f"/quotas/user/{user}", headers=member(identity, uuid.uuid4()))
+    assert someone_else.status_code == 403, someone_else.text
+
+
+async def test_rule_writes_are_admin_only_and_validated(quotas, identity) -> None:
+    project = str(uuid.uuid4())
+    refused = await quotas.put(
+        f"/quotas/project/{project}",
+        json={"tokens_per_day": 1},
+        headers=member(identity, uuid.uuid4()),
+    )
+    assert refused.status_code == 403, refused.text
+    for path, body in (
+        ("/quotas/team/x", {"tokens_per_day": 1}),
+        ("/quotas/project/not-a-uuid", {"tokens_per_day": 1}),
+        ("/quotas/global/someone", {"tokens_per_day": 1}),
+        (f"/quotas/project/{project}", {"tokens_per_day": -1}),
+        (f"/quotas/project/{project}", {"cost_usd_per_month": "abc"}),
+    ):
+        answer = await quotas.put(path, json=body, headers=admin(identity))
+        assert answer.status_code == 422, f"{path} {body}: {answer.text}"
+
+
+async def test_a_rule_can_be_replaced_and_deleted(quotas, identity, provider) -> None:
+    project = uuid.uuid4()
+    first = await put_rule(quotas, identity, "project", str(project), requests_per_minute=0)
+    body = call(provider, user_id=uuid.uuid4(), project_id=project)
+    assert (await _reserve(quotas, identity, body)).status_code == 429
+    second = await put_rule(quotas, identity, "project", str(project), requests_per_minute=100)
+    assert second["id"] == first["id"], "PUT replaces the rule in place"
+    assert (await _reserve(quotas, identity, body)).status_code == 201
+    deleted = await quotas.delete(f"/quotas/project/{project}", headers=admin(identity))
+    assert deleted.status_code == 204, deleted.text
+    listed = await quotas.get(f"/quotas/project/{project}", headers=admin(identity))
+    assert listed.json()["rules"] == [], listed.text
