@@ -14,10 +14,14 @@ if TYPE_CHECKING:
 
 
 def down_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions meaning Redis is unreachable (map them to 503 or fail closed)."""
+    """Exceptions meaning Redis is unreachable (map them to 503 or fail closed).
+
+    RuntimeError is included because redis-py's asyncio connection raises it ("the
+    handler is closed") when the transport drops under a command in flight.
+    """
     from redis import exceptions
 
-    return (exceptions.ConnectionError, exceptions.TimeoutError, OSError)
+    return (exceptions.ConnectionError, exceptions.TimeoutError, OSError, RuntimeError)
 
 
 class Cache:

@@ -192,7 +192,7 @@ class Function:
             logs.request_id_var.reset(rid_token)
 
     async def _respond(self, request: Request) -> Response:
-        path = request.url.path
+        path = request.scope.get("path") or request.url.path  # decoded, as routed
         try:
             if request.method in ("GET", "HEAD") and path in health.HEALTH_PATHS:
                 return await self._health(path)

@@ -15,8 +15,7 @@ from typing import Any
 
 import httpx
 
-from functions.provider_service import keys
-from shared import clients
+from shared import clients, credentials
 
 DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
@@ -51,8 +50,8 @@ async def probe(target: Target, *, limit_s: float) -> dict[str, Any]:
     if target.kind == "local":
         return {"status": "healthy", "latency_ms": 0.0, "detail": "offline reviewer"}
     try:
-        key = await keys.resolve(target.key_reference) if target.key_reference else None
-    except keys.KeyUnavailable as e:
+        key = await credentials.resolve(target.key_reference) if target.key_reference else None
+    except credentials.KeyUnavailable as e:
         return {"status": "unhealthy", "latency_ms": 0.0, "detail": f"API key unavailable: {e}"}
     url, headers = request_for(target, key)
     started = time.perf_counter()

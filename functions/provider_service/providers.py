@@ -26,7 +26,8 @@ from functions.provider_service.schemas import (
 )
 from functions.provider_service.settings import settings
 from shared import pagination
-from shared.errors import ValidationFailed
+from shared.auth import INTERNAL_SCOPE
+from shared.errors import Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
 
 router = Router()
@@ -121,3 +122,19 @@ async def provider_health(request: Request) -> ProviderHealth:
     target = probes.Target(row["kind"], row["base_url"], row["api_key_secret"])
     result = await probes.probe(target, limit_s=settings().provider_probe_timeout_seconds)
     return ProviderHealth.model_validate(result)
+
+
+@router.get("/providers/{id}/credentials")
+async def provider_credentials(request: Request) -> dict[str, Any]:
+    """Internal: where the provider's key is kept (the reference, never the key itself).
+
+    Only internal service tokens (ai-orchestrator, acting on its own account) may ask;
+    the caller resolves the reference with ``shared.credentials`` right before a call.
+    """
+    principal = await verifier.authenticate(request)
+    if INTERNAL_SCOPE not in principal.scopes or principal.acting_for is not None:
+        raise Forbidden("Only internal services may read a provider's key reference.")
+    provider_id = path_uuid(request)
+    async with database.connection() as conn:
+        row = await repository.provider_call_target(conn, provider_id)
+    return {"id": str(provider_id), "kind": row["kind"], "api_key_secret": row["api_key_secret"]}

@@ -244,3 +244,33 @@ async def test_the_key_reference_never_appears_in_answers_or_logs(
         assert secret_name not in answer.text, answer.text
     assert secret_name not in caplog.text, "the key reference leaked into the logs"
     assert patched.json()["api_key_set"] is True, "an untouched key stays set"
+
+
+async def test_only_internal_services_read_a_key_reference(client_for, identity) -> None:
+    providers = client_for("providers")
+    admin = identity.headers(str(uuid.uuid4()), role="admin")
+    created = await providers.post(
+        "/providers",
+        json={
+            "name": f"ref-{uuid.uuid4().hex[:8]}",
+            "kind": "openai",
+            "api_key_secret": "env://OPENAI_TEST_KEY",
+            "models": [
+                {
+                    "name": "gpt-x",
+                    "input_usd_per_mtok": "1",
+                    "output_usd_per_mtok": "2",
+                    "context_window": 1000,
+                }
+            ],
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    path = f"/providers/{created.json()['id']}/credentials"
+    internal = identity.headers("sa:orchestrator", role="service", scope="internal")
+    answer = await providers.get(path, headers=internal)
+    assert answer.status_code == 200 and answer.json()["api_key_secret"] == "env://OPENAI_TEST_KEY"
+    for headers in (admin, {**internal, "X-Acting-User": str(uuid.uuid4())}):
+        denied = await providers.get(path, headers=headers)
+        assert denied.status_code == 403, denied.text

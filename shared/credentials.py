@@ -1,6 +1,7 @@
-"""keys resolves a provider's API key reference at the moment a call is made.
+"""credentials resolves an API key reference at the moment a call is made.
 
-A provider stores a reference, never a key: ``env://NAME`` reads ``os.environ`` at call
+Providers store a reference, never a key (provider-service keeps it; ai-orchestrator
+resolves it right before calling the provider): ``env://NAME`` reads ``os.environ`` at call
 time (local runs), anything else is a Secret Manager name (``sm://name``, ``name`` or a
 full resource name) resolved by ``shared.config.resolve_reference`` (cached once per
 process). The resolved key is handed to the caller and never stored, returned or logged.

@@ -1,0 +1,3 @@
+"""project-service: projects, members, content-addressed file blobs and snapshots."""
+
+LOCAL_PORT = 8002
