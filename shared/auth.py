@@ -25,6 +25,9 @@ ALGORITHMS = ("ES256", "EdDSA")
 INTERNAL_SCOPE = "internal"
 """The scope of service-account tokens allowed to act for a user (``X-Acting-User``)."""
 _REFRESH_FLOOR = 10.0
+_VERIFIED_MAX = 10_000
+"""Verified tokens remembered until they expire (a JWT cannot change); a key dropped from
+the JWKS stops new tokens at once and cached ones within their 15 minutes, as a JWKS cache would."""
 
 KeySource = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -64,6 +67,7 @@ class Verifier:
         self._source = keys or self._fetch
         self._keyset: KeySet | None = None
         self._fetched_at = 0.0
+        self._verified: dict[str, Principal] = {}
 
     async def _fetch(self) -> dict[str, Any]:
         from shared import clients
@@ -88,6 +92,7 @@ class Verifier:
 
     def forget_keys(self) -> None:
         self._keyset, self._fetched_at = None, 0.0
+        self._verified.clear()
 
     async def verify(self, token: str) -> Principal:
         """Check signature, ``iss``, ``aud``, ``exp`` and build the principal.
@@ -95,6 +100,16 @@ class Verifier:
         Raises:
             Unauthorized: the token is malformed, forged, expired or for someone else.
         """
+        cached = self._verified.get(token)
+        if cached is not None and cached.claims["exp"] > time.time():
+            return cached
+        principal = await self._verify(token)
+        if len(self._verified) >= _VERIFIED_MAX:
+            self._verified.clear()
+        self._verified[token] = principal
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         from joserfc import jwt
         from joserfc.errors import JoseError, SecurityWarning
 

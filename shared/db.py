@@ -27,6 +27,18 @@ def _down_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+async def _rollback_if_needed(conn: asyncpg.Connection) -> None:
+    """Pool release hook: end a transaction left open, and nothing else.
+
+    asyncpg's default runs ``RESET ALL; UNLISTEN *; ...`` on every release, one more
+    round trip per request. The functions set no session state (``SET LOCAL`` only, in
+    transactions) and release every advisory lock they take, so only an open
+    transaction can leak, and that costs a round trip only when it happens.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("rollback")
+
+
 class Database:
     """A lazily opened pool; connection failures surface as ``Unavailable("database")``.
 
@@ -67,6 +79,7 @@ class Database:
                 max_size=settings.db_pool_max_size,
                 timeout=settings.db_connect_timeout_seconds,
                 command_timeout=settings.db_statement_timeout_ms / 1000 + 1,
+                reset=_rollback_if_needed,
                 server_settings={
                     "search_path": f"{settings.schema_name},public",
                     "statement_timeout": str(settings.db_statement_timeout_ms),
