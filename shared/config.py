@@ -58,6 +58,16 @@ class BaseConfig(BaseSettings):
         description="auth-tokens' JWKS, used by every function to verify access tokens.",
     )
     jwks_cache_seconds: int = Field(300, ge=0)
+    auth_tokens_url: str = Field(
+        "http://127.0.0.1:8011", description="auth-tokens, for the platform service account."
+    )
+    platform_client_id: str | None = Field(
+        None, description="The platform service account (client_credentials, scope internal)."
+    )
+    platform_client_secret: SecretStr | None = None
+    service_token: SecretStr | None = Field(
+        None, description="A ready bearer token used instead of the service account."
+    )
 
     def __getattribute__(self, name: str) -> Any:
         value = super().__getattribute__(name)

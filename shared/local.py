@@ -264,6 +264,7 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
         print(f"embedded Redis: {redis_url}")
     base.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
     base.update(_admin(state))
+    base.update(_platform_client(state))
     services = discover()
     _migrate(database_url, services)
     processes = []
@@ -330,6 +331,22 @@ def _admin(state: Path) -> dict[str, str]:
     path.chmod(0o600)
     print(f"bootstrap admin (printed once, kept in {path}):")
     print(f"  e-mail:   {creds['ADMIN_EMAIL']}\n  password: {creds['ADMIN_PASSWORD']}")
+    return creds
+
+
+def _platform_client(state: Path) -> dict[str, str]:
+    """The platform service account's credentials, generated once and kept in .local/."""
+    if os.environ.get("PLATFORM_CLIENT_ID") and os.environ.get("PLATFORM_CLIENT_SECRET"):
+        return {k: os.environ[k] for k in ("PLATFORM_CLIENT_ID", "PLATFORM_CLIENT_SECRET")}
+    path = state / "platform-client.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    creds = {
+        "PLATFORM_CLIENT_ID": "platform-local",
+        "PLATFORM_CLIENT_SECRET": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(creds))
+    path.chmod(0o600)
     return creds
 
 

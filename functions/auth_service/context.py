@@ -47,6 +47,24 @@ async def bootstrap_admin() -> None:
             logger.info("Bootstrap admin %s created", email)
 
 
+async def bootstrap_platform_client() -> None:
+    """Create the platform service account (scope ``internal``) from
+    ``PLATFORM_CLIENT_ID``/``PLATFORM_CLIENT_SECRET`` if it is missing; the other
+    functions use it for work no user's request carries (shared/service_token.py)."""
+    config = settings()
+    if not config.platform_client_id or config.platform_client_secret is None:
+        return
+    async with database.connection() as conn:
+        if await repository.service_account_by_client_id(conn, config.platform_client_id):
+            return
+        digest = await passwords.hash_password(config.platform_client_secret.get_secret_value())
+        await repository.ensure_service_account(
+            conn, name="platform", client_id=config.platform_client_id, secret_hash=digest,
+            scopes=[auth.INTERNAL_SCOPE],
+        )
+        logger.info("Platform service account %s created", config.platform_client_id)
+
+
 async def load_keys() -> None:
     await key_ring()
 
@@ -61,6 +79,7 @@ def create(name: str, router: Router) -> Function:
         startup=[
             migrations.startup_hook(database, Path(__file__).parent / "migrations"),
             bootstrap_admin,
+            bootstrap_platform_client,
             load_keys,
         ],
         shutdown=[database.close, redis.close, clients.close],

@@ -191,6 +191,21 @@ async def create_service_account(
     return row
 
 
+async def ensure_service_account(
+    conn: asyncpg.Connection, *, name: str, client_id: str, secret_hash: str, scopes: list[str]
+) -> None:
+    """Create a service account unless its client id exists (concurrent-safe)."""
+    await conn.execute(
+        "insert into service_accounts (id, name, client_id, secret_hash, scopes)"
+        " values ($1, $2, $3, $4, $5) on conflict (client_id) do nothing",
+        uuid.uuid4(),
+        name,
+        client_id,
+        secret_hash,
+        scopes,
+    )
+
+
 async def service_account_by_client_id(
     conn: asyncpg.Connection, client_id: str
 ) -> asyncpg.Record | None:
