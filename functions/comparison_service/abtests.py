@@ -1,0 +1,357 @@
+"""abtests implements the ab-tests function: tests, sticky assignment, outcomes, results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from functions.comparison_service import assignment, outcomes, remote, reports, repository
+from functions.comparison_service.context import database, redis, verifier
+from functions.comparison_service.schemas import (
+    Assignment,
+    OutcomeIn,
+    Promote,
+    Test,
+    TestCreate,
+    TestPatch,
+)
+from functions.comparison_service.settings import settings
+from shared import events, pagination
+from shared.auth import INTERNAL_SCOPE, Principal
+from shared.cache import down_errors
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from shared.function import Router, path_uuid
+
+router = Router()
+DEFINITION_TTL = 60
+"""Seconds a test's definition stays cached for /assign (every change deletes it)."""
+
+
+async def _admin(request: Request) -> Principal:
+    principal = await verifier.authenticate(request)
+    if not principal.is_admin:
+        raise Forbidden("Managing A/B tests needs the admin role.")
+    return principal
+
+
+async def _writer(request: Request) -> Principal:
+    """Admins and internal services (the analysis side) may record outcomes."""
+    principal = await verifier.authenticate(request)
+    if not (principal.is_admin or INTERNAL_SCOPE in principal.scopes):
+        raise Forbidden("Recording outcomes needs the admin role or the internal scope.")
+    return principal
+
+
+def _query_uuid(request: Request, name: str) -> uuid.UUID | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
+
+
+def _unit(request: Request) -> str:
+    unit = request.query_params.get("unit", "")
+    if not 1 <= len(unit) <= 200:
+        raise ValidationFailed([{"loc": ["query", "unit"], "msg": "must be 1 to 200 characters"}])
+    return unit
+
+
+@router.post("/ab-tests", status=201, body=TestCreate, response=Test, idempotent=True)
+async def create_test(request: Request, body: TestCreate) -> Test:
+    """Create a draft A/B test (admin); every variant must be a version of the experiment."""
+    principal = await _admin(request)
+    await _check_versions(body, authorization=request.headers.get("authorization", ""))
+    fields = body.model_dump(exclude={"variants"})
+    variants = [v.model_dump() for v in body.variants]
+    async with database.transaction() as conn:
+        test_id = await repository.create_test(
+            conn, fields={**fields, "created_by": principal.user_id}, variants=variants
+        )
+        return Test.model_validate(await repository.test(conn, test_id))
+
+
+async def _check_versions(body: TestCreate, *, authorization: str) -> None:
+    errors = []
+    for index, variant in enumerate(body.variants):
+        found = await remote.version(variant.version_id, authorization=authorization)
+        loc = ["body", "variants", index, "version_id"]
+        if found is None:
+            errors.append({"loc": loc, "msg": f"version '{variant.version_id}' does not exist"})
+        elif str(found.get("experiment_id")) != str(body.experiment_id):
+            errors.append({"loc": loc, "msg": "is a version of another experiment"})
+    if errors:
+        raise ValidationFailed(errors)
+
+
+@router.get("/ab-tests")
+async def list_tests(request: Request) -> dict[str, Any]:
+    """Tests, newest first; ``?experiment_id=`` and ``?status=`` filter."""
+    await verifier.authenticate(request)
+    limit, cursor = pagination.params(request)
+    status = request.query_params.get("status")
+    if status not in (None, "draft", "running", "stopped"):
+        raise ValidationFailed([{"loc": ["query", "status"], "msg": "draft, running or stopped"}])
+    after = None
+    if cursor:
+        try:
+            after = (datetime.fromisoformat(cursor["at"]), uuid.UUID(cursor["id"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
+    async with database.connection() as conn:
+        rows = await repository.list_tests(
+            conn,
+            experiment_id=_query_uuid(request, "experiment_id"),
+            status=status,
+            limit=limit + 1,
+            after=after,
+        )
+    items = [Test.model_validate(r) for r in rows]
+    return pagination.page(items, limit=limit, key=lambda t: {"at": t.created_at, "id": t.id})
+
+
+@router.get("/ab-tests/assign")
+async def assign_for_experiment(request: Request) -> Response:
+    """The unit's variant in the experiment's running test, or ``null`` when none runs."""
+    await verifier.authenticate(request)
+    experiment_id = _query_uuid(request, "experiment_id")
+    if experiment_id is None:
+        raise ValidationFailed([{"loc": ["query", "experiment_id"], "msg": "is required"}])
+    unit = _unit(request)
+    async with database.connection() as conn:
+        test_id = await repository.running_test_id(conn, experiment_id)
+    if test_id is None:
+        return Response(b"null", media_type="application/json")
+    try:
+        found = await _assign(test_id, unit)
+    except Conflict:  # stopped between the lookup and the assignment
+        return Response(b"null", media_type="application/json")
+    return Response(found.model_dump_json(), media_type="application/json")
+
+
+@router.post("/ab-tests/events", public=True)
+async def receive_event(request: Request) -> dict[str, str]:
+    """Outcome CloudEvents (``dev.acr.finding.feedback``, ``dev.acr.analysis.completed``),
+    binary or structured mode, from the broker's Trigger; the event id dedupes."""
+    if request.headers.get("authorization"):
+        await verifier.authenticate(request)  # a forged or expired token is still a 401
+    event = await events.read(request)
+    async with database.transaction() as conn:
+        answer = await outcomes.apply_event(
+            conn, event_id=str(event["id"]), event_type=str(event["type"]), data=event.get_data()
+        )
+    return {"id": str(event["id"]), **answer}
+
+
+@router.get("/ab-tests/{id}", response=Test)
+async def read_test(request: Request) -> Test:
+    """One test with its variants."""
+    await verifier.authenticate(request)
+    async with database.connection() as conn:
+        return Test.model_validate(await repository.test(conn, path_uuid(request)))
+
+
+@router.patch("/ab-tests/{id}", body=TestPatch, response=Test)
+async def update_test(request: Request, body: TestPatch) -> Test:
+    """Change weights (assigned units stay where they are) or ``auto_promote`` (admin)."""
+    await _admin(request)
+    test_id = path_uuid(request)
+    async with database.transaction() as conn:
+        await repository.update_weights(conn, test_id, {v.name: v.weight for v in body.variants})
+        if body.auto_promote is not None:
+            await repository.set_auto_promote(conn, test_id, body.auto_promote)
+        await _forget(test_id, strict=True)
+        updated = await repository.test(conn, test_id)
+    await _forget(test_id)
+    return Test.model_validate(updated)
+
+
+@router.post("/ab-tests/{id}/start", response=Test)
+async def start_test(request: Request) -> Test:
+    """Start assigning (admin); one running test per experiment."""
+    return await _transition(request, to="running", allowed_from=("draft",))
+
+
+@router.post("/ab-tests/{id}/stop", response=Test)
+async def stop_test(request: Request) -> Test:
+    """Stop assigning (admin); outcomes of assigned units still count."""
+    return await _transition(request, to="stopped", allowed_from=("running",))
+
+
+async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...]) -> Test:
+    await _admin(request)
+    test_id = path_uuid(request)
+    async with database.transaction() as conn:
+        await repository.set_status(conn, test_id, to=to, allowed_from=allowed_from)
+        await _forget(test_id, strict=True)
+        updated = await repository.test(conn, test_id)
+    await _forget(test_id)
+    return Test.model_validate(updated)
+
+
+@router.get("/ab-tests/{id}/assign", response=Assignment)
+async def assign(request: Request) -> Assignment:
+    """The unit's variant: deterministic, and sticky once made (running tests only)."""
+    await verifier.authenticate(request)
+    return await _assign(path_uuid(request), _unit(request))
+
+
+async def _assign(test_id: uuid.UUID, unit: str) -> Assignment:
+    definition = await _definition(test_id)
+    if definition["status"] != "running":
+        raise Conflict(
+            f"A/B test '{test_id}' is {definition['status']}; only running tests assign."
+        )
+    versions = {v["name"]: v["version_id"] for v in definition["variants"]}
+    key = redis.key("assign", str(test_id), hashlib.sha256(unit.encode()).hexdigest())
+    variant = await _cache_get(key)
+    if variant not in versions:
+        weights = [(v["name"], float(v["weight"])) for v in definition["variants"]]
+        chosen = assignment.pick(str(test_id), unit, weights)
+        async with database.transaction() as conn:
+            variant = await repository.assign(
+                conn, test_id=test_id, unit=unit, variant=chosen, epoch=definition["epoch"]
+            )
+        await _cache_set(key, variant, settings().assignment_cache_seconds)
+    return Assignment(
+        ab_test_id=test_id,
+        test_name=definition["name"],
+        experiment_id=definition["experiment_id"],
+        unit=unit,
+        variant=variant,
+        version_id=versions[variant],
+    )
+
+
+async def _definition(test_id: uuid.UUID) -> dict[str, Any]:
+    """What /assign needs of a test, from Redis when cached."""
+    key = redis.key("ab-test", str(test_id))
+    cached = await _cache_get(key)
+    if cached is not None:
+        loaded: dict[str, Any] = json.loads(cached)
+        return loaded
+    async with database.connection() as conn:
+        test = await repository.test(conn, test_id)
+    definition = {k: test[k] for k in ("name", "experiment_id", "status", "epoch", "variants")}
+    document = json.dumps(definition, default=str)
+    await _cache_set(key, document, DEFINITION_TTL)
+    loaded = json.loads(document)
+    return loaded
+
+
+@router.post("/ab-tests/{id}/outcomes", status=201, body=OutcomeIn, idempotent=True)
+async def record_outcome(request: Request, body: OutcomeIn) -> dict[str, Any]:
+    """Record one unit's outcome (admin or internal); the unit must be in that variant."""
+    await _writer(request)
+    test_id = path_uuid(request)
+    metrics = body.metrics
+    async with database.transaction() as conn:
+        test = await repository.test(conn, test_id)
+        if body.variant not in {v["name"] for v in test["variants"]}:
+            raise ValidationFailed([{"loc": ["body", "variant"], "msg": "is not a variant"}])
+        assigned = await repository.assigned_variant(conn, test_id, body.unit)
+        if assigned != body.variant:
+            raise Conflict(
+                f"Unit '{body.unit[:100]}' is assigned to {assigned!r}, not '{body.variant}'."
+            )
+        measured = metrics.cost_usd is not None or metrics.latency_ms is not None
+        await repository.bump(
+            conn,
+            test_id=test_id,
+            variant=body.variant,
+            counts={
+                "accepted": metrics.accepted,
+                "dismissed": metrics.dismissed,
+                "false_positive": metrics.false_positive,
+                "analyses": int(measured),
+            },
+            cost=float(metrics.cost_usd) if metrics.cost_usd is not None else None,
+            latency=metrics.latency_ms,
+        )
+        data = body.model_dump(mode="json")
+        await repository.append_outcome(
+            conn,
+            test_id=test_id,
+            variant=body.variant,
+            unit=body.unit,
+            source="api",
+            event_id=None,
+            data=data,
+        )
+    return {"ab_test_id": str(test_id), "recorded": data}
+
+
+@router.get("/ab-tests/{id}/results")
+async def read_results(request: Request) -> dict[str, Any]:
+    """Per-variant metrics with 95% CIs, lifts, p-values, the SRM check and the decision."""
+    await verifier.authenticate(request)
+    test_id = path_uuid(request)
+    document, test = await reports.results(test_id)
+    if test["auto_promote"] and document["decision"] == "winner" and not test["promoted_variant"]:
+        try:
+            document["promotion"] = await reports.promote(
+                test, document, document["winner"], request.headers.get("authorization", "")
+            )
+        except (Forbidden, Unavailable, NotFound) as e:
+            document["promotion"] = {"status": "pending", "detail": e.detail}
+    return document
+
+
+@router.post("/ab-tests/{id}/promote", body=Promote)
+async def promote(request: Request, body: Promote) -> dict[str, Any]:
+    """Move the experiment's ``production`` alias to the winner's version (admin).
+
+    Without a winner only ``{"variant": ..., "force": true}`` promotes, and the alias
+    history then says it was forced.
+    """
+    await _admin(request)
+    document, test = await reports.results(path_uuid(request))
+    winner = document["winner"] if document["decision"] == "winner" else None
+    if body.force and body.variant:
+        chosen = body.variant
+    elif winner is None:
+        raise Conflict(
+            f"A/B test '{test['name']}' has no winner (decision '{document['decision']}');"
+            ' an admin may force one with {"variant": ..., "force": true}.'
+        )
+    elif body.variant not in (None, winner):
+        raise Conflict(f"The winner is '{winner}', not '{body.variant}'.")
+    else:
+        chosen = winner
+    if test["promoted_variant"] == chosen:
+        raise Conflict(f"Variant '{chosen}' of A/B test '{test['name']}' is already promoted.")
+    return await reports.promote(test, document, chosen, request.headers.get("authorization", ""))
+
+
+async def _cache_get(key: str) -> str | None:
+    try:
+        value = await redis.client().get(key)
+    except down_errors():
+        return None
+    return value.decode() if isinstance(value, bytes) else None
+
+
+async def _cache_set(key: str, value: str, ttl: int) -> None:
+    if ttl:
+        try:
+            await redis.client().set(key, value.encode(), ex=ttl)
+        except down_errors():
+            return
+
+
+async def _forget(test_id: uuid.UUID, *, strict: bool = False) -> None:
+    """Drop the cached definition: inside the change's transaction (``strict``: a Redis
+    failure aborts the change, so /assign never sees a stale status) and after commit."""
+    try:
+        await redis.client().delete(redis.key("ab-test", str(test_id)))
+    except down_errors() as e:
+        if strict:
+            raise Unavailable("redis", detail="The A/B test cache could not be invalidated.") from e

@@ -1,0 +1,86 @@
+"""remote calls the functions comparison-service depends on: versions and analyses.
+
+Every call forwards the caller's ``Authorization``, so versions and analyses apply their
+own access rules to the person (or service) asking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from functions.comparison_service.settings import settings
+from shared import clients
+from shared.errors import Forbidden, NotFound, Unauthorized, Unavailable
+
+MAX_FINDINGS = 100_000
+"""A bound on the findings read for one analysis (pages of 200)."""
+
+
+def _auth(authorization: str) -> dict[str, str]:
+    return {"Authorization": authorization} if authorization else {}
+
+
+async def _call(dependency: str, method: str, url: str, **kwargs: Any) -> Any:
+    try:
+        response = await clients.request(method, url, **kwargs)
+    except clients.transport_errors() as e:
+        raise Unavailable(dependency) from e
+    if response.status_code == 401:
+        raise Unauthorized(f"{dependency} refused the forwarded credentials.")
+    if response.status_code == 403:
+        raise Forbidden(f"{dependency} refused: {_detail(response)}")
+    if response.status_code == 404:
+        raise NotFound(f"{dependency}: {_detail(response)}")
+    if response.status_code >= 300:
+        raise Unavailable(dependency, detail=f"{dependency} answered {response.status_code}.")
+    return response.json()
+
+
+def _detail(response: Any) -> str:
+    try:
+        return str(response.json().get("detail", response.status_code))[:300]
+    except ValueError:
+        return str(response.status_code)
+
+
+async def version(version_id: uuid.UUID, *, authorization: str) -> dict[str, Any] | None:
+    """The version (``experiment_id`` included), or None when versions does not know it."""
+    try:
+        found: dict[str, Any] = await _call(
+            "versions",
+            "GET",
+            f"{settings().versions_url}/versions/{version_id}",
+            headers=_auth(authorization),
+        )
+    except NotFound:
+        return None
+    return found
+
+
+async def move_production(
+    experiment_id: uuid.UUID, *, version_id: uuid.UUID, reason: str, authorization: str
+) -> dict[str, Any]:
+    """PUT the experiment's ``production`` alias (versions records who and why)."""
+    moved: dict[str, Any] = await _call(
+        "versions",
+        "PUT",
+        f"{settings().versions_url}/experiments/{experiment_id}/aliases/production",
+        json={"version_id": str(version_id), "reason": reason[:2000]},
+        headers=_auth(authorization),
+    )
+    return moved
+
+
+async def findings(analysis_id: uuid.UUID, *, authorization: str) -> list[dict[str, Any]]:
+    """Every finding of an analysis, following ``next_cursor``."""
+    url = f"{settings().analyses_url}/analyses/{analysis_id}/findings"
+    collected: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
+        page = await _call("analyses", "GET", url, params=params, headers=_auth(authorization))
+        collected.extend(page.get("items", []))
+        cursor = page.get("next_cursor")
+        if not cursor or len(collected) >= MAX_FINDINGS:
+            return collected
