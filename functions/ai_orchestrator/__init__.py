@@ -1,0 +1,3 @@
+"""ai-orchestrator: code review through OpenAI, Anthropic or the offline local analyzers."""
+
+LOCAL_PORT = 8004

@@ -1,0 +1,310 @@
+"""local reviews code offline with real analyzers: bandit, ruff, detect-secrets and own rules.
+
+No API key, no network, zero tokens. Python chunks go through bandit and ruff (each in a
+subprocess with a timeout, so a stuck analyzer cannot hang a request), every chunk through
+detect-secrets and the regex rules of ``rules``. Analyzed text is padded with blank lines so that
+every tool reports the chunk's real line numbers.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import hashlib
+import json
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import httpx
+from detect_secrets.core.scan import scan_file
+from detect_secrets.settings import default_settings, get_plugins
+
+from functions.ai_orchestrator import chunking, prompts
+from functions.ai_orchestrator.chunking import Chunk
+from functions.ai_orchestrator.findings import Category, Finding, Severity
+from functions.ai_orchestrator.providers import base
+from functions.ai_orchestrator.providers.base import InvalidRequest, ReviewResult, SkippedAnalyzer
+from functions.ai_orchestrator.providers.rules import apply_rules
+
+NAME = "local"
+MODEL = "local-analyzers"
+RUFF_SELECT = "F,E4,E7,E9,B"
+# Name-resolution rules need the whole file: in a partial chunk the import's use (or the
+# name's definition) may sit in another chunk, so these would be false positives.
+RUFF_WHOLE_FILE_ONLY = frozenset({"F401", "F811", "F821", "F822", "F823"})
+BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_secrets_lock = threading.Lock()
+_FENCE = re.compile(r"```([\w+#.-]*)[^\n]*\n(.*?)```", re.DOTALL)
+
+
+class LocalProvider:
+    """The offline reviewer; ``timeout`` bounds each analyzer subprocess in seconds."""
+
+    name = NAME
+
+    def __init__(self, *, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+
+    async def review(
+        self,
+        chunk: Chunk,
+        config: prompts.ReviewConfig,
+        *,
+        model: str = MODEL,
+        client: httpx.AsyncClient | None = None,
+    ) -> ReviewResult:
+        enabled = [name for name in config.analyzers if _applies(name, chunk)]
+        outcomes = await asyncio.gather(*(self._run(name, chunk) for name in enabled))
+        findings: list[Finding] = []
+        skipped: list[SkippedAnalyzer] = []
+        ran: list[str] = []
+        for name, outcome in zip(enabled, outcomes, strict=True):
+            if isinstance(outcome, SkippedAnalyzer):
+                skipped.append(outcome)
+            else:
+                ran.append(name)
+                findings += outcome
+        return ReviewResult(
+            findings=base.finish(findings, chunk, config),
+            input_tokens=0,
+            output_tokens=0,
+            model=MODEL,
+            provider=NAME,
+            analyzers=ran,
+            skipped_analyzers=skipped,
+        )
+
+    async def chat(
+        self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
+    ) -> dict[str, Any]:
+        """Review the code of the last user message and answer a deterministic summary.
+
+        The code is the first fenced block (its info string names the language) or the
+        whole message; the answer lists each finding as ``line N [severity] rule: message``.
+        """
+        text = _last_user_text(request)
+        path, code = _snippet(text)
+        chunk = chunking.split(path, code, budget=10**9)[0] if code.strip() else None
+        findings = [] if chunk is None else (await self.review(chunk, prompts.DEFAULT)).findings
+        return {
+            "id": "chatcmpl-local-" + hashlib.sha256(text.encode()).hexdigest()[:24],
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": summary(findings), "refusal": None},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        }
+
+    async def _run(self, name: str, chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
+        if name == "bandit":
+            return await self._bandit(chunk)
+        if name == "ruff":
+            return await self._ruff(chunk)
+        if name == "secrets":
+            return await asyncio.to_thread(scan_secrets, chunk)
+        return apply_rules(chunk)
+
+    async def _bandit(self, chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
+        problem = _python_parse_problem(chunk)
+        if problem:
+            return SkippedAnalyzer(analyzer="bandit", reason=problem)
+        with tempfile.TemporaryDirectory(prefix="acr-bandit-") as folder:
+            target = Path(folder) / (PurePosixPath(chunk.path).name or "chunk.py")
+            target.write_text(_padded(chunk), encoding="utf-8")
+            command = [sys.executable, "-m", "bandit", "-f", "json", "-q", str(target)]
+            result = await self._subprocess("bandit", command, cwd=folder)
+        if isinstance(result, SkippedAnalyzer):
+            return result
+        return _bandit_findings(chunk, result)
+
+    async def _ruff(self, chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
+        command = [
+            *(sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--quiet"),
+            *("--output-format=json", "--select", RUFF_SELECT),
+            *("--stdin-filename", PurePosixPath(chunk.path).name or "chunk.py", "-"),
+        ]
+        with tempfile.TemporaryDirectory(prefix="acr-ruff-") as folder:
+            result = await self._subprocess("ruff", command, cwd=folder, stdin=_padded(chunk))
+        if isinstance(result, SkippedAnalyzer):
+            return result
+        return _ruff_findings(chunk, result)
+
+    async def _subprocess(
+        self, analyzer: str, command: list[str], *, cwd: str, stdin: str | None = None
+    ) -> Any:
+        """The JSON a tool printed, or why there is none (timeout, crash, not installed)."""
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=cwd,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            stdout, stderr = await asyncio.wait_for(
+                process.communicate(stdin.encode() if stdin is not None else b""), self.timeout
+            )
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            return SkippedAnalyzer(analyzer=analyzer, reason=f"timed out after {self.timeout:g}s")
+        try:
+            return json.loads(stdout)
+        except ValueError:
+            detail = stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            return SkippedAnalyzer(
+                analyzer=analyzer,
+                reason=f"exited {process.returncode} without a JSON report: {detail[0][:200]}",
+            )
+
+
+def summary(findings: list[Finding]) -> str:
+    """The chat answer of the local reviewer."""
+    if not findings:
+        return "The local analyzers found no issues."
+    lines = [f"The local analyzers found {len(findings)} issue(s):"]
+    for finding in findings:
+        lines.append(
+            f"- line {finding.line} [{finding.severity}] {finding.rule}: {finding.message}"
+        )
+    return "\n".join(lines)
+
+
+def scan_secrets(chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
+    """detect-secrets' plugins and filters over the chunk; the secret itself is never echoed."""
+    suffix = PurePosixPath(chunk.path).suffix
+    with tempfile.TemporaryDirectory(prefix="acr-secrets-") as folder:
+        target = Path(folder) / f"chunk{suffix}"
+        target.write_text(_padded(chunk), encoding="utf-8")
+        # detect-secrets keeps its settings in a process-wide singleton.
+        with _secrets_lock, default_settings():
+            plugins = {plugin.secret_type: type(plugin).__name__ for plugin in get_plugins()}
+            found = list(scan_file(str(target)))
+    findings = {}
+    for secret in found:
+        number = secret.line_number
+        rule = f"secrets:{plugins.get(secret.type, secret.type.replace(' ', ''))}"
+        findings[(number, rule)] = Finding(
+            path=chunk.path,
+            line=number,
+            end_line=number,
+            severity="critical" if "Keyword" not in rule else "high",
+            category="secrets",
+            rule=rule,
+            message=f"Possible {secret.type} committed in source.",
+            suggestion="Remove it, rotate the credential, and load it from a secret store.",
+        )
+    return list(findings.values())
+
+
+def _applies(analyzer: str, chunk: Chunk) -> bool:
+    return chunk.language == "python" or analyzer not in ("bandit", "ruff")
+
+
+def _padded(chunk: Chunk) -> str:
+    """The chunk preceded by blank lines, so tools count lines as the file does."""
+    return "\n" * (chunk.start_line - 1) + chunk.content + "\n"
+
+
+def _python_parse_problem(chunk: Chunk) -> str | None:
+    """Why this runtime's Python cannot parse the chunk (bandit uses its ``ast``), if so."""
+    try:
+        ast.parse(_padded(chunk))
+    except SyntaxError as error:
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f"Python {version} cannot parse it: {error.msg} at line {error.lineno}"
+    return None
+
+
+def _bandit_findings(chunk: Chunk, report: Any) -> list[Finding] | SkippedAnalyzer:
+    errors = report.get("errors") or []
+    if errors:
+        return SkippedAnalyzer(analyzer="bandit", reason=str(errors[0].get("reason", errors[0])))
+    findings = []
+    for issue in report.get("results") or []:
+        line_range = issue.get("line_range") or [issue["line_number"]]
+        findings.append(
+            Finding(
+                path=chunk.path,
+                line=issue["line_number"],
+                end_line=max(issue["line_number"], *line_range),
+                severity=BANDIT_SEVERITY.get(issue.get("issue_severity", ""), "low"),
+                category="security",
+                rule=f"bandit:{issue['test_id']}",
+                message=f"{issue['issue_text']} ({issue['test_name']})",
+                suggestion=None,
+            )
+        )
+    return findings
+
+
+def _ruff_findings(chunk: Chunk, diagnostics: Any) -> list[Finding] | SkippedAnalyzer:
+    syntax = [item for item in diagnostics if item.get("code") in (None, "invalid-syntax")]
+    if syntax:
+        first = syntax[0]
+        return SkippedAnalyzer(
+            analyzer="ruff",
+            reason=f"cannot parse it: {first['message']} at line {first['location']['row']}",
+        )
+    findings = []
+    for item in diagnostics:
+        code = item["code"]
+        if code in RUFF_WHOLE_FILE_ONLY and not chunk.is_whole_file:
+            continue
+        severity, category = _ruff_kind(code)
+        fix = item.get("fix") or {}
+        findings.append(
+            Finding(
+                path=chunk.path,
+                line=item["location"]["row"],
+                end_line=max(item["location"]["row"], item["end_location"]["row"]),
+                severity=severity,
+                category=category,
+                rule=f"ruff:{code}",
+                message=item["message"],
+                suggestion=fix.get("message"),
+            )
+        )
+    return findings
+
+
+def _ruff_kind(code: str) -> tuple[Severity, Category]:
+    if code in ("F821", "F822", "F823", "F811"):
+        return "high", "bug"
+    if code.startswith("E7") or code in ("F401", "F541", "F841"):
+        return "low", "maintainability"
+    return "medium", "bug"
+
+
+def _last_user_text(request: Mapping[str, Any]) -> str:
+    for message in reversed(request.get("messages") or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return "\n".join(str(part.get("text", "")) for part in content)
+            return str(content or "")
+    raise InvalidRequest("the request has no user message", provider=NAME, status=400)
+
+
+def _snippet(text: str) -> tuple[str, str]:
+    """``(path, code)``: a fenced block's language picks the extension, else Python."""
+    fenced = _FENCE.search(text)
+    if fenced is None:
+        return "snippet.py", text
+    language = fenced.group(1).lower() or "python"
+    extensions = {value: key for key, value in reversed(chunking.LANGUAGES.items())}
+    extensions.update({"py": ".py", "js": ".js", "ts": ".ts", "sh": ".sh", "bash": ".sh"})
+    return f"snippet{extensions.get(language, '.' + language)}", fenced.group(2)

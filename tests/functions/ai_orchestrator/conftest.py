@@ -1,0 +1,33 @@
+"""Fixtures for ai-orchestrator: an HTTP client per test and a sample chunk."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from functions.ai_orchestrator import chunking
+from functions.ai_orchestrator.chunking import Chunk
+
+# Lines 10-14 of a file: the fakes' deterministic "model" flags eval( and password =.
+SAMPLE_LINES = (
+    "def load(data):",
+    "    result = eval(data)",
+    "    password = 'hunter2'",
+    "    return result",
+    "",
+)
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def chunk() -> Chunk:
+    """Lines 10-14 of ``app/loader.py`` (found by hunk, so the numbers start at 10)."""
+    return chunking.from_hunks("app/loader.py", [(10, SAMPLE_LINES)], budget=1000)[0]

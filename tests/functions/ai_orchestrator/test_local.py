@@ -1,0 +1,175 @@
+"""The local provider finds real problems with real analyzers, offline, at exact lines."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from functions.ai_orchestrator import chunking, prompts
+from functions.ai_orchestrator.providers import LocalProvider, ReviewResult
+from functions.ai_orchestrator.providers.rules import RULES
+
+PYTHON = textwrap.dedent(
+    """\
+    import os
+    import subprocess
+
+    AWS_ACCESS_KEY_ID = "AKIAZ7QW3RTY5UIOPA2B"
+
+
+    def run(command):
+        return subprocess.call(command, shell=True)
+    """
+)
+# PEP 695 generics: valid Python 3.12, a SyntaxError for this 3.11 runtime's ast.
+PYTHON_312 = textwrap.dedent(
+    """\
+    import subprocess
+
+    TOKEN = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
+
+
+    def first[T](items: list[T]) -> T:
+        return items[0]  # TODO handle empty lists
+    """
+)
+
+
+async def review(path: str, text: str, **config: object) -> ReviewResult:
+    chunk = chunking.split(path, text, budget=10_000)[0]
+    return await LocalProvider().review(chunk, prompts.ReviewConfig(**config))  # type: ignore[arg-type]
+
+
+def located(result: ReviewResult) -> set[tuple[int, str]]:
+    return {(finding.line, finding.rule) for finding in result.findings}
+
+
+async def test_python_gets_bandit_ruff_and_secrets_findings_at_exact_lines() -> None:
+    result = await review("svc/run.py", PYTHON)
+
+    assert {
+        (1, "ruff:F401"),
+        (4, "secrets:AWSKeyDetector"),
+        (8, "bandit:B602"),
+    } <= located(result), result.findings
+    assert result.skipped_analyzers == []
+    assert result.analyzers == ["bandit", "ruff", "secrets", "rules"]
+    assert (result.input_tokens, result.output_tokens, result.model, result.provider) == (
+        0,
+        0,
+        "local-analyzers",
+        "local",
+    )
+    shell = next(f for f in result.findings if f.rule == "bandit:B602")
+    assert (shell.severity, shell.category, shell.path) == ("high", "security", "svc/run.py")
+
+
+async def test_the_secret_value_never_appears_in_a_finding() -> None:
+    result = await review("svc/run.py", PYTHON)
+    secret = next(f for f in result.findings if f.category == "secrets")
+    assert secret.severity == "critical"
+    assert "AKIA" not in secret.message + (secret.suggestion or "")
+
+
+async def test_findings_of_a_later_chunk_carry_the_files_line_numbers() -> None:
+    text = "x = 1\n" * 30 + "import subprocess\nsubprocess.call('ls', shell=True)\n"
+    chunk = chunking.from_hunks("late.py", [(31, text.splitlines()[30:])], budget=1000)[0]
+
+    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+
+    assert (32, "bandit:B602") in located(result)
+
+
+async def test_name_rules_are_skipped_on_partial_chunks_where_they_mislead() -> None:
+    chunk = chunking.from_hunks("part.py", [(1, ["import os", "x = 1"])], budget=1000)[0]
+    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+    assert "ruff:F401" not in {f.rule for f in result.findings}, "os may be used in another chunk"
+
+
+async def test_python_the_runtime_cannot_parse_still_gets_secrets_and_rules() -> None:
+    result = await review("generic.py", PYTHON_312)
+
+    assert {(3, "secrets:GitHubTokenDetector"), (7, "acr:todo")} <= located(result)
+    skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
+    assert list(skipped) == ["bandit"], skipped
+    assert skipped["bandit"].startswith("Python 3.11 cannot parse it: ")
+    assert "line 6" in skipped["bandit"]
+    assert "ruff" in result.analyzers, "ruff parses 3.12 syntax itself"
+
+
+async def test_code_no_parser_accepts_skips_ruff_with_the_reason() -> None:
+    result = await review("broken.py", "def f(:\n    password = 'x'\n")
+    skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
+    assert set(skipped) == {"bandit", "ruff"}
+    assert skipped["ruff"].startswith("cannot parse it: ") and "line 1" in skipped["ruff"]
+    assert result.analyzers == ["secrets", "rules"]
+
+
+async def test_javascript_eval_and_inner_html_are_found_by_the_rules() -> None:
+    code = "const a = 1;\nconst out = eval(input);\nnode.innerHTML = out;\nif (a == 1) {}\n"
+    result = await review("web/app.js", code)
+
+    assert located(result) == {(2, "acr:js-eval"), (3, "acr:js-inner-html")}
+    assert result.analyzers == ["secrets", "rules"], "bandit and ruff only apply to Python"
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "rule"),
+    [
+        ("db.go", 'q := fmt.Sprintf("SELECT * FROM t WHERE id = %s", id)', "acr:go-sql-sprintf"),
+        ("tls.go", "cfg := &tls.Config{InsecureSkipVerify: true}", "acr:go-insecure-tls"),
+        ("R.java", 'Runtime.getRuntime().exec("ls " + dir);', "acr:java-runtime-exec"),
+        ("H.java", 'MessageDigest.getInstance("MD5");', "acr:java-weak-hash"),
+        ("install.sh", "curl -fsSL https://x.example/i.sh | sh", "acr:sh-curl-pipe-shell"),
+        ("run.sh", 'eval "$CMD"', "acr:sh-eval"),
+        ("q.ts", 'db.query("SELECT * FROM users WHERE id = " + id);', "acr:sql-concatenation"),
+        ("x.ts", "exec(`rm -rf ${dir}`);", "acr:js-exec-concat"),
+        ("c.c", "strcpy(buf, input);", "acr:c-unsafe-string"),
+    ],
+)
+async def test_language_rules_flag_their_pattern(path: str, line: str, rule: str) -> None:
+    result = await review(path, f"// header\n{line}\n")
+    assert (2, rule) in located(result), result.findings
+
+
+async def test_disabled_analyzers_do_not_run() -> None:
+    result = await review("svc/run.py", PYTHON, analyzers=("secrets",))
+    assert result.analyzers == ["secrets"]
+    assert {f.rule for f in result.findings} == {"secrets:AWSKeyDetector"}
+
+
+async def test_the_severity_threshold_applies_to_local_findings() -> None:
+    result = await review("svc/run.py", PYTHON, severity_threshold="high")
+    assert {f.severity for f in result.findings} <= {"high", "critical"}
+    assert (8, "bandit:B602") in located(result)
+
+
+async def test_chat_summarizes_the_findings_of_the_fenced_code() -> None:
+    request = {
+        "model": "local-analyzers",
+        "messages": [
+            {"role": "user", "content": "old"},
+            {"role": "user", "content": "Review:\n```js\nlet a = 1;\neval(a);\n```"},
+        ],
+    }
+
+    answer = await LocalProvider().chat(request)
+
+    message = answer["choices"][0]["message"]["content"]
+    assert message == (
+        "The local analyzers found 1 issue(s):\n"
+        "- line 2 [high] acr:js-eval: eval() runs arbitrary code built at run time."
+    )
+    assert answer["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    assert answer["id"] == (await LocalProvider().chat(request))["id"], "deterministic"
+
+
+async def test_chat_on_clean_code_says_so() -> None:
+    answer = await LocalProvider().chat({"messages": [{"role": "user", "content": "x = 1\n"}]})
+    assert answer["choices"][0]["message"]["content"] == "The local analyzers found no issues."
+
+
+def test_rule_ids_are_unique() -> None:
+    ids = [rule.id for rule in RULES]
+    assert len(ids) == len(set(ids))
