@@ -72,7 +72,7 @@ async def apply(conn: asyncpg.Connection, *, directory: Path, schema: str) -> li
                 await conn.execute(f"set local search_path to {schema}, public")
                 await conn.execute(sql)
                 await conn.execute(
-                    f"insert into {schema}.schema_migrations (version, sha256) values ($1, $2)",
+                    f"insert into {schema}.schema_migrations (version, sha256) values ($1, $2)",  # nosec B608
                     path.name,
                     digest,
                 )

@@ -115,7 +115,9 @@ async def set_status(
     column = "started_at" if to == "running" else "stopped_at"
     try:
         await conn.execute(
-            f"update ab_tests set status = $2, {column} = now() where id = $1", test_id, to
+            f"update ab_tests set status = $2, {column} = now() where id = $1",  # nosec B608
+            test_id,
+            to,
         )
     except asyncpg.UniqueViolationError:
         raise Conflict("Another A/B test of this experiment is already running.") from None

@@ -95,7 +95,7 @@ async def update_project(
     columns = [c for c in ("name", "description") if c in changes]
     assignments = "".join(f"{c} = ${i}, " for i, c in enumerate(columns, start=2))
     result = await conn.execute(
-        f"update projects set {assignments}updated_at = now() where id = $1",
+        f"update projects set {assignments}updated_at = now() where id = $1",  # nosec B608
         project_id,
         *(changes[c] for c in columns),
     )
