@@ -1,0 +1,332 @@
+"""analyses implements the analyses function: jobs, findings, SARIF, cancel and feedback.
+
+Access: every route asks project-service whether the caller may read the project
+(``shared.access``); non-members get 404, as for a missing id. Any member may request an
+analysis and give feedback; cancelling needs the requester, a maintainer or an owner.
+
+Configuration (issue 5): ``config: {alias}`` or ``{version_id}`` names the reviewer
+version; without it the project's variant in a running A/B test of the default experiment
+is used (the analysis is tagged with the test and variant), else the default experiment's
+``production`` alias. A config given explicitly wins over the A/B assignment, and such an
+analysis is not tagged: it would otherwise count in a variant it did not run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from functions.analysis_service import diff, jobs, merge, remote, repository, sarif
+from functions.analysis_service.context import database, verifier
+from functions.analysis_service.schemas import (
+    Analysis,
+    AnalysisCreate,
+    FeedbackIn,
+    FeedbackOut,
+    Usage,
+)
+from functions.analysis_service.settings import settings
+from shared import __version__, access, events, pagination
+from shared.auth import Principal
+from shared.errors import Conflict, Forbidden, PayloadTooLarge, Unavailable, ValidationFailed
+from shared.function import Router, path_uuid, render
+
+logger = logging.getLogger(__name__)
+router = Router()
+FEEDBACK = "dev.acr.finding.feedback"
+_SLACK = 64 * 1024
+"""Room for the JSON around the largest diff (its escaping included, roughly)."""
+
+
+def _max_body() -> int:
+    return 2 * settings().max_diff_bytes + _SLACK
+
+
+async def _caller(request: Request) -> Principal:
+    return await verifier.authenticate(request)
+
+
+async def _readable(request: Request, project_id: uuid.UUID) -> str:
+    """The caller's role in the project; NotFound for non-members."""
+    return await access.project_role(request, project_id, settings=settings())
+
+
+def to_analysis(row: dict[str, Any]) -> Analysis:
+    usage = Usage(
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        cost_usd=str(row["cost_usd"]),
+    )
+    return Analysis(
+        **{k: v for k, v in row.items() if k in Analysis.model_fields},
+        kind="diff" if row["has_diff"] else "snapshot",
+        usage=usage,
+    )
+
+
+@router.post("/analyses", status=202, body=AnalysisCreate, idempotent=True, max_body=_max_body)
+async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
+    """Queue an analysis of a snapshot or a unified diff (202); the worker is sent an event."""
+    principal = await _caller(request)
+    _check_diff(body.diff)
+    await _readable(request, body.project_id)
+    user_headers = {"Authorization": request.headers["authorization"]}
+    if body.snapshot_id is not None:
+        await remote.snapshot(body.project_id, body.snapshot_id, headers=user_headers)
+    fields = await _version_fields(body, headers=user_headers)
+    fields.update(
+        project_id=body.project_id,
+        snapshot_id=body.snapshot_id,
+        diff=body.diff,
+        requested_by=uuid.UUID(principal.user_id),
+        idempotency_key=request.headers.get("idempotency-key"),
+    )
+    async with database.transaction() as conn:
+        row, created = await repository.insert_analysis(conn, fields=fields)
+    if row["status"] == "queued":
+        await _announce(row["id"], first=created)
+    return render(to_analysis(row), status=202)
+
+
+def _check_diff(text: str | None) -> None:
+    if text is None:
+        return
+    limit = settings().max_diff_bytes
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise PayloadTooLarge(f"The diff is {size} bytes; the limit is {limit}.")
+    try:
+        files = diff.parse_diff(text, max_files=settings().max_files)
+    except diff.DiffError as e:
+        raise ValidationFailed([{"loc": ["body", "diff"], "msg": str(e)}]) from None
+    if not files:
+        raise ValidationFailed([{"loc": ["body", "diff"], "msg": "changes no file"}])
+
+
+async def _version_fields(body: AnalysisCreate, *, headers: dict[str, str]) -> dict[str, Any]:
+    """The version to run, and the A/B test and variant when one decided it."""
+    given = body.config.model_dump(mode="json", exclude_none=True) if body.config else {}
+    resolved = await remote.resolve_version(
+        alias=given.get("alias"),
+        version_id=body.config.version_id if body.config else None,
+        headers=headers,
+    )
+    fields: dict[str, Any] = {"config": given, "ab_test_id": None, "variant": None}
+    if not given:
+        assigned = await remote.assignment(
+            str(resolved["experiment_id"]), body.project_id, headers=headers
+        )
+        if assigned is not None:
+            variant_version = uuid.UUID(str(assigned["version_id"]))
+            resolved = await remote.resolve_version(
+                alias=None, version_id=variant_version, headers=headers
+            )
+            fields.update(ab_test_id=uuid.UUID(str(assigned["ab_test_id"])))
+            fields.update(variant=str(assigned["variant"]))
+    version = resolved["version"]
+    fields.update(config_version_id=uuid.UUID(str(version["id"])), version_config=version["config"])
+    return fields
+
+
+async def _announce(analysis_id: uuid.UUID, *, first: bool) -> None:
+    """Send the requested event; a repeat (same Idempotency-Key, still queued) re-sends it
+    with a fresh id, which is harmless: the worker's claim is atomic."""
+    suffix = "requested" if first else f"requested:{uuid.uuid4().hex[:8]}"
+    await jobs.emit_requested(analysis_id, source="analyses", event_id=f"{analysis_id}:{suffix}")
+
+
+@router.get("/analyses")
+async def list_analyses(request: Request) -> dict[str, Any]:
+    """A project's analyses, newest first (``?project_id=`` required; members)."""
+    await _caller(request)
+    project_id = _query_uuid(request, "project_id", required=True)
+    assert project_id is not None
+    await _readable(request, project_id)
+    limit, cursor = pagination.params(request)
+    async with database.connection() as conn:
+        rows = await repository.list_analyses(
+            conn, project_id, limit=limit + 1, after=_after(cursor)
+        )
+    items = [to_analysis(r) for r in rows]
+    return pagination.page(items, limit=limit, key=lambda a: {"t": a.created_at, "id": a.id})
+
+
+def _query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None:
+    raw = request.query_params.get(name)
+    if raw is None and not required:
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
+
+
+def _after(cursor: dict[str, Any] | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(cursor["t"])), uuid.UUID(str(cursor["id"]))
+    except (KeyError, ValueError):
+        raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
+
+
+async def _analysis(request: Request) -> tuple[dict[str, Any], str]:
+    """The analysis of the path, if the caller may read its project; with the caller's role."""
+    analysis_id = path_uuid(request)
+    async with database.connection() as conn:
+        row = await repository.analysis(conn, analysis_id)
+    return row, await _readable(request, row["project_id"])
+
+
+@router.get("/analyses/{id}", response=Analysis)
+async def read_analysis(request: Request) -> Analysis:
+    """Status, progress, stage, summary, usage and coverage of one analysis."""
+    await _caller(request)
+    row, _ = await _analysis(request)
+    return to_analysis(row)
+
+
+@router.get("/analyses/{id}/findings")
+async def list_findings(request: Request) -> dict[str, Any]:
+    """Findings in (path, line) order: ``?severity=high,critical``, ``?path=`` (prefix or
+    glob), ``?include_suppressed=true``, ``?changed_only=true``; paginated."""
+    principal = await _caller(request)
+    row, _ = await _analysis(request)
+    limit, cursor = pagination.params(request)
+    async with database.connection() as conn:
+        rows = await repository.findings_of(conn, row["id"], user_id=principal.user_id)
+    try:
+        kept = _filtered(rows, request)
+    except merge.FilterError as e:
+        raise ValidationFailed([{"loc": ["query", "severity"], "msg": str(e)}]) from None
+    if cursor is not None:
+        kept = [r for r in kept if (r["path"], r["line"], str(r["id"])) > _position(cursor)]
+    items = [_finding_out(r) for r in kept[: limit + 1]]
+    return pagination.page(
+        items, limit=limit, key=lambda f: {"p": f["path"], "l": f["line"], "id": f["id"]}
+    )
+
+
+def _position(cursor: dict[str, Any]) -> tuple[str, int, str]:
+    try:
+        return str(cursor["p"]), int(cursor["l"]), str(cursor["id"])
+    except (KeyError, ValueError, TypeError):
+        raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
+
+
+def _filtered(rows: list[dict[str, Any]], request: Request) -> list[dict[str, Any]]:
+    params = request.query_params
+    wanted = merge.filter_findings(
+        [_as_finding(r) for r in rows],
+        severity=params.get("severity"),
+        path=params.get("path"),
+        include_suppressed=params.get("include_suppressed", "").lower() in ("1", "true", "yes"),
+        changed_only=params.get("changed_only", "").lower() in ("1", "true", "yes"),
+    )
+    ids = {f.id for f in wanted}
+    return [r for r in rows if str(r["id"]) in ids]
+
+
+def _as_finding(row: dict[str, Any]) -> merge.Finding:
+    fields = {k: row[k] for k in merge.Finding.__dataclass_fields__ if k in row}
+    fields.update(
+        id=str(row["id"]),
+        first_seen_analysis_id=_text(row["first_seen_analysis_id"]),
+        also_reported_by=tuple(row["also_reported_by"] or ()),
+    )
+    return merge.Finding(**fields)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _finding_out(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in ("project_id", "analysis_id")}
+    out.update(
+        id=str(row["id"]),
+        analysis_id=str(row["analysis_id"]),
+        first_seen_analysis_id=_text(row["first_seen_analysis_id"]),
+        config_version_id=_text(row["config_version_id"]),
+        also_reported_by=list(row["also_reported_by"] or []),
+        new=not row["repeated"],
+    )
+    return out
+
+
+@router.get("/analyses/{id}/sarif")
+async def export_sarif(request: Request) -> Response:
+    """The analysis as a SARIF 2.1.0 log (suppressed findings included, marked)."""
+    await _caller(request)
+    row, _ = await _analysis(request)
+    async with database.connection() as conn:
+        rows = await repository.findings_of(conn, row["id"], user_id=None)
+    log = sarif.to_sarif(row, [_as_finding(r) for r in rows], tool_version=__version__)
+    return Response(json.dumps(log), media_type="application/sarif+json")
+
+
+@router.post("/analyses/{id}/cancel", response=Analysis)
+async def cancel_analysis(request: Request) -> Analysis:
+    """Cancel a queued or running analysis (the requester, maintainers, owners); the worker
+    stops before its next chunk. A finished one is a 409."""
+    principal = await _caller(request)
+    row, role = await _analysis(request)
+    if role == "viewer" and str(row["requested_by"]) != principal.user_id:
+        raise Forbidden("Cancelling needs the requester, a maintainer or an owner.")
+    async with database.connection() as conn:
+        cancelled = await repository.cancel(conn, row["id"])
+    if cancelled is None:
+        raise Conflict(f"Analysis '{row['id']}' is already {row['status']}.")
+    return to_analysis(cancelled)
+
+
+@router.post("/findings/{id}/feedback", body=FeedbackIn, response=FeedbackOut)
+async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
+    """Record the caller's verdict; dismissed/false_positive suppresses the finding in the
+    project's later analyses, accepted lifts that. Emits ``dev.acr.finding.feedback``."""
+    principal = await _caller(request)
+    finding_id = path_uuid(request)
+    async with database.connection() as conn:
+        finding = await repository.finding(conn, finding_id)
+    await _readable(request, finding["project_id"])
+    async with database.transaction() as conn:
+        previous, updated_at = await repository.give_feedback(
+            conn,
+            finding=finding,
+            user_id=uuid.UUID(principal.user_id),
+            verdict=body.verdict,
+            comment=body.comment,
+        )
+    await _emit_feedback(finding, verdict=body.verdict, previous=previous)
+    return FeedbackOut(
+        finding_id=finding_id,
+        verdict=body.verdict,
+        previous_verdict=previous,
+        comment=body.comment,
+        suppressed_in_later_analyses=body.verdict != "accepted",
+        updated_at=updated_at,
+    )
+
+
+async def _emit_feedback(finding: dict[str, Any], *, verdict: str, previous: str | None) -> None:
+    data = {
+        "finding_id": str(finding["id"]),
+        "analysis_id": str(finding["analysis_id"]),
+        "project_id": str(finding["project_id"]),
+        "verdict": verdict,
+        "previous_verdict": previous,
+        "ab_test_id": _text(finding["ab_test_id"]),
+        "variant": finding["variant"],
+        "config_version_id": _text(finding["config_version_id"]),
+    }
+    try:
+        await events.emit(FEEDBACK, data, source="analyses", subject=str(finding["id"]))
+    except Unavailable:
+        # The verdict is stored; only the A/B outcome is lost, which must not fail the user.
+        logger.warning("Event %s for finding %s could not be sent", FEEDBACK, finding["id"])

@@ -1,0 +1,402 @@
+"""jobs runs one claimed analysis: plan chunks, review them with bounded concurrency and a
+checkpoint per chunk, then merge, fingerprint and store the findings.
+
+A job stops between chunks when it was cancelled or taken over (its lease is gone), when
+its deadline passed (failed, ``timeout``), when the orchestrator's quota refused it (failed,
+the reason names the limit: a quota does not come back within a job's lifetime), and when
+the function is draining or a dependency stays down: then the job is released to
+``queued`` and the event is asked for again; every chunk already stored is skipped then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from functions.analysis_service import chunks, merge, remote, repository
+from functions.analysis_service.context import database, platform
+from functions.analysis_service.coverage import Coverage, Reason
+from functions.analysis_service.settings import settings
+from shared import events, lifecycle
+from shared.errors import ProblemError, QuotaExceeded, Unavailable
+
+logger = logging.getLogger(__name__)
+COMPLETED = "dev.acr.analysis.completed"
+REQUESTED = "dev.acr.analysis.requested"
+_PARSE_WORDS = ("parse", "syntax", "tokeniz")
+
+
+class Retry(Exception):
+    """The job should run again later (draining, or a dependency stayed down)."""
+
+
+@dataclass(slots=True)
+class Job:
+    row: dict[str, Any]
+    worker: str
+    headers: dict[str, str] = field(default_factory=dict)
+    stop: str | None = None
+    reason: str = ""
+
+    @property
+    def id(self) -> uuid.UUID:
+        analysis_id: uuid.UUID = self.row["id"]
+        return analysis_id
+
+    def halt(self, stop: str, reason: str = "") -> None:
+        if self.stop is None:
+            self.stop, self.reason = stop, reason
+
+
+async def run(row: dict[str, Any], *, worker: str) -> str:
+    """Run a job this worker has claimed; returns its final status.
+
+    Raises:
+        Retry: the job was released and its event should be redelivered.
+    """
+    job = Job(row, worker, await platform.headers(acting_for=str(row["requested_by"])))
+    beat = asyncio.get_running_loop().create_task(_heartbeat(job))
+    try:
+        return await _run(job)
+    finally:
+        beat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beat
+
+
+async def _run(job: Job) -> str:
+    try:
+        plan = await _plan(job)
+    except ProblemError as e:
+        return await _unplannable(job, e)
+    await _stage(job, "reviewing")
+    await _review_all(job, plan)
+    if job.stop == "lost":
+        return "lost"
+    if job.stop in ("timeout", "quota"):
+        return await _fail(job, job.reason)
+    if job.stop in ("draining", "retry"):
+        await _release(job)
+        raise Retry(job.reason or job.stop)
+    await _stage(job, "merging")
+    return await _finish(job, plan)
+
+
+async def _unplannable(job: Job, error: ProblemError) -> str:
+    if isinstance(error, Unavailable):
+        await _release(job)
+        raise Retry(error.detail) from error
+    return await _fail(job, f"The input could not be read: {error.detail}")
+
+
+async def _plan(job: Job) -> chunks.Plan:
+    config = settings()
+    budget = int(job.row["version_config"].get("token_budget") or 4000)
+    if job.row["snapshot_id"] is not None:
+        return await chunks.plan_snapshot(
+            job.row["project_id"],
+            job.row["snapshot_id"],
+            headers=job.headers,
+            budget=budget,
+            file_max_bytes=config.file_max_bytes,
+            max_files=config.max_files,
+        )
+    async with database.connection() as conn:
+        text = await repository.diff_text(conn, job.id)
+    return chunks.plan_diff(
+        text or "", budget=budget, context=config.review_context_lines, max_files=config.max_files
+    )
+
+
+async def _review_all(job: Job, plan: chunks.Plan) -> None:
+    specs = [(c.id, c.path, c.start_line, c.end_line) for c in plan.chunks]
+    async with database.transaction() as conn:
+        done = await repository.ensure_chunks(conn, job.id, specs)
+    pending = [c for c in plan.chunks if done.get(c.id) == "pending"]
+    gate = asyncio.Semaphore(settings().worker_concurrency)
+    remaining = job.row["deadline_at"].timestamp() - time.time()
+    try:
+        async with asyncio.timeout(max(0.0, remaining)):
+            await asyncio.gather(*(_review_one(job, chunk, gate) for chunk in pending))
+    except TimeoutError:
+        job.halt("timeout", _timeout_reason())
+
+
+def _timeout_reason() -> str:
+    limit = settings().analysis_timeout_seconds
+    return f"timeout: the analysis did not finish within {limit:g} seconds"
+
+
+async def _review_one(job: Job, chunk: chunks.ReviewChunk, gate: asyncio.Semaphore) -> None:
+    async with gate:
+        if not await _may_continue(job):
+            return
+        try:
+            result, usage = await _review(job, chunk)
+            status, error = "done", None
+        except QuotaExceeded as e:
+            job.halt("quota", f"quota exceeded: {e.detail}")
+            return
+        except remote.ReviewRefused as e:
+            result, usage, status, error = {}, _no_usage(), "failed", e.detail
+        except Unavailable as e:
+            job.halt("retry", e.detail)
+            return
+        async with database.transaction() as conn:
+            await repository.finish_chunk(
+                conn, job.id, chunk.id, status=status, result=result, usage=usage, error=error
+            )
+
+
+async def _may_continue(job: Job) -> bool:
+    """Checked before every chunk: cancelled or taken over, deadline, draining."""
+    if job.stop is not None:
+        return False
+    if lifecycle.state.draining:
+        job.halt("draining", "The worker is shutting down.")
+        return False
+    if time.time() >= job.row["deadline_at"].timestamp():
+        job.halt("timeout", _timeout_reason())
+        return False
+    async with database.connection() as conn:
+        if not await repository.heartbeat(conn, job.id, worker=job.worker):
+            job.halt("lost")
+            return False
+    return True
+
+
+def _passes(config: dict[str, Any]) -> list[str]:
+    """``static`` when the config names analyzers, ``ai`` when its routing has a non-local
+    candidate; a config with neither still gets the static pass (the local reviewer)."""
+    candidates = config.get("routing", {}).get("candidates", [])
+    passes = ["static"] if config.get("analyzers", ["static"]) else []
+    if any(c.get("provider") != "local" for c in candidates):
+        passes.append("ai")
+    return passes or ["static"]
+
+
+async def _review(job: Job, chunk: chunks.ReviewChunk) -> tuple[dict[str, Any], dict[str, Any]]:
+    result: dict[str, Any] = {"findings": [], "analyzers": [], "skipped_analyzers": []}
+    usage = _no_usage()
+    for source in _passes(job.row["version_config"]):
+        answer = await remote.review(_body(job, chunk, source), headers=job.headers)
+        _absorb(result, usage, answer, chunk=chunk, source=source)
+    return result, usage
+
+
+def _body(job: Job, chunk: chunks.ReviewChunk, source: str) -> dict[str, Any]:
+    version_id = job.row["config_version_id"]
+    return {
+        "project_id": str(job.row["project_id"]),
+        "chunks": [
+            {
+                "id": chunk.id,
+                "path": chunk.path,
+                "language": chunk.language,
+                "content": chunk.content,
+                "start_line": chunk.start_line,
+            }
+        ],
+        "config": {"version_id": str(version_id)} if version_id else {},
+        "source": source,
+    }
+
+
+def _no_usage() -> dict[str, Any]:
+    return {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cost_usd": "0",
+        "cached": True,
+        "provider": None,
+        "model": None,
+    }
+
+
+def _absorb(
+    result: dict[str, Any],
+    usage: dict[str, Any],
+    answer: dict[str, Any],
+    *,
+    chunk: chunks.ReviewChunk,
+    source: str,
+) -> None:
+    for finding in answer.get("findings", []):
+        line = finding.get("line")
+        # A model can vouch only for lines it was shown (diffs: the changed regions).
+        if isinstance(line, int) and chunk.start_line <= line <= chunk.end_line:
+            result["findings"].append({**finding, "path": chunk.path, "source": source})
+    for part in answer.get("chunks", []) or [answer.get("usage", {})]:
+        result["analyzers"] += [
+            a for a in part.get("analyzers", []) if a not in result["analyzers"]
+        ]
+        result["skipped_analyzers"] += part.get("skipped_analyzers", [])
+        usage["input_tokens"] += int(part.get("input_tokens") or 0)
+        usage["output_tokens"] += int(part.get("output_tokens") or 0)
+        usage["cost_usd"] = str(Decimal(usage["cost_usd"]) + Decimal(str(part.get("cost_usd", 0))))
+        usage["cached"] = usage["cached"] and bool(part.get("cached"))
+        usage["provider"] = part.get("provider") or usage["provider"]
+        usage["model"] = part.get("model") or usage["model"]
+
+
+async def _finish(job: Job, plan: chunks.Plan) -> str:
+    async with database.connection() as conn:
+        rows = await repository.chunks(conn, job.id)
+    coverage, found = _collect(rows, plan)
+    threshold = job.row["version_config"].get("severity_threshold", "info")
+    merged = merge.merge_findings(
+        found,
+        line_text=plan.line_text,
+        analysis_id=str(job.id),
+        threshold=threshold,
+        changed=plan.changed,
+    )[: settings().max_findings]
+    try:
+        row = await _store(job, merged, coverage)
+    except _Lost:
+        return "lost"
+    await emit_finished(row, findings=sum(not f.suppressed for f in merged))
+    return "completed"
+
+
+async def _store(job: Job, merged: list[merge.Finding], coverage: Coverage) -> dict[str, Any]:
+    """Findings, history and the completed row in one transaction (all or nothing)."""
+    async with database.transaction() as conn:
+        first_seen, suppressed = await repository.history(
+            conn, job.row["project_id"], [f.fingerprint for f in merged]
+        )
+        merged[:] = merge.apply_history(
+            merged, merge.History(first_seen, suppressed), analysis_id=str(job.id)
+        )
+        await repository.insert_findings(
+            conn,
+            analysis_id=job.id,
+            project_id=job.row["project_id"],
+            config_version_id=job.row["config_version_id"],
+            findings=[f.to_dict() for f in merged],
+        )
+        row = await repository.complete(
+            conn,
+            job.id,
+            worker=job.worker,
+            summary=merge.summarize(merged),
+            coverage=coverage.to_dict(),
+        )
+        if row is None:
+            raise _Lost()
+    return row
+
+
+class _Lost(Exception):
+    """Cancelled or taken over while merging: the transaction rolls back."""
+
+
+def _collect(rows: list[dict[str, Any]], plan: chunks.Plan) -> tuple[Coverage, list[merge.Finding]]:
+    coverage = Coverage()
+    coverage.update(plan.coverage)
+    found: list[merge.Finding] = []
+    for row in rows:
+        path, start, end = row["path"], row["start_line"], row["end_line"]
+        if row["status"] != "done":
+            reason = Reason("analyzer_failed", row.get("error") or "The review failed.")
+            coverage.hunk_skipped(path, start, end, reason)
+            continue
+        coverage.hunk_reviewed(path, start, end)
+        result = row["result"] or {}
+        for name in result.get("analyzers", []):
+            coverage.analyzer_ran(name)
+        for skip in result.get("skipped_analyzers", []):
+            coverage.analyzer_skipped(skip["analyzer"], path, _skip_reason(skip))
+        for report in result.get("findings", []):
+            tool = report.get("tool") or report.get("analyzer")
+            found.append(merge.finding_from_report(report, source=report["source"], tool=tool))
+    return coverage, found
+
+
+def _skip_reason(skip: dict[str, Any]) -> Reason:
+    text = str(skip.get("reason", ""))[:500]
+    if any(word in text.lower() for word in _PARSE_WORDS):
+        return Reason.parse_error(str(skip["analyzer"]), text)
+    return Reason("analyzer_failed", text)
+
+
+async def _stage(job: Job, stage: str) -> None:
+    async with database.connection() as conn:
+        if not await repository.set_stage(conn, job.id, worker=job.worker, stage=stage):
+            job.halt("lost")
+
+
+async def _fail(job: Job, reason: str) -> str:
+    async with database.connection() as conn:
+        failed = await repository.fail(conn, job.id, reason=reason, worker=job.worker)
+        row = await repository.analysis(conn, job.id)
+    if failed:
+        await emit_finished(row, findings=0)
+    return str(row["status"])
+
+
+async def _release(job: Job) -> None:
+    async with database.connection() as conn:
+        await repository.release(conn, job.id, worker=job.worker)
+
+
+async def _heartbeat(job: Job) -> None:
+    interval = max(0.2, min(10.0, settings().worker_lease_seconds / 3))
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with database.connection() as conn:
+                if not await repository.heartbeat(conn, job.id, worker=job.worker):
+                    job.halt("lost")
+                    return
+        except Unavailable:
+            logger.warning("Heartbeat of analysis %s failed; retrying", job.id)
+
+
+async def emit_finished(row: dict[str, Any], *, findings: int) -> None:
+    """``dev.acr.analysis.completed`` (for failed analyses too); a lost event is logged."""
+    finished = row.get("finished_at") or datetime.now(UTC)
+    data = {
+        "analysis_id": str(row["id"]),
+        "project_id": str(row["project_id"]),
+        "status": row["status"],
+        "ab_test_id": str(row["ab_test_id"]) if row.get("ab_test_id") else None,
+        "variant": row.get("variant"),
+        "config_version_id": str(row["config_version_id"]) if row["config_version_id"] else None,
+        "cost_usd": str(row.get("cost_usd") or "0"),
+        "latency_ms": round((finished - row["created_at"]).total_seconds() * 1000, 1),
+        "findings": findings,
+        "error": row.get("error"),
+    }
+    try:
+        await events.emit(
+            COMPLETED,
+            data,
+            source="analysis-worker",
+            subject=str(row["id"]),
+            event_id=f"{row['id']}:finished",
+        )
+    except Unavailable:
+        logger.warning("Event %s for analysis %s could not be sent", COMPLETED, row["id"])
+
+
+async def emit_requested(analysis_id: uuid.UUID, *, source: str, event_id: str) -> None:
+    """``dev.acr.analysis.requested`` ``{analysis_id}`` to ``K_SINK``.
+
+    Raises:
+        Unavailable: the sink refused or could not be reached.
+    """
+    await events.emit(
+        REQUESTED,
+        {"analysis_id": str(analysis_id)},
+        source=source,
+        subject=str(analysis_id),
+        event_id=event_id,
+    )

@@ -1,0 +1,125 @@
+"""Fixtures of analysis-service tests: real projects, project-files and versions processes
+(started once per module), a stand-in orchestrator, an event sink, and in-process clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from shared import access, local
+from tests.functions.analysis_service._support import (
+    EventSink,
+    StandInOrchestrator,
+    orchestrator_server,
+    sink_server,
+)
+
+_TARGETS = ("projects", "project_files", "versions")
+
+
+@dataclass
+class Platform:
+    urls: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def platform(
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    identity: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Platform]:
+    """The functions analyses depends on, as real processes shared by the module's tests."""
+    env = {
+        "JWKS_URL": identity.jwks_url,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+        "PROJECT_ACCESS_CACHE_SECONDS": "0",
+    }
+    specs = {f.target: f for s in local.discover() for f in s.functions}
+    logs = tmp_path_factory.mktemp("platform")
+    processes, urls = [], {}
+    for target in _TARGETS:
+        base = specs[target]
+        spec = local.FunctionSpec(base.service, target, base.kind, local.free_port(), base.source)
+        with (logs / f"{target}.log").open("wb") as log:
+            processes.append(local.start_function(spec, env, log=log))
+        urls[target] = f"http://127.0.0.1:{spec.port}"
+    try:
+        for target, process in zip(_TARGETS, processes, strict=True):
+            local.wait_for(f"{urls[target]}/health/startup", timeout=30, process=process)
+        yield Platform(urls)
+    finally:
+        local.stop(processes, timeout=20)
+
+
+@pytest.fixture
+def stand_in() -> Iterator[StandInOrchestrator]:
+    orchestrator = StandInOrchestrator()
+    server = orchestrator_server(orchestrator)
+    yield orchestrator
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sink() -> Iterator[EventSink]:
+    recorder = EventSink()
+    server = sink_server(recorder)
+    yield recorder
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def service_env(
+    platform: Platform, stand_in: StandInOrchestrator, sink: EventSink, identity: Any
+) -> dict[str, str]:
+    """What analyses and analysis-worker read, pointed at this module's processes."""
+    access.forget()
+    return {
+        "PROJECTS_URL": platform.urls["projects"],
+        "PROJECT_FILES_URL": platform.urls["project_files"],
+        "VERSIONS_URL": platform.urls["versions"],
+        "AB_TESTS_URL": f"http://127.0.0.1:{local.free_port()}",  # none running: no A/B test
+        "ORCHESTRATOR_URL": stand_in.url,
+        "K_SINK": sink.url,
+        "SERVICE_TOKEN": identity.token(sub="sa:platform", role="service", scope="internal"),
+        "PROJECT_ACCESS_CACHE_SECONDS": "0",
+        "WORKER_LEASE_SECONDS": "30",
+    }
+
+
+@dataclass
+class Service:
+    api: httpx.AsyncClient
+    worker: httpx.AsyncClient
+    sink: EventSink
+    platform: Platform
+
+
+@pytest.fixture
+def service(
+    client_for: Callable[..., httpx.AsyncClient],
+    service_env: dict[str, str],
+    sink: EventSink,
+    platform: Platform,
+) -> Callable[..., Service]:
+    """``service(**env)``: in-process analyses and analysis-worker clients."""
+
+    def make(**env: str) -> Service:
+        merged = {**service_env, **env}
+        api = client_for("analyses", **merged)
+        worker = client_for("analysis_worker", **merged)
+        return Service(api, worker, sink, platform)
+
+    return make

@@ -1,0 +1,479 @@
+"""analyses and analysis-worker in-process, against real projects/project-files/versions
+processes, a stand-in orchestrator (the /review contract) and a recording event sink."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import jsonschema
+import pytest
+
+from tests.functions.analysis_service._support import (
+    PY312,
+    StandInOrchestrator,
+    new_user,
+    project_with_files,
+    wait_until,
+)
+from tests.functions.analysis_service.conftest import Service
+
+pytestmark = pytest.mark.e2e
+REQUESTED = "dev.acr.analysis.requested"
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "sarif-2.1.0.json"
+FILES = {
+    "app/main.py": "import os\n\n\ndef run(text):\n    return eval(text)\n",
+    "app/util.py": "def helper(x):\n    # TODO: validate x\n    return eval(x)\n",
+    "README.md": "# demo\n",
+}
+DIFF = """diff --git a/app/main.py b/app/main.py
+--- a/app/main.py
++++ b/app/main.py
+@@ -1,4 +1,5 @@
+ import os
++import sys
+ 
+ 
+ def run(text):
+@@ -20,4 +21,5 @@ def later():
+     a = 1
+     b = 2
+-    return a
++    value = eval(b)
++    return value
+     # end
+"""
+
+
+async def _project(
+    service: Service, owner: dict[str, str], files: dict[str, str]
+) -> tuple[str, str]:
+    urls = service.platform.urls
+    return await project_with_files(urls["projects"], urls["project_files"], owner, files)
+
+
+def _last_event(service: Service, analysis_id: str) -> tuple[dict[str, str], bytes]:
+    matching = [
+        e
+        for e in service.sink.of_type(REQUESTED)
+        if json.loads(e[1]).get("analysis_id") == analysis_id
+    ]
+    assert matching, f"no requested event for {analysis_id} in {service.sink.received}"
+    return matching[-1]
+
+
+async def _deliver(service: Service, analysis_id: str) -> Any:
+    headers, body = _last_event(service, analysis_id)
+    ce = {k: v for k, v in headers.items() if k.startswith("ce-") or k == "content-type"}
+    return await service.worker.post("/", content=body, headers=ce)
+
+
+async def _analyze(
+    service: Service, owner: dict[str, str], body: dict[str, Any], **headers: str
+) -> dict[str, Any]:
+    created = await service.api.post("/analyses", json=body, headers={**owner, **headers})
+    assert created.status_code == 202, created.text
+    delivered = await _deliver(service, created.json()["id"])
+    assert delivered.status_code == 200, delivered.text
+    found = await service.api.get(f"/analyses/{created.json()['id']}", headers=owner)
+    assert found.status_code == 200, found.text
+    result: dict[str, Any] = found.json()
+    return result
+
+
+async def _findings(
+    service: Service, owner: dict[str, str], analysis_id: str, **params: str
+) -> list[dict[str, Any]]:
+    answer = await service.api.get(
+        f"/analyses/{analysis_id}/findings", params=params, headers=owner
+    )
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+async def _db(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("set search_path to analysis_service")
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+async def test_post_is_idempotent_and_sends_a_binary_cloudevent_to_k_sink(
+    service: Callable[..., Service], identity: Any, database_url: str
+) -> None:
+    svc = service()
+    user = new_user()
+    owner = identity.headers(user)
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    first = await svc.api.post("/analyses", json=body, headers={**owner, "Idempotency-Key": "k1"})
+    again = await svc.api.post("/analyses", json=body, headers={**owner, "Idempotency-Key": "k1"})
+    # Another token of the same user misses the Redis record: the database guard answers.
+    other_token = identity.headers(user)
+    guarded = await svc.api.post(
+        "/analyses", json=body, headers={**other_token, "Idempotency-Key": "k1"}
+    )
+    assert first.status_code == 202, first.text
+    assert first.json()["status"] == "queued" and first.json()["kind"] == "snapshot"
+    assert again.json()["id"] == first.json()["id"] == guarded.json()["id"]
+    assert again.headers.get("idempotent-replayed") == "true"
+    rows = await _db(
+        database_url, "select id from analyses where project_id = $1", uuid.UUID(project_id)
+    )
+    assert len(rows) == 1, "One Idempotency-Key must create one analysis."
+    headers, data = _last_event(svc, first.json()["id"])
+    assert headers["ce-specversion"] == "1.0" and headers["ce-type"] == REQUESTED
+    assert headers["ce-source"] == "//ai-codereview.dev/analyses"
+    assert headers["content-type"].startswith("application/json"), "binary mode: data is the body"
+    assert json.loads(data) == {"analysis_id": first.json()["id"]}
+    assert first.json()["config_version_id"], "the production version is recorded at once"
+
+
+async def test_hostile_requests_get_401_404_413_and_422(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    svc = service(MAX_DIFF_BYTES="2000")
+    owner = identity.headers(new_user())
+    stranger = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    forged = {"Authorization": "Bearer " + identity.token(new_user())[:-8] + "AAAAAAAA"}
+    assert (await svc.api.post("/analyses", json=body, headers=forged)).status_code == 401
+    stranger_post = await svc.api.post("/analyses", json=body, headers=stranger)
+    assert stranger_post.status_code == 404, stranger_post.text
+    created = await svc.api.post("/analyses", json=body, headers=owner)
+    analysis_id = created.json()["id"]
+    assert (await svc.api.get(f"/analyses/{analysis_id}", headers=stranger)).status_code == 404
+    assert (await svc.api.get(f"/analyses/{uuid.uuid4()}", headers=owner)).status_code == 404
+    missing = await svc.api.post(
+        f"/findings/{uuid.uuid4()}/feedback", json={"verdict": "accepted"}, headers=owner
+    )
+    assert missing.status_code == 404
+    unknown_snapshot = {"project_id": project_id, "snapshot_id": str(uuid.uuid4())}
+    assert (
+        await svc.api.post("/analyses", json=unknown_snapshot, headers=owner)
+    ).status_code == 404
+    bad = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "diff": "@@ -1 +1 @@\n-a\n+b\n"}, headers=owner
+    )
+    assert bad.status_code == 422 and "diff" in bad.text, bad.text
+    huge = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "diff": DIFF + "x" * 5000}, headers=owner
+    )
+    assert huge.status_code == 413, huge.text
+    both = await svc.api.post("/analyses", json={**body, "diff": DIFF}, headers=owner)
+    assert both.status_code == 422
+
+
+async def test_a_snapshot_analysis_stores_findings_usage_version_and_coverage(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    svc = service()
+    owner = identity.headers(new_user())
+    files = {**FILES, "app/modern.py": f"{PY312}\nvalue = eval('1')\n"}
+    project_id, snapshot_id = await _project(svc, owner, files)
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+    assert done["status"] == "completed" and done["progress"] == 1.0, done
+    findings = await _findings(svc, owner, done["id"])
+    where = sorted((f["path"], f["line"], f["rule"]) for f in findings)
+    assert where == [
+        ("app/main.py", 5, "B307"),
+        ("app/modern.py", 2, "B307"),
+        ("app/util.py", 3, "B307"),
+    ]
+    assert all(f["config_version_id"] == done["config_version_id"] for f in findings)
+    assert done["summary"]["by_severity"]["high"] == 3
+    coverage = done["coverage"]
+    modern = next(f for f in coverage["files"] if f["path"] == "app/modern.py")
+    assert modern["status"] == "partial", coverage
+    assert modern["reasons"][0]["code"] == "parse_error:bandit", "bandit could not parse it"
+    assert {"ruff", "secrets"} <= set(coverage["analyzers"]), "the others still reviewed it"
+    readme = next(f for f in coverage["files"] if f["path"] == "README.md")
+    assert readme["status"] in ("reviewed", "skipped"), readme
+    assert {c.split(":", 1)[0] for c in stand_in.calls} == {"static"}, "local routing: no AI pass"
+
+
+async def test_a_diff_analysis_reviews_only_changed_hunks_with_new_file_line_numbers(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, _ = await _project(svc, owner, FILES)
+    done = await _analyze(svc, owner, {"project_id": project_id, "diff": DIFF})
+    assert done["status"] == "completed" and done["kind"] == "diff", done
+    starts = sorted(
+        (c["start_line"], c["content"].count("\n") + 1)
+        for r in stand_in.requests
+        for c in r["chunks"]
+    )
+    assert starts == [(1, 5), (21, 5)], f"two regions in new-file numbers, got {starts}"
+    findings = await _findings(svc, owner, done["id"])
+    assert [(f["path"], f["line"], f["on_changed_line"]) for f in findings] == [
+        ("app/main.py", 23, True)
+    ], findings
+
+
+async def test_one_event_delivered_twice_at_once_produces_one_set_of_findings(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator, database_url: str
+) -> None:
+    stand_in.delay = 0.2
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = created.json()["id"]
+    first, second = await asyncio.gather(_deliver(svc, analysis_id), _deliver(svc, analysis_id))
+    statuses = sorted([first.json()["status"], second.json()["status"]])
+    assert statuses == ["completed", "running-elsewhere"], statuses
+    assert max(stand_in.calls.values()) == 1, f"a chunk was reviewed twice: {stand_in.calls}"
+    third = await _deliver(svc, analysis_id)
+    assert third.json()["status"] == "duplicate", "the handled event is recognised by its id"
+    rows = await _db(
+        database_url,
+        "select count(*) as n from findings where analysis_id = $1",
+        uuid.UUID(analysis_id),
+    )
+    assert rows[0]["n"] == 2
+
+
+async def test_cancel_stops_the_worker_between_chunks(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    stand_in.delay = 0.3
+    svc = service(WORKER_CONCURRENCY="1")
+    owner = identity.headers(new_user())
+    files = {f"pkg/m{i}.py": f"x = {i}\n" for i in range(8)}
+    project_id, snapshot_id = await _project(svc, owner, files)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = created.json()["id"]
+    running = asyncio.ensure_future(_deliver(svc, analysis_id))
+
+    async def started() -> bool:
+        found = await svc.api.get(f"/analyses/{analysis_id}", headers=owner)
+        return bool(found.json()["progress"] > 0)
+
+    await wait_until(started)
+    cancelled = await svc.api.post(f"/analyses/{analysis_id}/cancel", headers=owner)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    answer = await running
+    assert answer.status_code == 200 and answer.json()["status"] == "lost", answer.text
+    assert sum(stand_in.calls.values()) < 8, "the worker must stop before the remaining chunks"
+    again = await svc.api.post(f"/analyses/{analysis_id}/cancel", headers=owner)
+    assert again.status_code == 409
+
+
+async def test_a_job_past_its_time_limit_fails_with_reason_timeout(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    stand_in.delay = 0.6
+    svc = service(WORKER_CONCURRENCY="1", ANALYSIS_TIMEOUT_SECONDS="1")
+    owner = identity.headers(new_user())
+    files = {f"pkg/m{i}.py": f"x = {i}\n" for i in range(5)}
+    project_id, snapshot_id = await _project(svc, owner, files)
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+    assert done["status"] == "failed" and done["error"].startswith("timeout"), done
+    assert done["finished_at"] is not None
+
+
+async def test_an_orchestrator_quota_refusal_fails_the_job_naming_the_limit(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    stand_in.status = 429
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+    assert done["status"] == "failed", done
+    assert "quota" in done["error"] and "tokens_per_day" in done["error"], done["error"]
+    completed = svc.sink.of_type("dev.acr.analysis.completed")
+    assert any(json.loads(b)["status"] == "failed" for _, b in completed)
+
+
+async def test_requeue_sends_again_a_job_whose_worker_stopped_beating(
+    service: Callable[..., Service], identity: Any, database_url: str
+) -> None:
+    svc = service(WORKER_LEASE_SECONDS="1")
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = uuid.UUID(created.json()["id"])
+    await _db(
+        database_url,
+        "update analyses set status = 'running', claimed_by = 'dead-worker', attempt = 1,"
+        " heartbeat_at = now() - interval '1 hour', claimed_at = now() - interval '1 hour',"
+        " deadline_at = now() + interval '1 hour' where id = $1",
+        analysis_id,
+    )
+    ping = {
+        "ce-specversion": "1.0",
+        "ce-id": str(uuid.uuid4()),
+        "ce-type": "dev.knative.sources.ping",
+        "ce-source": "/apis/v1/namespaces/test/pingsources/requeue",
+        "content-type": "application/json",
+    }
+    answer = await svc.worker.post("/requeue", content=b'{"task": "requeue-stale"}', headers=ping)
+    assert answer.status_code == 200 and str(analysis_id) in answer.json()["requeued"], answer.text
+    row = (
+        await _db(
+            database_url, "select status, claimed_by from analyses where id = $1", analysis_id
+        )
+    )[0]
+    assert (row["status"], row["claimed_by"]) == ("queued", None)
+    assert (
+        len(
+            [
+                e
+                for e in svc.sink.of_type(REQUESTED)
+                if json.loads(e[1])["analysis_id"] == str(analysis_id)
+            ]
+        )
+        == 2
+    )
+    resumed = await _deliver(svc, str(analysis_id))
+    assert resumed.json()["status"] == "completed", resumed.text
+
+
+async def test_dismissed_findings_stay_suppressed_and_repeats_are_not_new(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    first = await _analyze(svc, owner, body)
+    findings = await _findings(svc, owner, first["id"])
+    assert all(f["new"] and not f["repeated"] for f in findings)
+    dismissed = next(f for f in findings if f["path"] == "app/util.py")
+    verdict = await svc.api.post(
+        f"/findings/{dismissed['id']}/feedback", json={"verdict": "false_positive"}, headers=owner
+    )
+    assert verdict.status_code == 200 and verdict.json()["previous_verdict"] is None, verdict.text
+    event = svc.sink.of_type("dev.acr.finding.feedback")[-1]
+    data = json.loads(event[1])
+    assert data["finding_id"] == dismissed["id"] and data["verdict"] == "false_positive"
+    assert data["config_version_id"] == first["config_version_id"] and data["ab_test_id"] is None
+    listed = await _findings(svc, owner, first["id"])
+    assert next(f for f in listed if f["id"] == dismissed["id"])["feedback"] == "false_positive"
+    second = await _analyze(svc, owner, body)
+    visible = await _findings(svc, owner, second["id"])
+    assert [f["path"] for f in visible] == ["app/main.py"], "the false positive stays hidden"
+    assert visible[0]["repeated"] and visible[0]["first_seen_analysis_id"] == first["id"]
+    everything = await _findings(svc, owner, second["id"], include_suppressed="true")
+    hidden = next(f for f in everything if f["path"] == "app/util.py")
+    assert hidden["suppressed"] and hidden["suppression"] == "false_positive"
+    assert second["summary"]["suppressed"] == 1 and second["summary"]["repeated"] == 1
+
+
+async def test_findings_filter_and_the_sarif_export_validates(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+    only_util = await _findings(svc, owner, done["id"], path="app/util.py")
+    assert [f["path"] for f in only_util] == ["app/util.py"]
+    assert await _findings(svc, owner, done["id"], severity="low") == []
+    paged = await svc.api.get(
+        f"/analyses/{done['id']}/findings", params={"limit": "1"}, headers=owner
+    )
+    assert len(paged.json()["items"]) == 1 and paged.json()["next_cursor"]
+    rest = await svc.api.get(
+        f"/analyses/{done['id']}/findings",
+        params={"cursor": paged.json()["next_cursor"]},
+        headers=owner,
+    )
+    assert [f["path"] for f in rest.json()["items"]] == ["app/util.py"]
+    bad = await svc.api.get(
+        f"/analyses/{done['id']}/findings", params={"severity": "urgent"}, headers=owner
+    )
+    assert bad.status_code == 422
+    exported = await svc.api.get(f"/analyses/{done['id']}/sarif", headers=owner)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith(
+        "application/sarif+json"
+    )
+    log = exported.json()
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(log)]
+    assert not errors, errors
+    assert len(log["runs"][0]["results"]) == 2
+    listing = await svc.api.get("/analyses", params={"project_id": project_id}, headers=owner)
+    assert [a["id"] for a in listing.json()["items"]] == [done["id"]]
+
+
+async def test_a_project_in_a_running_ab_test_uses_its_variant_unless_config_is_given(
+    service: Callable[..., Service], identity: Any, start_function: Callable[..., Any]
+) -> None:
+    versions_url = service().platform.urls["versions"]
+    ab = start_function("ab_tests", VERSIONS_URL=versions_url)
+    admin = identity.headers(new_user(), role="admin")
+    name = f"exp-{uuid.uuid4().hex[:10]}"
+    async with httpx.AsyncClient(base_url=versions_url, headers=admin, timeout=10) as client:
+        experiment_id = (await client.post("/experiments", json={"name": name})).json()["id"]
+        ids = []
+        for budget in (1000, 2000):
+            config = {"token_budget": budget, "severity_threshold": "low"}
+            made = await client.post(
+                f"/experiments/{experiment_id}/versions", json={"config": config}
+            )
+            ids.append(made.json()["id"])
+        moved = await client.put(
+            f"/experiments/{experiment_id}/aliases/production", json={"version_id": ids[0]}
+        )
+        assert moved.status_code == 200, moved.text
+    async with httpx.AsyncClient(base_url=ab.url, headers=admin, timeout=10) as client:
+        variants = [
+            {"name": n, "version_id": v, "weight": 1}
+            for n, v in zip(("control", "treatment"), ids, strict=True)
+        ]
+        test = await client.post(
+            "/ab-tests",
+            json={
+                "name": name,
+                "experiment_id": experiment_id,
+                "variants": variants,
+                "primary_metric": "acceptance_rate",
+            },
+        )
+        assert test.status_code == 201, test.text
+        assert (await client.post(f"/ab-tests/{test.json()['id']}/start")).status_code == 200
+    svc = service(AB_TESTS_URL=ab.url, DEFAULT_EXPERIMENT=name)
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    tested = await _analyze(svc, owner, body)
+    chosen = {"control": ids[0], "treatment": ids[1]}[tested["variant"]]
+    assert tested["ab_test_id"] == test.json()["id"] and tested["config_version_id"] == chosen
+    completed = json.loads(svc.sink.of_type("dev.acr.analysis.completed")[-1][1])
+    assert (completed["ab_test_id"], completed["variant"]) == (test.json()["id"], tested["variant"])
+    assert completed["config_version_id"] == chosen and completed["status"] == "completed"
+    explicit = await svc.api.post(
+        "/analyses", json={**body, "config": {"version_id": ids[1]}}, headers=owner
+    )
+    assert explicit.json()["config_version_id"] == ids[1]
+    assert explicit.json()["ab_test_id"] is None and explicit.json()["variant"] is None, (
+        "config wins"
+    )
+    by_alias = await svc.api.post(
+        "/analyses", json={**body, "config": {"alias": "production"}}, headers=owner
+    )
+    assert by_alias.json()["config_version_id"] == ids[0] and by_alias.json()["ab_test_id"] is None
+    unknown = await svc.api.post(
+        "/analyses", json={**body, "config": {"alias": "nope"}}, headers=owner
+    )
+    assert unknown.status_code == 422, unknown.text
