@@ -1,0 +1,112 @@
+"""orchestrator implements the orchestrator function: /review, /models and the chat gateway.
+
+Callers: any authenticated principal; a service token acting for a user names it in
+``X-Acting-User``. The caller's credentials are forwarded to versions (configuration)
+and quotas (reserve/commit/release); the catalog and key references are read with the
+platform service account. Every provider attempt and cache hit is one row of ``calls``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from functions.ai_orchestrator import breaker, catalog, chat, configs, repository, review
+from functions.ai_orchestrator.context import database, verifier
+from functions.ai_orchestrator.routing import Caller, forwarded, user_of
+from functions.ai_orchestrator.schemas import ModelRow, ModelTable, ReviewAnswer, ReviewRequest
+from functions.ai_orchestrator.settings import settings
+from shared.errors import ProblemError, Unavailable
+from shared.function import Router
+
+logger = logging.getLogger(__name__)
+router = Router()
+
+
+def _review_body_limit() -> int:
+    return settings().max_request_bytes
+
+
+@router.post("/review", body=ReviewRequest, response=ReviewAnswer, max_body=_review_body_limit)
+async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
+    """Review code chunks with the configured reviewer: findings at exact lines and usage."""
+    principal = await verifier.authenticate(request)
+    review.check_limits(body.chunks)
+    headers = forwarded(request)
+    ref = body.config
+    config = await configs.resolve(
+        headers,
+        version_id=ref.version_id if ref else None,
+        alias=ref.alias if ref else None,
+    )
+    work = review.pieces(body.chunks, budget=config.review.token_budget)
+    caller = Caller(headers, user_of(principal), body.project_id, config.version_id, body.source)
+    try:
+        reviewed = await review.run(caller, config, work, static=body.source == "static")
+    except* ProblemError as group:
+        raise group.exceptions[0] from None
+    finally:
+        await _flush(caller)
+    return review.answer(body.chunks, reviewed, config=config, static=body.source == "static")
+
+
+@router.get("/models", response=ModelTable)
+async def list_models(request: Request) -> ModelTable:
+    """The routing table: every provider's models by priority, with circuit and cooldown."""
+    await verifier.authenticate(request)
+    entries = await catalog.with_builtin()
+    names = [entry.name for entry in entries]
+    states = await breaker.states(names)
+    cooling = await breaker.cooling_until(names)
+    rows: list[ModelRow] = []
+    for entry in entries:
+        until = cooling.get(entry.name)
+        for model in entry.models:
+            rows.append(
+                ModelRow(
+                    provider=entry.name,
+                    model=model.name,
+                    kind=entry.kind,
+                    priority=entry.priority,
+                    order=len(rows) + 1,
+                    enabled=entry.enabled,
+                    state=states.get(entry.name, "closed"),
+                    cooling_until=None
+                    if until is None
+                    else datetime.fromtimestamp(until, UTC).isoformat(),
+                )
+            )
+    return ModelTable(items=rows)
+
+
+@router.post("/v1/chat/completions", max_body=_review_body_limit)
+async def chat_completions(request: Request) -> Response:
+    """OpenAI Chat Completions through the platform's auth, routing, quotas and usage."""
+    caller: Caller | None = None
+    try:
+        principal = await verifier.authenticate(request)
+        body = chat.parse(await request.body())
+        caller = Caller(
+            forwarded(request), user_of(principal), chat.project_of(request), None, "chat"
+        )
+        return await chat.complete(caller, body, body["model"])
+    except ProblemError as error:
+        return chat.error_response(error)
+    finally:
+        if caller is not None:
+            await _flush(caller)
+
+
+async def _flush(caller: Caller) -> None:
+    """Write the call log (best effort: a database outage must not fail a paid answer)."""
+    if not caller.log:
+        return
+    try:
+        async with database.connection() as conn:
+            await repository.insert_calls(conn, caller.log)
+    except Unavailable:
+        logger.warning("Database is down: %d call log rows lost", len(caller.log))
+    caller.log.clear()

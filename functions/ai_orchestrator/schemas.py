@@ -1,0 +1,121 @@
+"""schemas holds the orchestrator's request and response bodies."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+from functions.ai_orchestrator.findings import Category, Severity
+from functions.ai_orchestrator.providers import SkippedAnalyzer
+
+
+def plain(value: Decimal) -> str:
+    """A decimal as a plain string: no exponent, no trailing zeros (``0.008755``, ``0``)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+Money = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
+
+
+class ChunkIn(BaseModel):
+    """One piece of code: ``content`` (its lines start at ``start_line``) or a unified ``diff``."""
+
+    model_config = ConfigDict(extra="ignore", str_max_length=64 * 1024 * 1024)
+
+    id: str = Field(min_length=1, max_length=200)
+    path: str = Field(min_length=1, max_length=1024)
+    language: str | None = Field(None, max_length=50)
+    content: str | None = None
+    diff: str | None = None
+    start_line: int = Field(1, ge=1, le=100_000_000)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChunkIn:
+        if (self.content is None) == (self.diff is None):
+            raise ValueError("exactly one of content or diff is required")
+        return self
+
+
+class ConfigRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alias: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+    version_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> ConfigRef:
+        if self.alias is not None and self.version_id is not None:
+            raise ValueError("give alias or version_id, not both")
+        return self
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project_id: uuid.UUID
+    chunks: list[ChunkIn] = Field(min_length=1)
+    config: ConfigRef | None = None
+    source: Literal["ai", "static"] = "ai"
+
+
+class FindingOut(BaseModel):
+    chunk_id: str
+    path: str
+    line: int
+    end_line: int
+    severity: Severity
+    category: Category
+    rule: str
+    message: str
+    suggestion: str | None = None
+
+
+class Usage(BaseModel):
+    """Summed over the chunks; provider/model ``mixed`` when chunks were answered by several."""
+
+    provider: str | None
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Money
+    cached: bool
+
+
+class ChunkUsage(BaseModel):
+    chunk_id: str
+    provider: str | None
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Money
+    cached: bool
+    analyzers: list[str]
+    skipped_analyzers: list[SkippedAnalyzer]
+
+
+class ReviewAnswer(BaseModel):
+    findings: list[FindingOut]
+    usage: Usage
+    config_version_id: uuid.UUID | None
+    source: Literal["ai", "static"]
+    chunks: list[ChunkUsage]
+
+
+class ModelRow(BaseModel):
+    provider: str
+    model: str
+    kind: str
+    priority: int
+    order: int
+    enabled: bool
+    state: Literal["closed", "open", "half_open"]
+    cooling_until: str | None = None
+
+
+class ModelTable(BaseModel):
+    items: list[ModelRow]
+    next_cursor: None = None

@@ -1,0 +1,167 @@
+"""POST /v1/chat/completions through the official openai SDK: routing, quotas and usage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import pytest_asyncio
+
+from tests.fakes.anthropic_api import FakeAnthropic
+from tests.fakes.openai_api import FakeOpenAI
+from tests.functions.ai_orchestrator.conftest import Platform
+
+MODEL = "gpt-4o-mini"
+CLAUDE = "claude-haiku-4-5"
+Sdk = Callable[..., openai.AsyncOpenAI]
+
+
+@pytest_asyncio.fixture
+async def sdk(platform: Platform, load_function: Any) -> AsyncIterator[Sdk]:
+    """``sdk(api_key=None, **env)``: an AsyncOpenAI client on the in-process orchestrator."""
+    made: list[openai.AsyncOpenAI] = []
+
+    def make(api_key: str | None = None, **env: str) -> openai.AsyncOpenAI:
+        app = load_function("orchestrator", **platform.orchestrator_env(**env))
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
+        client = openai.AsyncOpenAI(
+            base_url="http://orchestrator/v1",
+            api_key=api_key or platform.identity.token(platform.user_id),
+            http_client=http,
+            max_retries=0,
+        )
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+async def test_the_openai_sdk_gets_a_completion_and_usage_is_recorded(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    client = sdk()
+
+    completion = await client.chat.completions.create(
+        model=f"{name}/{MODEL}",
+        messages=[{"role": "user", "content": "Hello gateway"}],
+        extra_headers={"X-Project-ID": platform.project_id},
+    )
+
+    assert completion.choices[0].message.content == "You said: Hello gateway"
+    assert completion.usage is not None and completion.usage.prompt_tokens > 0
+    (call,) = fake_openai.calls("/v1/chat/completions")
+    assert call.body["model"] == MODEL, "the provider's own model name is sent"
+    ledger = await platform.usage()
+    assert ledger["items"][0]["provider"] == name, ledger
+    assert ledger["items"][0]["input_tokens"] == completion.usage.prompt_tokens
+    assert ledger["items"][0]["output_tokens"] == completion.usage.completion_tokens
+
+
+async def test_a_bare_model_name_falls_back_across_providers_offering_it(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    model = f"shared-{platform.experiment}"
+    first = await platform.provider("openai", fake_openai.base_url, models=(model,), priority=1)
+    second = await platform.provider("openai", fake_openai.base_url, models=(model,), priority=2)
+    fake_openai.fail_next(500)
+    raw = await sdk().chat.completions.with_raw_response.create(
+        model=model, messages=[{"role": "user", "content": "hi"}]
+    )
+
+    assert raw.headers["x-acr-provider"] == second
+    assert raw.parse().choices[0].message.content == "You said: hi"
+    assert first != second and fake_openai.request_count == 2
+
+
+async def test_an_anthropic_provider_answers_in_openai_shape(
+    platform: Platform, sdk: Sdk, fake_anthropic: FakeAnthropic
+) -> None:
+    name = await platform.provider("anthropic", fake_anthropic.base_url, models=(CLAUDE,))
+
+    completion = await sdk().chat.completions.create(
+        model=f"{name}/{CLAUDE}",
+        messages=[
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi Claude"},
+        ],
+        max_tokens=50,
+    )
+
+    assert completion.choices[0].message.content == "You said: Hi Claude"
+    (call,) = fake_anthropic.calls("/v1/messages")
+    assert (call.body["system"], call.body["max_tokens"], call.body["model"]) == (
+        "Be brief.",
+        50,
+        CLAUDE,
+    )
+
+
+async def test_auto_routes_through_the_default_configuration(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    await platform.version([(name, MODEL)])
+
+    raw = await sdk().chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "route me"}]
+    )
+
+    assert raw.headers["x-acr-provider"] == name
+    assert fake_openai.request_count == 1
+
+
+async def test_a_quota_429_is_a_rate_limit_error_and_the_provider_is_not_called(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    rule = await platform.http.put(
+        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
+        json={"tokens_per_day": 10},
+        headers=platform.admin,
+    )
+    assert rule.status_code == 200, rule.text
+
+    with pytest.raises(openai.RateLimitError) as caught:
+        await sdk().chat.completions.create(
+            model=f"{name}/{MODEL}", messages=[{"role": "user", "content": "too much"}]
+        )
+
+    assert caught.value.status_code == 429
+    assert int(caught.value.response.headers["retry-after"]) >= 1
+    assert caught.value.code == "insufficient_quota"
+    assert fake_openai.request_count == 0
+
+
+async def test_errors_come_back_as_the_sdks_typed_errors(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    message = [{"role": "user", "content": "x"}]
+
+    with pytest.raises(openai.AuthenticationError):
+        await sdk(api_key="not-a-token").chat.completions.create(model=MODEL, messages=message)
+    with pytest.raises(openai.NotFoundError) as missing:
+        await sdk().chat.completions.create(model="no-such-model", messages=message)
+    with pytest.raises(openai.BadRequestError) as streaming:
+        await sdk().chat.completions.create(model=f"{name}/{MODEL}", messages=message, stream=True)
+
+    assert missing.value.code == "model_not_found"
+    assert "Streaming is not supported" in streaming.value.message
+    assert fake_openai.request_count == 0
+
+
+async def test_bad_json_is_an_openai_shaped_400(platform: Platform, client_for: Any) -> None:
+    client = client_for("orchestrator", **platform.orchestrator_env())
+    answer = await client.post(
+        "/v1/chat/completions",
+        content=b"{oops",
+        headers={**platform.member, "content-type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["type"] == "invalid_request_error", answer.text
