@@ -34,6 +34,15 @@ def isolate_environment() -> Iterator[None]:
     config.reset_caches()
 
 
+@pytest_asyncio.fixture(scope="session", autouse=True, loop_scope="session")
+async def close_shared_http_client() -> AsyncIterator[None]:
+    """The functions' shared httpx pool lives on the session's loop; close it at the end."""
+    yield
+    from shared import clients
+
+    await clients.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``TEST_DATABASE_URL`` or an embedded PostgreSQL (pgserver) for the session."""

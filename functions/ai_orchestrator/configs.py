@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,7 +37,7 @@ class Routing(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     candidates: list[Candidate] = Field(min_length=1)
-    reasoning_effort: str | None = None
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
     temperature: float = 0.0
     max_output_tokens: int = 2048
     timeout_seconds: float = 60.0
@@ -154,6 +154,7 @@ def _parse(version: dict[str, Any]) -> Resolved:
             severity_threshold=remote.severity_threshold,
             token_budget=remote.token_budget,
             analyzers=tuple(remote.analyzers),
+            reasoning_effort=remote.routing.reasoning_effort,
         )
         return Resolved(uuid.UUID(str(version["id"])), review, remote.routing)
     except (ValidationError, KeyError, ValueError) as e:

@@ -1,9 +1,11 @@
 """orchestrator implements the orchestrator function: /review, /models and the chat gateway.
 
-Callers: any authenticated principal; a service token acting for a user names it in
-``X-Acting-User``. The caller's credentials are forwarded to versions (configuration)
-and quotas (reserve/commit/release); the catalog and key references are read with the
-platform service account. Every provider attempt and cache hit is one row of ``calls``.
+Callers: any authenticated principal that may read the project (shared/access.py: a
+non-member gets 404, so no one spends another project's quota); a service token acting
+for a user names it in ``X-Acting-User``. The caller's credentials are forwarded to
+versions (configuration) and quotas (reserve/commit/release); the catalog and key
+references are read with the platform service account. Every provider attempt and cache
+hit is one row of ``calls``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functions.ai_orchestrator.context import database, verifier
 from functions.ai_orchestrator.routing import Caller, forwarded, user_of
 from functions.ai_orchestrator.schemas import ModelRow, ModelTable, ReviewAnswer, ReviewRequest
 from functions.ai_orchestrator.settings import settings
+from shared import access
 from shared.errors import ProblemError, Unavailable
 from shared.function import Router
 
@@ -34,6 +37,8 @@ def _review_body_limit() -> int:
 async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
     """Review code chunks with the configured reviewer: findings at exact lines and usage."""
     principal = await verifier.authenticate(request)
+    user_id = user_of(principal)
+    await access.project_role(request, body.project_id, settings=settings())
     review.check_limits(body.chunks)
     headers = forwarded(request)
     ref = body.config
@@ -43,7 +48,7 @@ async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
         alias=ref.alias if ref else None,
     )
     work = review.pieces(body.chunks, budget=config.review.token_budget)
-    caller = Caller(headers, user_of(principal), body.project_id, config.version_id, body.source)
+    caller = Caller(headers, user_id, body.project_id, config.version_id, body.source)
     try:
         reviewed = await review.run(caller, config, work, static=body.source == "static")
     except* ProblemError as group:
@@ -89,9 +94,11 @@ async def chat_completions(request: Request) -> Response:
     try:
         principal = await verifier.authenticate(request)
         body = chat.parse(await request.body())
-        caller = Caller(
-            forwarded(request), user_of(principal), chat.project_of(request), None, "chat"
-        )
+        user_id = user_of(principal)
+        project_id = chat.project_of(request)
+        if project_id != chat.NO_PROJECT:
+            await access.project_role(request, project_id, settings=settings())
+        caller = Caller(forwarded(request), user_id, project_id, None, "chat")
         return await chat.complete(caller, body, body["model"])
     except ProblemError as error:
         return chat.error_response(error)

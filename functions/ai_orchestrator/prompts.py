@@ -51,6 +51,9 @@ class ReviewConfig(BaseModel):
     severity_threshold: Severity = "info"
     token_budget: int = Field(default=3000, ge=50, le=200_000)
     analyzers: tuple[Analyzer, ...] = ("bandit", "ruff", "secrets", "rules")
+    # Sent to OpenAI as ``reasoning_effort`` (reasoning models); Anthropic's extended
+    # thinking cannot be combined with the forced tool call of a review, so it is not sent.
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
 
     @field_validator("prompt_template")
     @classmethod

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from shared import config
+from shared import access, config
 
 KIB = 1024
 
 
-class OrchestratorConfig(config.BaseConfig):
+class OrchestratorConfig(access.AccessConfig):
     database_url: SecretStr = Field(description="PostgreSQL connection URL.")
     redis_url: SecretStr = Field(description="Redis connection URL.")
     providers_url: str = Field(

@@ -218,3 +218,23 @@ def test_each_service_has_a_migration_job_outside_the_kustomization(folder: str)
         assert path.name not in kustomization.read_text(), (
             f"{path.name} is run per release, not applied by {kustomization.relative_to(ROOT)}."
         )
+
+
+def test_every_function_url_a_service_reads_is_set_for_the_cluster() -> None:
+    """A ``<FUNCTION>_URL`` setting left at its local default would point at 127.0.0.1."""
+    import importlib
+
+    import yaml
+
+    documents = yaml.safe_load_all((ROOT / "knative" / "base" / "config.yaml").read_text())
+    platform = next(d for d in documents if d["metadata"]["name"] == "platform-config")["data"]
+    for path in sorted(ROOT.glob("functions/*/settings.py")):
+        module = importlib.import_module(f"functions.{path.parent.name}.settings")
+        for value in vars(module).values():
+            fields = getattr(value, "model_fields", {})
+            for name in fields:
+                if name.endswith("_url") and name not in ("database_url", "redis_url"):
+                    assert name.upper() in platform, (
+                        f"{name.upper()} ({path}) not in platform-config"
+                    )
+                    assert "127.0.0.1" not in platform[name.upper()], name

@@ -94,7 +94,7 @@ def review_body(
     model: str, messages: list[dict[str, Any]], config: prompts.ReviewConfig
 ) -> dict[str, Any]:
     """A Chat Completions body whose answer must fill the review schema (strict mode)."""
-    return {
+    body: dict[str, Any] = {
         "model": model,
         "messages": messages,
         "temperature": config.temperature,
@@ -104,6 +104,9 @@ def review_body(
             "json_schema": {"name": "review", "strict": True, "schema": review_schema()},
         },
     }
+    if config.reasoning_effort is not None:
+        body["reasoning_effort"] = config.reasoning_effort
+    return body
 
 
 def repair_messages(content: str, error: ValidationError) -> list[dict[str, Any]]:

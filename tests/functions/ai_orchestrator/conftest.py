@@ -52,6 +52,7 @@ class Backends:
     versions: str
     providers: str
     quotas: str
+    projects: str
 
 
 @pytest.fixture(scope="session", name="backends")
@@ -71,7 +72,7 @@ def _backends(
     specs = {spec.target: spec for service in local.discover() for spec in service.functions}
     processes = []
     urls = {}
-    for target in ("versions", "providers", "quotas"):
+    for target in ("versions", "providers", "quotas", "projects"):
         base = specs[target]
         spec = local.FunctionSpec(
             base.service, base.target, base.kind, local.free_port(), base.source
@@ -83,7 +84,7 @@ def _backends(
     try:
         for target, process in zip(urls, processes, strict=True):
             local.wait_for(f"{urls[target]}/health/startup", timeout=30, process=process)
-        yield Backends(env, urls["versions"], urls["providers"], urls["quotas"])
+        yield Backends(env, urls["versions"], urls["providers"], urls["quotas"], urls["projects"])
     finally:
         local.stop(processes, timeout=20)
 
@@ -113,6 +114,7 @@ class Platform:
             "PROVIDERS_URL": self.backends.providers,
             "QUOTAS_URL": self.backends.quotas,
             "VERSIONS_URL": self.backends.versions,
+            "PROJECTS_URL": self.backends.projects,
             "DEFAULT_EXPERIMENT": self.experiment,
             "SERVICE_TOKEN": self.identity.token(
                 sub="sa:platform", role="service", scope="internal"
@@ -196,6 +198,11 @@ async def _platform(backends: Backends, identity: Any) -> AsyncIterator[Platform
             f"{backends.versions}/experiments", json={"name": experiment}, headers=world.admin
         )
         assert created.status_code == 201, created.text
+        project = await http.post(
+            f"{backends.projects}/projects", json={"name": "reviewed"}, headers=world.member
+        )
+        assert project.status_code == 201, project.text
+        world.project_id = project.json()["id"]
         yield world
     catalog.forget()
     configs.forget()

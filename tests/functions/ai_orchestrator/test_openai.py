@@ -238,3 +238,13 @@ async def test_chat_refuses_streaming(fake_openai: FakeOpenAI, http: httpx.Async
         )
     assert "streaming" in caught.value.message
     assert fake_openai.request_count == 0
+
+
+def test_reasoning_effort_reaches_the_request_only_when_configured() -> None:
+    from functions.ai_orchestrator import prompts
+    from functions.ai_orchestrator.providers.openai import review_body
+
+    plain = review_body("o4-mini", [], prompts.ReviewConfig())
+    effortful = review_body("o4-mini", [], prompts.ReviewConfig(reasoning_effort="high"))
+    assert "reasoning_effort" not in plain
+    assert effortful["reasoning_effort"] == "high"

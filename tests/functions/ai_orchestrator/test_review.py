@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -409,3 +410,18 @@ async def test_a_service_token_must_name_the_user_it_acts_for(
 
     assert anonymous.status_code == 403 and "X-Acting-User" in anonymous.text, anonymous.text
     assert acting.status_code == 200, acting.text
+
+
+async def test_a_non_member_cannot_review_for_someone_elses_project(platform, client_for) -> None:
+    orchestrator = client_for("orchestrator", **platform.orchestrator_env())
+    stranger = platform.identity.headers(str(uuid.uuid4()), role="member")
+    answer = await orchestrator.post(
+        "/review",
+        json={
+            "project_id": platform.project_id,
+            "chunks": [{"id": "c1", "path": "a.py", "language": "python", "content": "x = 1\n"}],
+        },
+        headers=stranger,
+    )
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["detail"].startswith("Project"), answer.json()
