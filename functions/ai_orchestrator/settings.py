@@ -33,7 +33,9 @@ class OrchestratorConfig(access.AccessConfig):
         60.0, gt=0, description="Cap on a provider's Retry-After honoured as a cooldown."
     )
     review_concurrency: int = Field(4, ge=1, le=64, description="Chunks reviewed in parallel.")
-    max_chunks_per_request: int = Field(50, ge=1, le=1000)
+    max_chunks_per_request: int = Field(
+        50, ge=1, le=1000, description="Chunks one /review may carry (422 above)."
+    )
     max_chunk_bytes: int = Field(512 * KIB, ge=1, description="Largest chunk content or diff.")
     max_request_bytes: int = Field(
         32 * 1024 * KIB, ge=1, description="Body limit of POST /review (50 chunks at the cap)."

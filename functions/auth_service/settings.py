@@ -15,17 +15,29 @@ class AuthConfig(config.BaseConfig):
         description="PEM private keys (EC P-256 or Ed25519), current first, previous after, "
         "as a JSON list or concatenated PEM; unset in development = generated dev key.",
     )
-    access_token_ttl_seconds: int = Field(900, gt=0, le=900)
-    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, gt=0)
+    access_token_ttl_seconds: int = Field(
+        900, gt=0, le=900, description="Access-token lifetime (at most 15 min)."
+    )
+    refresh_token_ttl_seconds: int = Field(
+        30 * 24 * 3600, gt=0, description="Refresh-token lifetime (a family ends with it)."
+    )
     registration_open: bool | None = Field(
         None, description="Open self-registration; unset = open only in development."
     )
-    admin_email: str | None = None
-    admin_password: SecretStr | None = None
-    password_min_length: int = Field(12, ge=8, le=64)
-    login_window_seconds: int = Field(900, gt=0)
-    login_max_failures_per_account: int = Field(5, gt=0)
-    login_max_failures_per_ip: int = Field(30, gt=0)
+    admin_email: str | None = Field(
+        None, description="First admin, created at start-up if missing."
+    )
+    admin_password: SecretStr | None = Field(None, description="The first admin's password.")
+    password_min_length: int = Field(
+        12, ge=8, le=64, description="Password policy minimum (max 128)."
+    )
+    login_window_seconds: int = Field(900, gt=0, description="Window of the failed-login counters.")
+    login_max_failures_per_account: int = Field(
+        5, gt=0, description="Failures per account in the window before 429."
+    )
+    login_max_failures_per_ip: int = Field(
+        30, gt=0, description="Failures per client IP in the window before 429."
+    )
     trusted_proxy_hops: int = Field(
         1,
         ge=0,
