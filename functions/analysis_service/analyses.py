@@ -250,6 +250,7 @@ def _text(value: object) -> str | None:
 def _finding_out(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in row.items() if k not in ("project_id", "analysis_id")}
     out.update(
+        end_line=row["end_line"] or row["line"],  # one-line findings are stored as NULL
         id=str(row["id"]),
         analysis_id=str(row["analysis_id"]),
         first_seen_analysis_id=_text(row["first_seen_analysis_id"]),

@@ -181,6 +181,7 @@ async def test_a_review_runs_end_to_end_with_the_local_and_an_openai_reviewer(
     local_findings = await _findings(http, user, local_run["id"])
     assert _has(local_findings, STATIC_EXPECTED), _located(local_findings)
     assert all(f["source"] == "static" for f in local_findings), local_findings
+    assert all(f["end_line"] >= f["line"] for f in local_findings), local_findings
     assert local_run["usage"]["input_tokens"] == 0 and local_run["coverage"], local_run
 
     provider = await http.post(
