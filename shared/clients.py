@@ -89,6 +89,55 @@ async def request(
     raise AssertionError("unreachable")
 
 
+async def call(dependency: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request to another function, its refusals raised as this platform's errors.
+
+    Args:
+        dependency: The other function's name, put in messages and 503 problems.
+
+    Raises:
+        Unauthorized: it answered 401 (it refused the forwarded credentials).
+        Forbidden: 403. NotFound: 404. ValidationFailed: 422.
+        RateLimited: 429, with its ``Retry-After``.
+        Unavailable: it could not be reached, or answered anything else but 2xx.
+    """
+    from shared import errors
+
+    try:
+        response = await request(method, url, **kwargs)
+    except transport_errors() as e:
+        raise errors.Unavailable(dependency) from e
+    status = response.status_code
+    if status < 300:
+        return response
+    message = f"{dependency}: {detail(response)}"
+    if status == 401:
+        raise errors.Unauthorized(f"{dependency} refused the credentials.")
+    if status == 403:
+        raise errors.Forbidden(message)
+    if status == 404:
+        raise errors.NotFound(message)
+    if status == 422:
+        raise errors.ValidationFailed(_problem(response).get("errors") or [], detail=message)
+    if status == 429:
+        retry = response.headers.get("retry-after", "1")
+        raise errors.RateLimited(message, retry_after=int(retry) if retry.isdigit() else 1)
+    raise errors.Unavailable(dependency, detail=f"{dependency} answered {status}.")
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def detail(response: httpx.Response) -> str:
+    """The ``detail`` of a problem answer (or its status), at most 300 characters."""
+    return str(_problem(response).get("detail", response.status_code))[:300]
+
+
 async def get(url: str, **kwargs: Any) -> httpx.Response:
     return await request("GET", url, **kwargs)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.ai_orchestrator.settings import OrchestratorConfig, settings
-from shared import auth, cache, clients, db, migrations, service_token
+from shared import auth, cache, db, service, service_token
 from shared.function import Function, Router
 
 database = db.Database(settings)
@@ -16,12 +16,11 @@ platform_token = service_token.ServiceToken(settings)
 
 def create(name: str, router: Router) -> Function:
     """The orchestrator function: migrations run at start-up, pools close on SIGTERM."""
-    return Function(
+    return service.function(
         name,
         router,
         settings=OrchestratorConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[migrations.startup_hook(database, Path(__file__).parent / "migrations")],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
     )

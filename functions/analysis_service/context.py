@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.analysis_service.settings import AnalysisConfig, settings
-from shared import auth, cache, clients, db, migrations, service_token
+from shared import auth, cache, db, service, service_token
 from shared.function import Function, Router
 
 database = db.Database(settings)
@@ -16,12 +16,11 @@ platform = service_token.ServiceToken(settings)
 
 
 def create(name: str, router: Router) -> Function:
-    return Function(
+    return service.function(
         name,
         router,
         settings=AnalysisConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[migrations.startup_hook(database, Path(__file__).parent / "migrations")],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
     )

@@ -16,11 +16,9 @@ from typing import Any
 from functions.analysis_service.settings import settings
 from shared import clients
 from shared.errors import (
-    Forbidden,
     NotFound,
     ProblemError,
     QuotaExceeded,
-    Unauthorized,
     Unavailable,
     ValidationFailed,
 )
@@ -32,43 +30,20 @@ class ReviewRefused(ProblemError):
     """The orchestrator refused a chunk for good (4xx other than 429): the chunk is skipped."""
 
 
-async def _call(dependency: str, method: str, url: str, **kwargs: Any) -> Any:
-    try:
-        response = await clients.request(method, url, **kwargs)
-    except clients.transport_errors() as e:
-        raise Unavailable(dependency) from e
-    if response.status_code == 401:
-        raise Unauthorized(f"{dependency} refused the credentials.")
-    if response.status_code == 403:
-        raise Forbidden(f"{dependency} refused: {_detail(response)}")
-    if response.status_code == 404:
-        raise NotFound(f"{dependency}: {_detail(response)}")
-    if response.status_code == 422:
-        raise ValidationFailed([], detail=f"{dependency}: {_detail(response)}")
-    if response.status_code >= 300:
-        raise Unavailable(dependency, detail=f"{dependency} answered {response.status_code}.")
-    return response
-
-
-def _detail(response: Any) -> str:
-    try:
-        return str(response.json().get("detail", response.status_code))[:500]
-    except (ValueError, AttributeError):
-        return str(response.status_code)
-
-
 async def snapshot(
     project_id: uuid.UUID, snapshot_id: uuid.UUID, *, headers: dict[str, str]
 ) -> dict[str, Any]:
     """The snapshot manifest ``{id, tree_sha256, files:[{path, sha256, size, language}]}``."""
     url = f"{settings().project_files_url}/projects/{project_id}/snapshots/{snapshot_id}"
-    manifest: dict[str, Any] = (await _call("project-files", "GET", url, headers=headers)).json()
+    manifest: dict[str, Any] = (
+        await clients.call("project-files", "GET", url, headers=headers)
+    ).json()
     return manifest
 
 
 async def blob(project_id: uuid.UUID, sha256: str, *, headers: dict[str, str]) -> bytes:
     url = f"{settings().project_files_url}/projects/{project_id}/blobs/{sha256}"
-    response = await _call("project-files", "GET", url, headers=headers, timeout=30.0)
+    response = await clients.call("project-files", "GET", url, headers=headers, timeout=30.0)
     content: bytes = response.content
     return content
 
@@ -86,7 +61,7 @@ async def resolve_version(
     url = f"{settings().versions_url}/resolve"
     try:
         resolved: dict[str, Any] = (
-            await _call("versions", "GET", url, params=params, headers=headers)
+            await clients.call("versions", "GET", url, params=params, headers=headers)
         ).json()
     except NotFound as e:
         field = "version_id" if version_id is not None else "alias"
@@ -106,7 +81,7 @@ async def assignment(
     url = f"{settings().ab_tests_url}/ab-tests/assign"
     params = {"experiment_id": experiment_id, "unit": str(project_id)}
     try:
-        found = (await _call("ab-tests", "GET", url, params=params, headers=headers)).json()
+        found = (await clients.call("ab-tests", "GET", url, params=params, headers=headers)).json()
     except (Unavailable, NotFound) as e:
         logger.warning("A/B assignment unavailable for project %s: %s", project_id, e.detail)
         return None
@@ -140,12 +115,12 @@ async def review(body: dict[str, Any], *, headers: dict[str, str]) -> dict[str, 
             return answer
         if response is not None and response.status_code == 429:
             raise QuotaExceeded(
-                f"orchestrator quota: {_detail(response)}",
+                f"orchestrator quota: {clients.detail(response)}",
                 retry_after=_seconds(response.headers.get("retry-after")),
             )
         if response is not None and response.status_code < 500:
             raise ReviewRefused(
-                f"orchestrator answered {response.status_code}: {_detail(response)}"
+                f"orchestrator answered {response.status_code}: {clients.detail(response)}"
             )
         if attempt < config.orchestrator_retries:
             await asyncio.sleep(min(8.0, 0.5 * 2**attempt))

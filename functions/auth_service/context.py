@@ -9,7 +9,7 @@ from typing import Any
 from functions.auth_service import keys, passwords, repository
 from functions.auth_service.schemas import normalize_email
 from functions.auth_service.settings import AuthConfig, settings
-from shared import auth, cache, clients, db, migrations
+from shared import auth, cache, db, service
 from shared.function import Function, Router
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,10 @@ async def bootstrap_platform_client() -> None:
             return
         digest = await passwords.hash_password(config.platform_client_secret.get_secret_value())
         await repository.ensure_service_account(
-            conn, name="platform", client_id=config.platform_client_id, secret_hash=digest,
+            conn,
+            name="platform",
+            client_id=config.platform_client_id,
+            secret_hash=digest,
             scopes=[auth.INTERNAL_SCOPE],
         )
         logger.info("Platform service account %s created", config.platform_client_id)
@@ -71,17 +74,12 @@ async def load_keys() -> None:
 
 def create(name: str, router: Router) -> Function:
     """An auth-service function: migrations, admin bootstrap and keys run at start-up."""
-    return Function(
+    return service.function(
         name,
         router,
         settings=AuthConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[
-            migrations.startup_hook(database, Path(__file__).parent / "migrations"),
-            bootstrap_admin,
-            bootstrap_platform_client,
-            load_keys,
-        ],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
+        startup=[bootstrap_admin, bootstrap_platform_client, load_keys],
     )

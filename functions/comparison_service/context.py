@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.comparison_service.settings import ComparisonConfig, settings
-from shared import auth, cache, clients, db, migrations
+from shared import auth, cache, db, service
 from shared.function import Function, Router
 
 database = db.Database(settings)
@@ -14,12 +14,11 @@ verifier = auth.Verifier(settings)
 
 
 def create(name: str, router: Router) -> Function:
-    return Function(
+    return service.function(
         name,
         router,
         settings=ComparisonConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[migrations.startup_hook(database, Path(__file__).parent / "migrations")],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
     )

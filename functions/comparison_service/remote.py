@@ -11,7 +11,7 @@ from typing import Any
 
 from functions.comparison_service.settings import settings
 from shared import clients
-from shared.errors import Forbidden, NotFound, Unauthorized, Unavailable
+from shared.errors import NotFound
 
 MAX_FINDINGS = 100_000
 """A bound on the findings read for one analysis (pages of 200)."""
@@ -21,38 +21,17 @@ def _auth(authorization: str) -> dict[str, str]:
     return {"Authorization": authorization} if authorization else {}
 
 
-async def _call(dependency: str, method: str, url: str, **kwargs: Any) -> Any:
-    try:
-        response = await clients.request(method, url, **kwargs)
-    except clients.transport_errors() as e:
-        raise Unavailable(dependency) from e
-    if response.status_code == 401:
-        raise Unauthorized(f"{dependency} refused the forwarded credentials.")
-    if response.status_code == 403:
-        raise Forbidden(f"{dependency} refused: {_detail(response)}")
-    if response.status_code == 404:
-        raise NotFound(f"{dependency}: {_detail(response)}")
-    if response.status_code >= 300:
-        raise Unavailable(dependency, detail=f"{dependency} answered {response.status_code}.")
-    return response.json()
-
-
-def _detail(response: Any) -> str:
-    try:
-        return str(response.json().get("detail", response.status_code))[:300]
-    except ValueError:
-        return str(response.status_code)
-
-
 async def version(version_id: uuid.UUID, *, authorization: str) -> dict[str, Any] | None:
     """The version (``experiment_id`` included), or None when versions does not know it."""
     try:
-        found: dict[str, Any] = await _call(
-            "versions",
-            "GET",
-            f"{settings().versions_url}/versions/{version_id}",
-            headers=_auth(authorization),
-        )
+        found: dict[str, Any] = (
+            await clients.call(
+                "versions",
+                "GET",
+                f"{settings().versions_url}/versions/{version_id}",
+                headers=_auth(authorization),
+            )
+        ).json()
     except NotFound:
         return None
     return found
@@ -62,13 +41,15 @@ async def move_production(
     experiment_id: uuid.UUID, *, version_id: uuid.UUID, reason: str, authorization: str
 ) -> dict[str, Any]:
     """PUT the experiment's ``production`` alias (versions records who and why)."""
-    moved: dict[str, Any] = await _call(
-        "versions",
-        "PUT",
-        f"{settings().versions_url}/experiments/{experiment_id}/aliases/production",
-        json={"version_id": str(version_id), "reason": reason[:2000]},
-        headers=_auth(authorization),
-    )
+    moved: dict[str, Any] = (
+        await clients.call(
+            "versions",
+            "PUT",
+            f"{settings().versions_url}/experiments/{experiment_id}/aliases/production",
+            json={"version_id": str(version_id), "reason": reason[:2000]},
+            headers=_auth(authorization),
+        )
+    ).json()
     return moved
 
 
@@ -79,7 +60,10 @@ async def findings(analysis_id: uuid.UUID, *, authorization: str) -> list[dict[s
     cursor: str | None = None
     while True:
         params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
-        page = await _call("analyses", "GET", url, params=params, headers=_auth(authorization))
+        answer = await clients.call(
+            "analyses", "GET", url, params=params, headers=_auth(authorization)
+        )
+        page = answer.json()
         collected.extend(page.get("items", []))
         cursor = page.get("next_cursor")
         if not cursor or len(collected) >= MAX_FINDINGS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.project_service.settings import ProjectConfig, settings
-from shared import auth, cache, clients, db, migrations
+from shared import auth, cache, db, service
 from shared.function import Function, Router
 
 database = db.Database(settings)
@@ -18,12 +18,11 @@ def create(name: str, *routers: Router) -> Function:
     router = Router()
     for part in routers:
         router.routes.extend(part.routes)
-    return Function(
+    return service.function(
         name,
         router,
         settings=ProjectConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[migrations.startup_hook(database, Path(__file__).parent / "migrations")],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.provider_service.settings import ProviderConfig, settings
-from shared import auth, cache, clients, db, migrations
+from shared import auth, cache, db, service
 from shared.function import Function, Router
 
 database = db.Database(settings)
@@ -15,12 +15,11 @@ verifier = auth.Verifier(settings)
 
 def create(name: str, router: Router) -> Function:
     """A provider-service function: migrations run at start-up, pools close on SIGTERM."""
-    return Function(
+    return service.function(
         name,
         router,
         settings=ProviderConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[migrations.startup_hook(database, Path(__file__).parent / "migrations")],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
     )

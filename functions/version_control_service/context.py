@@ -8,7 +8,7 @@ from pathlib import Path
 from functions.version_control_service import repository
 from functions.version_control_service.schemas import ReviewerConfig, canonical_json, config_sha256
 from functions.version_control_service.settings import VersionsConfig, settings
-from shared import auth, cache, clients, db, migrations
+from shared import auth, cache, db, service
 from shared.function import Function, Router
 
 logger = logging.getLogger(__name__)
@@ -50,15 +50,12 @@ async def ensure_default_experiment() -> None:
 
 
 def create(name: str, router: Router) -> Function:
-    return Function(
+    return service.function(
         name,
         router,
         settings=VersionsConfig,
-        checks={"database": database.check, "redis": redis.check},
-        startup=[
-            migrations.startup_hook(database, Path(__file__).parent / "migrations"),
-            ensure_default_experiment,
-        ],
-        shutdown=[database.close, redis.close, clients.close],
-        cache=redis,
+        database=database,
+        redis=redis,
+        migrations_dir=Path(__file__).parent / "migrations",
+        startup=[ensure_default_experiment],
     )

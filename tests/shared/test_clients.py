@@ -128,3 +128,76 @@ async def test_close_drops_the_pool_and_a_new_one_is_made() -> None:
     await clients.close()
     assert first.is_closed
     assert clients.client() is not first
+
+
+@pytest.fixture(scope="module")
+def problems() -> Iterator[str]:
+    """A real HTTP server answering /<status> with that status and a problem body."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            status = int(self.path.strip("/"))
+            body = json.dumps(
+                {"status": status, "detail": f"said {status}", "errors": [{"loc": ["x"]}]}
+            ).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Retry-After", "7")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    http.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "expected_status"),
+    [
+        (401, "Unauthorized", 401),
+        (403, "Forbidden", 403),
+        (404, "NotFound", 404),
+        (422, "ValidationFailed", 422),
+        (429, "RateLimited", 429),
+        (500, "Unavailable", 503),
+        (502, "Unavailable", 503),
+    ],
+)
+async def test_call_turns_a_functions_refusal_into_our_error(
+    problems: str, status: int, error: str, expected_status: int
+) -> None:
+    from shared import errors
+
+    with pytest.raises(errors.ProblemError) as caught:
+        await clients.call("other", "GET", f"{problems}/{status}", retries=0)
+    assert type(caught.value).__name__ == error and caught.value.status == expected_status
+    if status in (403, 404, 422, 429):
+        assert caught.value.detail == f"other: said {status}", caught.value.detail
+    if status == 429:
+        assert caught.value.headers["Retry-After"] == "7"
+    if status == 422:
+        assert caught.value.extra["errors"] == [{"loc": ["x"]}]
+
+
+async def test_call_answers_success_and_names_an_unreachable_dependency(problems: str) -> None:
+    from shared import errors
+
+    assert (await clients.call("other", "GET", f"{problems}/200")).status_code == 200
+    with pytest.raises(errors.Unavailable) as caught:
+        await clients.call("ghost", "GET", f"http://127.0.0.1:{_closed_port()}/x", retries=0)
+    assert caught.value.extra["dependency"] == "ghost"
+
+
+def _closed_port() -> int:
+    from shared import local
+
+    return local.free_port()
