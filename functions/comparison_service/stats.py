@@ -99,6 +99,8 @@ def t_ppf(p: float, df: float) -> float:
     """The t quantile: Newton steps from the normal quantile, kept inside a bisection bracket."""
     if math.isinf(df) or df > 1e7:
         return norm_ppf(p)
+    if df >= _EXPANSION_DF:
+        return _t_ppf_expansion(norm_ppf(p), df)
     if p == 0.5:
         return 0.0
     if p < 0.5:
@@ -118,6 +120,21 @@ def t_ppf(p: float, df: float) -> float:
         step = x - error / _t_pdf(x, df)
         x = step if low < step < high else (low + high) / 2.0
     return x
+
+
+_EXPANSION_DF = 1000.0
+"""From here on the Cornish-Fisher series is exact to ~1e-12; Newton steps on the
+incomplete-beta CDF grow slow with df (5 ms at df 25,000, per confidence interval)."""
+
+
+def _t_ppf_expansion(z: float, df: float) -> float:
+    """The t quantile from the normal one (Abramowitz & Stegun 26.7.5, four terms)."""
+    z2 = z * z
+    g1 = (z2 + 1.0) * z / 4.0
+    g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0
+    g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0
+    g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0
+    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
 
 
 def _t_pdf(t: float, df: float) -> float:

@@ -7,9 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench import run
+from tests.bench import auth, comparison, corpus, harness, loadgen, run
 
-TINY = run.Options(runs=1, rss_runs=1, rounds=1, duration=0.3, connections=2, warmup=False)
+TINY = harness.Options(
+    runs=1,
+    rss_runs=1,
+    rounds=1,
+    duration=0.3,
+    connections=2,
+    warmup=False,
+    service_duration=0.3,
+    archive_mb=0.05,
+    archive_runs=1,
+    snapshot_files=10,
+    snapshot_runs=1,
+    analysis_lines=40,
+    review_connections=1,
+    assign_units=5,
+    ab_events=400,
+    results_calls=1,
+)
 
 IMPORTTIME = """\
 import time: self [us] | cumulative | imported package
@@ -39,33 +56,101 @@ Transfer/sec:      1.30MB
 @pytest.fixture(scope="module")
 def bench(
     postgres_server_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[run.Bench]:
+) -> Iterator[harness.Bench]:
     workdir = tmp_path_factory.mktemp("bench")
-    with run.open_bench(
+    with harness.open_bench(
         TINY, server_url=postgres_server_url, redis_url=redis_url, workdir=workdir
     ) as bench:
         yield bench
 
 
 @pytest.mark.parametrize("name", list(run.BENCHMARKS))
-def test_each_benchmark_measures_positive_numbers_beside_the_hello_baseline(
-    bench: run.Bench, name: str
+def test_each_benchmark_measures_positive_numbers_beside_its_baseline(
+    bench: harness.Bench, name: str
 ) -> None:
     results = run.BENCHMARKS[name].run(bench)
 
     assert results, f"benchmark {name} returned no results"
     for result in results:
         what = f"{name} / {result.metric}"
-        assert result.baseline == "hello", f"{what}: baseline is {result.baseline}"
+        assert result.baseline and result.baseline != result.subject, what
         assert result.subject_values and min(result.subject_values) > 0, what
         assert result.baseline_values and min(result.baseline_values) > 0, what
         assert result.ratio > 0, f"{what}: ratio {result.ratio}"
         assert sum(result.notes.get("errors", [])) == 0, f"{what}: {result.notes}"
-    assert not bench.servers, f"{name} left servers running: {bench.servers}"
+        assert sum(result.notes.get("baseline_errors", [])) == 0, f"{what}: {result.notes}"
+    assert not bench.servers, f"{name} left its own servers running: {bench.servers}"
+
+
+def test_every_service_family_registers_its_benchmarks() -> None:
+    assert {
+        "cold_start",
+        "rss",
+        "throughput",
+        "imports",
+        "quotas",
+        "archive",
+        "snapshot",
+        "analysis",
+        "orchestrator",
+        "resolve",
+        "assign",
+        "ab_results",
+    } == set(run.BENCHMARKS)
+
+
+def test_the_generated_repository_has_the_asked_lines_and_flaws_the_analyzers_know() -> None:
+    files = corpus.repository(total_lines=1000, problems=0.5, seed=3)
+    text = "".join(files.values())
+
+    assert 1000 <= text.count("\n") < 1100, text.count("\n")
+    assert "eval(raw)" in text and "shell=True" in text, "no bandit-detectable flaw"
+    for path, content in files.items():
+        if path.endswith(".py"):
+            compile(content, path, "exec")  # valid Python, so ruff and bandit parse it
+
+
+def test_archives_of_the_corpus_hold_every_file() -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    files = corpus.salted(corpus.repository(total_bytes=20_000, seed=1), "r1")
+    with tarfile.open(fileobj=io.BytesIO(corpus.tar_gz(files))) as archive:
+        assert sorted(archive.getnames()) == sorted(f"repo/{p}" for p in files)
+    with zipfile.ZipFile(io.BytesIO(corpus.zip_bytes(files))) as archive:
+        assert archive.read("repo/README.md").decode() == files["README.md"]
+    assert all(text.startswith("# revision r1\n") for text in files.values())
+
+
+def test_outcome_events_are_mostly_verdicts_with_one_completion_in_twenty() -> None:
+    units = ["p1", "p2"]
+    events = comparison.outcome_events("t", 400, units, {"p1": "control", "p2": "treatment"})
+
+    kinds = [kind for _, kind, _ in events]
+    assert kinds.count(comparison.COMPLETED) == 20, kinds.count(comparison.COMPLETED)
+    assert len({event_id for event_id, _, _ in events}) == 400, "event ids must be unique"
+    variants = {data["project_id"]: data["variant"] for _, _, data in events}
+    assert variants == {"p1": "control", "p2": "treatment"}
+
+
+def test_a_load_target_survives_its_trip_to_the_load_generator_process() -> None:
+    import dataclasses
+    import json
+
+    target = loadgen.Target(
+        "pair", 8080, (loadgen.Step("POST", "/a", {"X": "1"}, "{}", {"rid": "id"}),), choices=7
+    )
+    again = loadgen.Target.from_dict(json.loads(json.dumps(dataclasses.asdict(target))))
+
+    assert again == target
+    assert loadgen.fill('{"r": "{rid}", "u": "{uuid}"}', {"rid": "r1.x"}) == (
+        '{"r": "r1.x", "u": "{uuid}"}'
+    )
 
 
 def test_importtime_is_summed_by_package_and_by_first_importer() -> None:
-    profile = run.parse_importtime(IMPORTTIME)
+    profile = auth.parse_importtime(IMPORTTIME)
 
     assert profile.total_ms == 5.0, profile
     assert profile.modules == 5, profile
@@ -74,7 +159,7 @@ def test_importtime_is_summed_by_package_and_by_first_importer() -> None:
 
 
 def test_wrk_output_becomes_the_load_generator_summary() -> None:
-    summary = run.parse_wrk(WRK)
+    summary = loadgen.parse_wrk(WRK)
 
     assert summary == {
         "requests": 52000,

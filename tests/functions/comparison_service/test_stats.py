@@ -138,3 +138,12 @@ def test_lift_interval_uses_the_delta_method() -> None:
     sd = math.sqrt(0.0001 / 0.16 + 0.46**2 * 0.0001 / 0.40**4)
     assert close(lift, 0.15) and close(high - lift, 1.959963984540054 * sd, rel=1e-9)
     assert stats.lift_interval(0.1, 0.01, 0.0, 0.01) is None, "no lift against a zero control"
+
+
+@pytest.mark.parametrize("df", [1000.0, 1500.0, 25_000.0, 1e6])
+def test_the_t_quantile_at_large_degrees_of_freedom_matches_scipy(df: float) -> None:
+    from scipy import stats as reference
+
+    for p in (0.001, 0.025, 0.5, 0.9, 0.975, 0.9999):
+        ours, theirs = stats.t_ppf(p, df), float(reference.t.ppf(p, df))
+        assert abs(ours - theirs) < 1e-10, (p, df, ours, theirs)
