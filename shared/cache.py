@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -31,10 +32,14 @@ class Cache:
         settings: Returns the loaded settings (``REDIS_URL``, ``REDIS_KEY_PREFIX``).
     """
 
+    instances: weakref.WeakSet[Cache] = weakref.WeakSet()
+    """Every holder in the process (tests close them all at the end)."""
+
     def __init__(self, settings: Callable[[], BaseConfig]) -> None:
         self._settings = settings
         self._client: Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        Cache.instances.add(self)
 
     def key(self, *parts: str) -> str:
         """``<prefix><service>:<part>:<part>``; the prefix isolates runs and tenants."""

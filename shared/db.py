@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,11 @@ class Database:
         settings: Returns the loaded settings (``DATABASE_URL``, pool size, timeouts).
     """
 
+    instances: weakref.WeakSet[Database] = weakref.WeakSet()
+    """Every holder in the process (tests close them all at the end)."""
+
     def __init__(self, settings: Callable[[], BaseConfig]) -> None:
+        Database.instances.add(self)
         self._settings = settings
         self._pool: asyncpg.Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

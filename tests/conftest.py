@@ -36,11 +36,16 @@ def isolate_environment() -> Iterator[None]:
 
 @pytest_asyncio.fixture(scope="session", autouse=True, loop_scope="session")
 async def close_shared_http_client() -> AsyncIterator[None]:
-    """The functions' shared httpx pool lives on the session's loop; close it at the end."""
+    """The functions' pools live on the session's loop; close them at the end."""
     yield
-    from shared import clients
+    from shared import cache, clients, db
 
     await clients.close()
+    for holder in [*cache.Cache.instances, *db.Database.instances]:
+        try:
+            await holder.close()
+        except RuntimeError:  # bound to another test's loop, already gone
+            pass
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -19,8 +19,13 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def proxy(database_url: str) -> Iterator[TcpProxy]:
     parts = urlsplit(database_url)
-    assert parts.hostname and parts.port, f"TCP PostgreSQL expected, got {parts.netloc}"
-    link = TcpProxy(parts.hostname, parts.port).start()
+    socket_dir = parse_qs(parts.query).get("host", [""])[0]
+    if socket_dir.startswith("/"):  # embedded PostgreSQL listens on a Unix socket only
+        path = f"{socket_dir}/.s.PGSQL.{parts.port or 5432}"
+        link = TcpProxy("", 0, unix_path=path).start()
+    else:
+        assert parts.hostname and parts.port, f"PostgreSQL expected, got {parts.netloc}"
+        link = TcpProxy(parts.hostname, parts.port).start()
     yield link
     link.stop()
 
@@ -29,7 +34,8 @@ def _through(database_url: str, proxy: TcpProxy) -> str:
     parts = urlsplit(database_url)
     credentials = parts.netloc.rpartition("@")[0]
     host = f"127.0.0.1:{proxy.port}"
-    return urlunsplit(parts._replace(netloc=f"{credentials}@{host}" if credentials else host))
+    netloc = f"{credentials}@{host}" if credentials else host
+    return urlunsplit(parts._replace(netloc=netloc, query=""))
 
 
 def _new_user() -> dict[str, str]:

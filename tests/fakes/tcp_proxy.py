@@ -15,8 +15,9 @@ class TcpProxy:
     the same port.
     """
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, unix_path: str | None = None) -> None:
         self.target = (target_host, target_port)
+        self.unix_path = unix_path  # forward to a Unix socket instead (embedded PostgreSQL)
         self.port = 0
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -70,7 +71,12 @@ class TcpProxy:
     def _connect(self, client: socket.socket) -> None:
         client.settimeout(None)
         try:
-            upstream = socket.create_connection(self.target, timeout=5)
+            if self.unix_path is not None:
+                upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                upstream.settimeout(5)
+                upstream.connect(self.unix_path)
+            else:
+                upstream = socket.create_connection(self.target, timeout=5)
         except OSError:
             _close(client)
             return
