@@ -242,7 +242,7 @@ class Function:
                 self._startup_error = e.detail
                 raise
             except Exception as e:
-                self._startup_error = f"{type(e).__name__}: {e}"[:300]
+                self._startup_error = logs.redact(f"{type(e).__name__}: {e}")[:300]
                 logger.exception("Startup failed")
                 raise Unavailable("startup", detail=f"Startup failed: {self._startup_error}") from e
             self._started = True
