@@ -61,10 +61,11 @@ class Route:
     idempotent: bool = False
     summary: str = ""
     regex: re.Pattern[str] = field(init=False)
+    path_format: str = field(init=False)
     convertors: dict[str, Convertor[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.regex, _, self.convertors = compile_path(self.path)
+        self.regex, self.path_format, self.convertors = compile_path(self.path)
         self.summary = self.summary or (inspect.getdoc(self.endpoint) or "").split("\n")[0]
 
 

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import compile_path
 
 from shared import __version__
-from shared.errors import MethodNotAllowed, NotFound, ProblemError, Unavailable
+from shared.errors import BadRequest, MethodNotAllowed, NotFound, ProblemError, Unavailable
 
 if TYPE_CHECKING:
     from shared.broker import LocalBroker
@@ -86,9 +86,10 @@ async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> T
         for path, operations in document.get("paths", {}).items():
             if path in _HEALTH:
                 continue
-            regex = compile_path(path)[0]
+            regex = compile_path(operations.get("x-path-template", path))[0]
             for method in operations:
-                entries.append(Entry(method.upper(), regex, name, base))
+                if not method.startswith("x-"):
+                    entries.append(Entry(method.upper(), regex, name, base))
     # literal paths before templated ones, so /users/me wins over /users/{id}
     entries.sort(key=lambda e: e.regex.pattern.count("(?P<"))
     return Table(entries, functions)
@@ -99,20 +100,22 @@ def create_app(table: Table, client: httpx.AsyncClient, broker: LocalBroker | No
 
     async def dispatch(request: Request) -> Response:
         path = request.url.path
+        # forwarded as the client encoded it: decoded paths may hold control characters
+        raw = bytes(request.scope.get("raw_path") or path.encode()).decode("ascii", "replace")
         try:
             if path == "/_broker" and request.method == "POST" and broker is not None:
                 return await broker.publish(request)
             if path in _HEALTH and request.method in ("GET", "HEAD"):
                 return await _aggregate(table, client, path, started)
             if path.startswith("/_functions/"):
-                name, _, rest = path[len("/_functions/") :].partition("/")
+                name, _, rest = raw[len("/_functions/") :].partition("/")
                 if name not in table.functions:
-                    raise NotFound(f"No function named '{name}'.")
+                    raise NotFound(f"No function named '{name[:64]}'.")
                 return await _forward(request, client, table.functions[name], "/" + rest)
             if path == "/openapi.json":
                 return JSONResponse(await _merged_openapi(table, client))
             entry = table.resolve(request.method, path)
-            return await _forward(request, client, entry.base_url, path)
+            return await _forward(request, client, entry.base_url, raw)
         except ProblemError as e:
             return Response(
                 e.body(instance=path), e.status, headers=e.headers, media_type=e.media_type()
@@ -153,9 +156,13 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
     url = f"{base}{path}"
     if request.url.query:
         url += f"?{request.url.query}"
-    upstream = client.build_request(request.method, url, headers=headers, content=_body(request))
     try:
+        upstream = client.build_request(
+            request.method, url, headers=headers, content=_body(request)
+        )
         answer = await client.send(upstream, stream=True)
+    except httpx.InvalidURL as e:
+        raise BadRequest(f"The path cannot be forwarded: {e}.") from e
     except httpx.TransportError as e:
         raise Unavailable(
             "function", retry_after=2, detail=f"The function at {base} is unreachable."

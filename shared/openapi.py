@@ -42,7 +42,10 @@ def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
     components["Problem"] = _PROBLEM_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+        item = paths.setdefault(route.path_format, {})
+        item[route.method.lower()] = _operation(route)
+        if route.path != route.path_format:  # OpenAPI has no {name:path}; the gateway needs it
+            item["x-path-template"] = route.path
     for path in sorted(HEALTH_PATHS):
         paths[path] = {"get": _health_operation(path)}
     return {

@@ -153,6 +153,10 @@ async def family_of(conn: asyncpg.Connection, token_hash: bytes) -> uuid.UUID | 
 
 
 async def revoke_family(conn: asyncpg.Connection, family_id: uuid.UUID) -> int:
+    """Revoke every live token of the family. Concurrent revocations of one family (a
+    reused token presented several times at once) take turns on an advisory lock: each
+    locks the family's rows in its own order, which deadlocked."""
+    await conn.execute("select pg_advisory_xact_lock(hashtext($1))", f"family:{family_id}")
     result = await conn.execute(
         "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null",
         family_id,

@@ -207,3 +207,10 @@ async def test_merged_openapi_lists_every_functions_paths(gw: Gateway) -> None:
     assert "/health" not in document["paths"]
     assert "Item" in document["components"]["schemas"]
     assert re.fullmatch(r"3\.1\.\d", document["openapi"])
+
+
+async def test_a_path_with_encoded_control_characters_is_forwarded_encoded(gw: Gateway) -> None:
+    """A 500 found by fuzzing: the decoded path reached httpx with raw control characters."""
+    answer = await gw.client.get("/users/%03%1D%C2%83")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"function": "routes", "user_id": "\x03\x1d\x83"}, answer.json()
