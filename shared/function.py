@@ -331,7 +331,40 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest(f"The body is not valid JSON: {e}.") from None
+    bad = _unstorable_text(data, ["body"])
+    if bad is not None:
+        raise ValidationFailed(
+            [{"loc": bad, "msg": "must not contain NUL characters or unpaired surrogates"}]
+        )
     return validate(data, model, location="body")
+
+
+def _unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
+    """Where a JSON string holds text PostgreSQL cannot store (NUL, lone surrogates).
+
+    JSON can escape both; PostgreSQL's text cannot hold them, so without this check such
+    input would reach the database and fail there as a 500.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            return location
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return location
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _unstorable_text(key, location) if isinstance(key, str) else None
+        found = found or _unstorable_text(item, [*location, key])
+        if found is not None:
+            return found
+    return None
 
 
 def validate(data: Any, model: type[BaseModel], *, location: str) -> Any:

@@ -335,3 +335,21 @@ async def test_openapi_document_is_served_as_json(routes: Sample) -> None:
     answer = await routes.client.get("/openapi.json")
     assert answer.headers["content-type"] == "application/json"
     assert json.loads(answer.content)["info"]["title"] == "sample-routes"
+
+
+@pytest.mark.parametrize("text", ["a\u0000b", "\ud800", "ok\udfff"])
+def test_text_postgresql_cannot_store_is_a_422_naming_the_field(text: str) -> None:
+    """Found by schemathesis: a NUL in any JSON string reached PostgreSQL as a 500."""
+    from pydantic import BaseModel
+
+    from shared.errors import ValidationFailed
+    from shared.function import parse_json
+
+    class Body(BaseModel):
+        items: list[dict[str, str]]
+
+    raw = json.dumps({"items": [{"name": "fine"}, {"name": text}]}).encode()
+    with pytest.raises(ValidationFailed) as caught:
+        parse_json(raw, Body)
+    assert caught.value.extra["errors"][0]["loc"] == ["body", "items", 1, "name"]
+    assert parse_json(json.dumps({"items": [{"name": "ünïcode ✓"}]}).encode(), Body).items
