@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
 
 from starlette.requests import Request
 
@@ -48,3 +50,34 @@ def page(items: list[Any], *, limit: int, key: Any) -> dict[str, Any]:
     more = len(items) > limit
     items = items[:limit]
     return {"items": items, "next_cursor": encode(key(items[-1])) if more and items else None}
+
+
+class Created(Protocol):
+    """A listed item ordered by ``(created_at, id)``."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+def created_key(item: Created) -> dict[str, str]:
+    """The cursor after ``item`` in a ``(created_at, id)`` order (see ``created_after``)."""
+    return {"t": item.created_at.isoformat(), "id": str(item.id)}
+
+
+def created_after(cursor: dict[str, Any] | None) -> tuple[datetime, uuid.UUID] | None:
+    """The ``(created_at, id)`` a ``created_key`` cursor points after, for keyset queries.
+
+    Raises:
+        ValidationFailed: the cursor is not one ``created_key`` made.
+    """
+    if cursor is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(cursor["t"])), uuid.UUID(str(cursor["id"]))
+    except (KeyError, ValueError):
+        raise ValidationFailed(
+            [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
+        ) from None

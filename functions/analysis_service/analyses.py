@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -151,10 +150,10 @@ async def list_analyses(request: Request) -> dict[str, Any]:
     limit, cursor = pagination.params(request)
     async with database.connection() as conn:
         rows = await repository.list_analyses(
-            conn, project_id, limit=limit + 1, after=_after(cursor)
+            conn, project_id, limit=limit + 1, after=pagination.created_after(cursor)
         )
     items = [to_analysis(r) for r in rows]
-    return pagination.page(items, limit=limit, key=lambda a: {"t": a.created_at, "id": a.id})
+    return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
 def _query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None:
@@ -165,15 +164,6 @@ def _query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.
         return uuid.UUID(str(raw))
     except ValueError:
         raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
-
-
-def _after(cursor: dict[str, Any] | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(cursor["t"])), uuid.UUID(str(cursor["id"]))
-    except (KeyError, ValueError):
-        raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
 
 
 async def _analysis(request: Request) -> tuple[dict[str, Any], str]:

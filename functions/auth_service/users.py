@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -110,20 +109,10 @@ async def list_users(request: Request) -> dict[str, Any]:
     """Admin: every user, oldest first."""
     await verifier.require(request, role="admin")
     limit, cursor = pagination.params(request)
-    after = None
-    if cursor is not None:
-        try:
-            after = (datetime.fromisoformat(cursor["t"]), uuid.UUID(cursor["id"]))
-        except (KeyError, ValueError, TypeError):
-            raise ValidationFailed(
-                [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
-            ) from None
+    after = pagination.created_after(cursor)
     async with database.connection() as conn:
         rows = await repository.list_users(conn, limit=limit + 1, after=after)
-    users = [_user(r) for r in rows]
-    return pagination.page(
-        users, limit=limit, key=lambda u: {"t": u.created_at.isoformat(), "id": str(u.id)}
-    )
+    return pagination.page([_user(r) for r in rows], limit=limit, key=pagination.created_key)
 
 
 async def _guard_last_admin(conn: Any, target: Any, *, demoting: bool) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -100,12 +99,7 @@ async def list_tests(request: Request) -> dict[str, Any]:
     status = request.query_params.get("status")
     if status not in (None, "draft", "running", "stopped"):
         raise ValidationFailed([{"loc": ["query", "status"], "msg": "draft, running or stopped"}])
-    after = None
-    if cursor:
-        try:
-            after = (datetime.fromisoformat(cursor["at"]), uuid.UUID(cursor["id"]))
-        except (KeyError, TypeError, ValueError):
-            raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
+    after = pagination.created_after(cursor)
     async with database.connection() as conn:
         rows = await repository.list_tests(
             conn,
@@ -115,7 +109,7 @@ async def list_tests(request: Request) -> dict[str, Any]:
             after=after,
         )
     items = [Test.model_validate(r) for r in rows]
-    return pagination.page(items, limit=limit, key=lambda t: {"at": t.created_at, "id": t.id})
+    return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
 @router.get("/ab-tests/assign")

@@ -9,7 +9,6 @@ admins), 404 otherwise; ``shared/access.py`` calls it and caches the answer.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -60,23 +59,14 @@ async def list_projects(request: Request) -> dict[str, Any]:
     limit, cursor = pagination.params(request)
     async with database.connection() as conn:
         rows = await repository.list_projects(
-            conn, user_id=who.user_id, every=every, limit=limit + 1, after=_after(cursor)
+            conn,
+            user_id=who.user_id,
+            every=every,
+            limit=limit + 1,
+            after=pagination.created_after(cursor),
         )
     items = [_project(r, r["role"]) for r in rows]
-    return pagination.page(
-        items, limit=limit, key=lambda p: {"t": p.created_at.isoformat(), "id": str(p.id)}
-    )
-
-
-def _after(cursor: dict[str, Any] | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        return datetime.fromisoformat(cursor["t"]), uuid.UUID(cursor["id"])
-    except (KeyError, ValueError, TypeError):
-        raise ValidationFailed(
-            [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
-        ) from None
+    return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
 @router.get("/projects/{id}", response=ProjectOut)

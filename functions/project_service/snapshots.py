@@ -18,7 +18,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -81,25 +80,12 @@ async def create_snapshot(request: Request) -> Response:
 async def list_snapshots(request: Request) -> dict[str, Any]:
     """Viewers+: the project's snapshots, newest first (without their files)."""
     limit, cursor = pagination.params(request)
-    after = _cursor(cursor)
+    after = pagination.created_after(cursor)
     async with database.connection() as conn:
         project_id = await _member(request, conn, "viewer")
         rows = await repository.list_snapshots(conn, project_id, limit=limit + 1, after=after)
     items = [SnapshotSummary.model_validate(dict(r)) for r in rows]
-    return pagination.page(
-        items, limit=limit, key=lambda s: {"t": s.created_at.isoformat(), "id": str(s.id)}
-    )
-
-
-def _cursor(cursor: dict[str, Any] | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        return datetime.fromisoformat(cursor["t"]), uuid.UUID(cursor["id"])
-    except (KeyError, ValueError, TypeError):
-        raise ValidationFailed(
-            [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
-        ) from None
+    return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
 @router.get("/projects/{id}/snapshots/{snapshot_id}", response=SnapshotOut)

@@ -58,3 +58,24 @@ def test_page_sets_next_cursor_only_when_there_are_more() -> None:
     last = pagination.page(rows[:3], limit=3, key=lambda r: {"after": r["id"]})
     assert last == {"items": rows[:3], "next_cursor": None}
     assert pagination.page([], limit=3, key=lambda r: r) == {"items": [], "next_cursor": None}
+
+
+def test_a_created_at_cursor_round_trips_and_a_forged_one_is_a_422() -> None:
+    import uuid
+    from dataclasses import dataclass
+    from datetime import UTC, datetime
+
+    from shared.errors import ValidationFailed
+
+    @dataclass
+    class Item:
+        created_at: datetime
+        id: uuid.UUID
+
+    item = Item(datetime(2026, 11, 26, 7, 0, tzinfo=UTC), uuid.uuid4())
+    cursor = pagination.decode(pagination.encode(pagination.created_key(item)))
+    assert pagination.created_after(cursor) == (item.created_at, item.id)
+    assert pagination.created_after(None) is None
+    for forged in ({"t": "yesterday", "id": str(item.id)}, {"t": "2026-11-26"}, {"id": "x"}):
+        with pytest.raises(ValidationFailed):
+            pagination.created_after(forged)
