@@ -79,10 +79,21 @@ class Table:
 
 
 async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> Table:
-    """Read ``/openapi.json`` of every function (name -> base URL)."""
+    """Read ``/openapi.json`` of every function (name -> base URL).
+
+    Raises:
+        RuntimeError: a function did not publish its document, or another answered for it;
+            a gateway missing a function's routes would answer 404 for all of them.
+    """
     entries = []
     for name, base in functions.items():
-        document = (await client.get(f"{base}/openapi.json")).json()
+        answer = await client.get(f"{base}/openapi.json")
+        document = answer.json() if answer.status_code == 200 else {}
+        if document.get("info", {}).get("title") != name:
+            raise RuntimeError(
+                f"{base}/openapi.json answered {answer.status_code} without the document of"
+                f" '{name}'; is the function running on that port?"
+            )
         for path, operations in document.get("paths", {}).items():
             if path in _HEALTH:
                 continue

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -100,11 +101,29 @@ def _targets(main: Path) -> Iterator[tuple[str, str]]:
                 yield node.name, _DECORATORS[decorator.attr]
 
 
+# Ports handed out below the kernel's ephemeral range (32768-60999 by default), so an
+# outgoing connection (to PostgreSQL, Redis, another function) can never take a port
+# between the moment it is chosen and the moment a function binds it; each port is
+# handed out once per process, so two functions never share one.
+_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that nothing listens on and this process has not used."""
+    start = random.randrange(len(_PORTS))  # noqa: S311 - spreads concurrent runs, not a secret
+    for i in range(len(_PORTS)):
+        port = _PORTS[(start + i) % len(_PORTS)]
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError("no free TCP port left in 20000-32767")
 
 
 # ---------------------------------------------------------------- embedded servers
@@ -231,6 +250,30 @@ def wait_for(
     raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
 
 
+def wait_for_function(
+    url: str, name: str, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> float:
+    """Wait until the function ``name`` at base ``url`` has started; returns the seconds.
+
+    It checks who answers (the title of its ``/openapi.json``), so a port that some other
+    process holds fails here, by name, instead of later as a puzzling 404.
+
+    Raises:
+        TimeoutError: it did not start in time (or the process exited).
+        RuntimeError: another function or server answers at ``url``.
+    """
+    import httpx
+
+    took = wait_for(f"{url}/health/startup", timeout=timeout, process=process)
+    try:
+        title = httpx.get(f"{url}/openapi.json", timeout=5.0).json()["info"]["title"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
+        raise RuntimeError(f"{url} answers, but not as a platform function: {e!r}") from None
+    if title != name:
+        raise RuntimeError(f"{url} is served by '{title}', not '{name}' (port taken)")
+    return took
+
+
 def stop(processes: list[subprocess.Popen[bytes]], *, timeout: float = 25.0) -> list[int]:
     """SIGTERM every process, wait for all to drain; returns their exit codes."""
     for process in processes:
@@ -286,7 +329,8 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
         processes.append(start_function(spec, base, log=log))
     try:
         for spec, process in zip(specs, processes, strict=True):
-            wait_for(f"http://127.0.0.1:{spec.port}/health/startup", timeout=60, process=process)
+            url = f"http://127.0.0.1:{spec.port}"
+            wait_for_function(url, spec.name, timeout=60, process=process)
         _print_map(services)
         asyncio.run(
             gateway.serve(

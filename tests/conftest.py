@@ -277,8 +277,11 @@ def start_function(
         running.append(handle)
         if wait:
             try:
-                local.wait_for(f"{handle.url}/health/startup", timeout=30, process=process)
-            except TimeoutError as e:
+                if source is None:  # a platform function: also check that it is the one answering
+                    local.wait_for_function(handle.url, spec.name, timeout=30, process=process)
+                else:
+                    local.wait_for(f"{handle.url}/health/startup", timeout=30, process=process)
+            except (TimeoutError, RuntimeError) as e:
                 raise AssertionError(f"{target} did not start: {e}\n{handle.output()}") from None
         return handle
 

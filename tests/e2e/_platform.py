@@ -98,14 +98,14 @@ def start(env: dict[str, str], logs: Path) -> tuple[Platform, GatewayThread]:
         with (logs / f"{spec.name}.log").open("wb") as sink:
             processes.append(local.start_function(spec, wiring, log=sink))
         if spec.name == "auth-tokens":
-            local.wait_for(f"{urls[spec.name]}/health/startup", timeout=60, process=processes[0])
+            local.wait_for_function(urls[spec.name], spec.name, timeout=60, process=processes[0])
     platform = Platform("", urls, admin_email, admin_password, processes, logs)
     for spec, process in zip(
         sorted(specs, key=lambda s: s.name != "auth-tokens"), processes, strict=True
     ):
         try:
-            local.wait_for(f"{urls[spec.name]}/health/startup", timeout=60, process=process)
-        except TimeoutError as e:
+            local.wait_for_function(urls[spec.name], spec.name, timeout=60, process=process)
+        except (TimeoutError, RuntimeError) as e:
             local.stop(processes)
             raise AssertionError(
                 f"{spec.name} did not start: {e}\n{platform.log_of(spec.name)}"

@@ -334,7 +334,7 @@ async def test_routed_request_while_draining_is_refused_with_retry_after(routes:
 async def test_openapi_document_is_served_as_json(routes: Sample) -> None:
     answer = await routes.client.get("/openapi.json")
     assert answer.headers["content-type"] == "application/json"
-    assert json.loads(answer.content)["info"]["title"] == "sample-routes"
+    assert json.loads(answer.content)["info"]["title"] == "routes"
 
 
 @pytest.mark.parametrize("text", ["a\u0000b", "\ud800", "ok\udfff"])

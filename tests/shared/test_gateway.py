@@ -214,3 +214,19 @@ async def test_a_path_with_encoded_control_characters_is_forwarded_encoded(gw: G
     answer = await gw.client.get("/users/%03%1D%C2%83")
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"function": "routes", "user_id": "\x03\x1d\x83"}, answer.json()
+
+
+async def test_the_table_refuses_a_function_whose_port_serves_another(
+    platform_env: dict[str, str],
+) -> None:
+    async with open_sample("routes", platform_env) as sample:
+        upstream = httpx.AsyncClient(mounts={ROUTES: httpx.ASGITransport(app=sample.app)})
+        try:
+            # 'analyses' is expected at ROUTES, but the routes sample answers there
+            with pytest.raises(RuntimeError, match="without the document of 'analyses'"):
+                await gateway.build_table({"analyses": ROUTES}, upstream)
+            stopped = f"http://127.0.0.1:{local.free_port()}"
+            with pytest.raises(httpx.ConnectError):
+                await gateway.build_table({"routes": ROUTES, "gone": stopped}, upstream)
+        finally:
+            await upstream.aclose()

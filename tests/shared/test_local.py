@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import pytest
 
 from shared import local
 
@@ -61,6 +64,37 @@ def test_free_port_is_bindable() -> None:
     port = local.free_port()
     with socket.socket() as s:
         s.bind(("127.0.0.1", port))
+
+
+def test_free_port_never_repeats_and_stays_below_the_ephemeral_range() -> None:
+    ports = [local.free_port() for _ in range(300)]
+    assert len(set(ports)) == len(ports)
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    assert all(20000 <= p < min(low, 32768) for p in ports)
+
+
+def test_free_port_skips_a_port_something_listens_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    taken = local.free_port()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", taken))
+        held.listen()
+        monkeypatch.setattr(local, "_handed_out", set())  # forget it: only the bind refuses it
+        # the scan starts exactly at the held port, so it has to step over it
+        monkeypatch.setattr(local.random, "randrange", lambda _: local._PORTS.index(taken))
+        port = local.free_port()
+    assert port != taken
+    assert port in local._PORTS
+
+
+def test_wait_for_function_names_the_function_that_answers_instead(
+    start_function: Callable[..., Any],
+) -> None:
+    projects = start_function("projects")
+    with pytest.raises(RuntimeError, match="served by 'projects', not 'auth-users'"):
+        local.wait_for_function(projects.url, "auth-users", timeout=10)
+    assert local.wait_for_function(projects.url, "projects", timeout=10) >= 0
 
 
 def test_ensure_database_creates_once_and_is_idempotent(postgres_server_url: str) -> None:

@@ -83,7 +83,8 @@ def _backends(
         urls[target] = f"http://127.0.0.1:{spec.port}"
     try:
         for target, process in zip(urls, processes, strict=True):
-            local.wait_for(f"{urls[target]}/health/startup", timeout=30, process=process)
+            name = target.replace("_", "-")
+            local.wait_for_function(urls[target], name, timeout=30, process=process)
         yield Backends(env, urls["versions"], urls["providers"], urls["quotas"], urls["projects"])
     finally:
         local.stop(processes, timeout=20)

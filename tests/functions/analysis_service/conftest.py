@@ -56,7 +56,8 @@ def platform(
         urls[target] = f"http://127.0.0.1:{spec.port}"
     try:
         for target, process in zip(_TARGETS, processes, strict=True):
-            local.wait_for(f"{urls[target]}/health/startup", timeout=30, process=process)
+            name = target.replace("_", "-")
+            local.wait_for_function(urls[target], name, timeout=30, process=process)
         yield Platform(urls)
     finally:
         local.stop(processes, timeout=20)

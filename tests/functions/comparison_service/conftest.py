@@ -36,7 +36,7 @@ def versions_url(
         process = local.start_function(spec, env, log=sink)
     url = f"http://127.0.0.1:{spec.port}"
     try:
-        local.wait_for(f"{url}/health/startup", timeout=30, process=process)
+        local.wait_for_function(url, spec.name, timeout=30, process=process)
         yield url
     finally:
         local.stop([process], timeout=20)

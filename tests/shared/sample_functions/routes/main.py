@@ -168,7 +168,7 @@ async def sample_check() -> None:
 
 
 _fn = Function(
-    "sample-routes",
+    "routes",
     router,
     settings=SampleConfig,
     checks={"sample": sample_check, "redis": redis.check},
