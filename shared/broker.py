@@ -4,7 +4,10 @@ The Triggers and the PingSource are read from ``knative/eventing/`` itself, so t
 local wiring is the cluster's: an event POSTed to the gateway's ``/_broker`` (the
 functions' ``K_SINK`` locally) is answered 202 and delivered, in binary or structured
 mode as received, to every subscriber whose Trigger filter matches its type, with
-retries and exponential backoff as the Broker's delivery spec says. Development only.
+retries and exponential backoff as the Broker's delivery spec says. Like the cluster's
+Broker it delivers with the subscriber's cluster-local Host
+(``<name>.<namespace>.svc.cluster.local``), the only Host at which the functions' internal
+event routes answer. Development only.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from shared import events
 from shared.errors import BadRequest
 
 logger = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ class Subscription:
     event_type: str | None
     function: str
     path: str
+    namespace: str = events.NAMESPACE
 
 
 def _documents(path: Path) -> list[dict[str, Any]]:
@@ -54,6 +59,8 @@ def load_triggers(eventing: Path) -> list[Subscription]:
                 spec.get("filter", {}).get("attributes", {}).get("type"),
                 subscriber.get("ref", {}).get("name", ""),
                 subscriber.get("uri", "/") or "/",
+                subscriber.get("ref", {}).get("namespace")
+                or doc["metadata"].get("namespace", events.NAMESPACE),
             )
         )
     return subscriptions
@@ -65,7 +72,12 @@ def load_pings(eventing: Path) -> list[tuple[Subscription, str]]:
     for doc in _documents(eventing / "pingsource.yaml"):
         sink = doc["spec"]["sink"]
         subscription = Subscription(
-            doc["metadata"]["name"], None, sink.get("ref", {}).get("name", ""), sink.get("uri", "/")
+            doc["metadata"]["name"],
+            None,
+            sink.get("ref", {}).get("name", ""),
+            sink.get("uri", "/"),
+            sink.get("ref", {}).get("namespace")
+            or doc["metadata"].get("namespace", events.NAMESPACE),
         )
         pings.append((subscription, str(doc["spec"].get("data", "{}"))))
     return pings
@@ -114,6 +126,8 @@ class LocalBroker:
         self, subscription: Subscription, headers: dict[str, str], body: bytes
     ) -> bool:
         url = self.functions[subscription.function] + subscription.path
+        host = events.cluster_local_host(subscription.function, namespace=subscription.namespace)
+        headers = {**headers, "host": host}
         for attempt in range(self.retries + 1):
             try:
                 answer = await self.client.post(url, content=body, headers=headers, timeout=60.0)

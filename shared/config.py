@@ -58,6 +58,11 @@ class BaseConfig(BaseSettings):
         description="auth-tokens' JWKS, used by every function to verify access tokens.",
     )
     jwks_cache_seconds: int = Field(300, ge=0)
+    cluster_domain: str = Field(
+        "cluster.local",
+        description="Kubernetes cluster domain: internal routes (event deliveries) answer"
+        " only at the function's cluster-local address, <name>.<namespace>.svc.<domain>.",
+    )
     auth_tokens_url: str = Field(
         "http://127.0.0.1:8011", description="auth-tokens, for the platform service account."
     )

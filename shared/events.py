@@ -4,12 +4,18 @@ In the cluster ``K_SINK`` is injected by a SinkBinding (the Broker's address); l
 it is the local broker of ``make run`` or, in tests, the worker's own URL. Delivery is
 at-least-once: a receiver dedupes by the event ``id`` (its idempotency key), so sending
 retries transient failures even though it is a POST.
+
+Receiving routes are ``internal``: they answer only at a function's cluster-local
+address (see ``is_cluster_local``), the one a Trigger or PingSource delivers to, because
+Broker deliveries carry no token. Knative's public ingress routes only the public
+domain's hostnames, so a request from outside the cluster cannot arrive with such a Host.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from typing import Any
 
@@ -20,6 +26,29 @@ from shared.errors import BadRequest, Unavailable
 
 logger = logging.getLogger(__name__)
 SOURCE_PREFIX = "//ai-codereview.dev/"
+NAMESPACE = "ai-codereview"
+
+
+def cluster_local_host(
+    function: str, *, namespace: str = NAMESPACE, domain: str = "cluster.local"
+) -> str:
+    """The Host a Knative Trigger delivers with: the Service's cluster-local address."""
+    return f"{function}.{namespace}.svc.{domain}"
+
+
+def is_cluster_local(host: str, *, domain: str = "cluster.local") -> bool:
+    """Whether ``host`` (a Host header, port allowed) is a cluster-local Service address:
+    ``<name>.<namespace>.svc`` or ``<name>.<namespace>.svc.<domain>``."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    labels = name.lower().rstrip(".").split(".")
+    suffix = ["svc", *domain.lower().strip(".").split(".")]
+    for tail in (["svc"], suffix):
+        if len(labels) == len(tail) + 2 and labels[2:] == tail:
+            return all(_LABEL.fullmatch(label) for label in labels[:2])
+    return False
+
+
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def sink() -> str | None:

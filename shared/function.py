@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
 
-from shared import __version__, config, health, idempotency, lifecycle, logs, openapi
+from shared import __version__, config, events, health, idempotency, lifecycle, logs, openapi
 from shared.cache import Cache
 from shared.errors import (
     BadRequest,
@@ -58,6 +58,8 @@ class Route:
     max_body: int | Callable[[], int] | None = None
     """Body limit in bytes, or a callable returning it per request (a limit from settings)."""
     public: bool = False
+    internal: bool = False
+    """Served only at the cluster-local address (event deliveries); elsewhere a 404."""
     idempotent: bool = False
     summary: str = ""
     regex: re.Pattern[str] = field(init=False)
@@ -202,6 +204,10 @@ class Function:
             if request.method == "GET" and path == "/openapi.json":
                 return Response(self._openapi_document(), media_type="application/json")
             route, params = self.router.match(request.method, path)
+            if route.internal and not events.is_cluster_local(
+                request.headers.get("host", ""), domain=self.settings.cluster_domain
+            ):
+                raise NotFound(f"No route for '{path}'.")  # as if absent: nothing to probe
             await self.ensure_started()
             request.scope["path_params"] = params
             return await self._invoke(route, request)

@@ -114,6 +114,12 @@ def _operation(route: Route) -> dict[str, Any]:
         }
     if not route.public:
         operation["security"] = [{"bearer": []}]
+    if route.internal:
+        operation["x-internal"] = True
+        operation["description"] = (
+            "Internal: answered only at the function's cluster-local address"
+            " (Knative Trigger and PingSource deliveries); 404 elsewhere."
+        )
     return operation
 
 

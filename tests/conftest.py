@@ -222,13 +222,16 @@ def _spec(target: str) -> local.FunctionSpec:
 async def client_for(
     load_function: Callable[..., Any],
 ) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
-    """``client_for("auth_users")``: an httpx client on the target, in-process."""
+    """``client_for("auth_users")``: an httpx client on the target, in-process; ``host``
+    is the Host it calls (a cluster-local one reaches internal event routes)."""
     clients: list[httpx.AsyncClient] = []
 
-    def make(target: str, *, client_ip: str = "198.51.100.7", **env: str) -> httpx.AsyncClient:
+    def make(
+        target: str, *, client_ip: str = "198.51.100.7", host: str = "testserver", **env: str
+    ) -> httpx.AsyncClient:
         app = load_function(target, **env)
         transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        client = httpx.AsyncClient(transport=transport, base_url=f"http://{host}")
         clients.append(client)
         return client
 

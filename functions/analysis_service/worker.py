@@ -15,6 +15,11 @@ function: a 2xx acknowledges an event, a 5xx asks the Broker to deliver it again
 * ``POST /requeue`` — the PingSource's tick (a timer under ``make run``): fails jobs past
   their deadline (``timeout``), re-queues jobs whose worker died and re-sends their event.
 * ``POST /dead-letter`` — events the Broker gave up on: a job still queued fails, naming why.
+
+All three are ``internal`` routes: they answer only at the cluster-local address the Broker
+and the PingSource deliver to (``shared.events.is_cluster_local``), and the Knative
+Service is itself ``cluster-local``, so nothing outside the cluster can start, re-queue or
+fail a job.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ async def _event(request: Request) -> Any:
     return await events.read(request)
 
 
-@router.post("/", public=True)
+@router.post("/", public=True, internal=True)
 async def receive(request: Request) -> dict[str, Any]:
     """A ``dev.acr.analysis.requested`` event: run the job it names (see the module docstring)."""
     event = await _event(request)
@@ -104,7 +109,7 @@ async def _unclaimed(conn: Any, analysis_id: uuid.UUID) -> str:
     return "running-elsewhere" if row["status"] == "running" else str(row["status"])
 
 
-@router.post("/requeue", public=True)
+@router.post("/requeue", public=True, internal=True)
 async def requeue(request: Request) -> dict[str, Any]:
     """The PingSource's tick: time out overdue jobs, re-queue abandoned ones."""
     await _event(request)
@@ -128,7 +133,7 @@ async def requeue(request: Request) -> dict[str, Any]:
     return {"requeued": sent, "timed_out": [str(a) for a in timed_out]}
 
 
-@router.post("/dead-letter", public=True)
+@router.post("/dead-letter", public=True, internal=True)
 async def dead_letter(request: Request) -> dict[str, Any]:
     """An event the Broker gave up on; a requested job still queued fails with the reason."""
     event = await _event(request)

@@ -131,10 +131,11 @@ async def assign_for_experiment(request: Request) -> Response:
     return Response(found.model_dump_json(), media_type="application/json")
 
 
-@router.post("/ab-tests/events", public=True)
+@router.post("/ab-tests/events", public=True, internal=True)
 async def receive_event(request: Request) -> dict[str, str]:
     """Outcome CloudEvents (``dev.acr.finding.feedback``, ``dev.acr.analysis.completed``),
-    binary or structured mode, from the broker's Trigger; the event id dedupes."""
+    binary or structured mode, from the broker's Trigger; the event id dedupes. Internal:
+    Broker deliveries carry no token, so it answers only at the cluster-local address."""
     if request.headers.get("authorization"):
         await verifier.authenticate(request)  # a forged or expired token is still a 401
     event = await events.read(request)

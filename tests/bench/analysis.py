@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from shared import events
 from tests.bench import corpus
 from tests.bench.harness import Bench, Result, Server, benchmark, call, load_results, load_rounds
 from tests.bench.loadgen import Step, Target
@@ -36,6 +37,7 @@ def broker(worker_url: str) -> Iterator[str]:
                 for k, v in self.headers.items()
                 if k.lower().startswith("ce-") or k.lower() == "content-type"
             }
+            headers["host"] = events.cluster_local_host("analysis-worker")  # as a Trigger
             self.send_response(202)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -238,3 +238,23 @@ def test_every_function_url_a_service_reads_is_set_for_the_cluster() -> None:
                         f"{name.upper()} ({path}) not in platform-config"
                     )
                     assert "127.0.0.1" not in platform[name.upper()], name
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=_ids)
+async def test_only_a_function_serving_nothing_but_internal_routes_is_cluster_local(
+    target: Target, client_for: Any
+) -> None:
+    document = (await client_for(target.name).get("/openapi.json")).json()
+    operations = [
+        operation
+        for path, methods in document["paths"].items()
+        if path not in ("/health", "/ready", "/health/startup")
+        for method, operation in methods.items()
+        if not method.startswith("x-")
+    ]
+    assert operations, target.name
+    internal_only = all(operation.get("x-internal") for operation in operations)
+    labels = _manifest(target)["metadata"]["labels"]
+    visibility = labels.get("networking.knative.dev/visibility")
+    assert visibility in (None, "cluster-local"), visibility
+    assert (visibility == "cluster-local") == internal_only, (target.name, visibility)

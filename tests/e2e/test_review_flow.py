@@ -291,6 +291,26 @@ async def test_an_ab_test_on_feedback_promotes_the_winner_and_the_next_analysis_
         == {"control": control, "candidate": candidate}[tagged["variant"]]
     )
 
+    # Its completion event reached ab-tests through the Broker, at the cluster-local
+    # address; the same route is not reachable through the public gateway.
+    async def counted() -> dict[str, Any] | None:
+        results = (await http.get(f"/ab-tests/{test_id}/results", headers=admin)).json()
+        mine = next(v for v in results["variants"] if v["name"] == tagged["variant"])
+        return mine if mine["counts"]["analyses"] == 1 else None
+
+    await _platform.wait_until(counted, timeout=30)
+    outside = await http.post(
+        "/ab-tests/events",
+        json={
+            "specversion": "1.0",
+            "id": "x",
+            "source": "/evil",
+            "type": "dev.acr.finding.feedback",
+        },
+        headers={"content-type": "application/cloudevents+json"},
+    )
+    assert outside.status_code == 404, outside.text
+
     # Simulated reviewers: the candidate's findings are accepted more often (60% vs 35%).
     rates, rng = {"control": 0.35, "candidate": 0.6}, random.Random(7)
     for unit in range(240):

@@ -23,6 +23,7 @@ class Recorder:
 
     def __init__(self, fail_first: int = 0) -> None:
         self.received: list[tuple[str, str, bytes]] = []
+        self.hosts: list[str] = []
         self.fail_first = fail_first
         recorder = self
 
@@ -34,6 +35,7 @@ class Recorder:
                     self.send_response(503)
                 else:
                     recorder.received.append((self.path, self.headers.get("ce-type", ""), body))
+                    recorder.hosts.append(self.headers.get("host", ""))
                     self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -88,6 +90,9 @@ async def test_an_event_reaches_only_the_subscribers_of_its_type_with_retries(
             }
             assert await local.deliver(subscription, headers, b"{}"), subscription
     assert [(p, t) for p, t, _ in worker.received] == [("/", "dev.acr.analysis.requested")]
+    # delivered as a Trigger delivers: at the subscriber's cluster-local address
+    assert worker.hosts == ["analysis-worker.ai-codereview.svc.cluster.local"]
+    assert set(ab_tests.hosts) == {"ab-tests.ai-codereview.svc.cluster.local"}
     assert sorted(t for _, t, _ in ab_tests.received) == [
         "dev.acr.analysis.completed",
         "dev.acr.finding.feedback",
@@ -107,4 +112,5 @@ async def test_the_ping_source_sends_a_ping_event_to_the_worker(worker: Recorder
         ticking.cancel()
     path, event_type, body = worker.received[0]
     assert (path, event_type) == ("/requeue", "dev.knative.sources.ping")
+    assert worker.hosts[0] == "analysis-worker.ai-codereview.svc.cluster.local"
     assert json.loads(body) == {"task": "requeue-stale"}

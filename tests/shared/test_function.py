@@ -48,6 +48,19 @@ async def test_unknown_path_is_a_404_problem_naming_the_path(routes: Sample) -> 
     assert "/nowhere" in problem["detail"], problem
 
 
+async def test_an_internal_route_is_a_404_like_an_absent_one_off_the_cluster_address(
+    routes: Sample,
+) -> None:
+    for host in ("testserver", "127.0.0.1:8080", "events.ai-codereview.example.com"):
+        answer = await routes.client.post("/events", json={}, headers={"host": host})
+        assert answer.status_code == 404, (host, answer.text)
+        assert answer.json()["detail"] == "No route for '/events'.", answer.json()
+    inside = "sample.ai-codereview.svc.cluster.local"
+    answer = await routes.client.post("/events", json={}, headers={"host": inside})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"host": inside}
+
+
 async def test_wrong_method_is_a_405_listing_the_allowed_methods(routes: Sample) -> None:
     answer = await routes.client.put("/items/abc", json=item())
     assert answer.status_code == 405

@@ -121,6 +121,14 @@ async def test_public_routes_need_no_token_and_others_do(document: Any) -> None:
     assert doc["paths"]["/items/{item_id}"]["get"]["security"] == [{"bearer": []}]
 
 
+async def test_internal_routes_are_marked_and_say_where_they_answer(document: Any) -> None:
+    doc, _ = document
+    events = doc["paths"]["/events"]["post"]
+    assert events["x-internal"] is True
+    assert "cluster-local" in events["description"]
+    assert "x-internal" not in doc["paths"]["/items"]["post"]
+
+
 async def test_health_paths_are_listed(document: Any) -> None:
     doc, _ = document
     for path in ("/health", "/ready", "/health/startup"):

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import access, local
+from shared import access, events, local
 from tests.functions.analysis_service._support import (
     EventSink,
     StandInOrchestrator,
@@ -120,7 +120,10 @@ def service(
     def make(**env: str) -> Service:
         merged = {**service_env, **env}
         api = client_for("analyses", **merged)
-        worker = client_for("analysis_worker", **merged)
+        # as the Broker and the PingSource call it: at its cluster-local address
+        worker = client_for(
+            "analysis_worker", host=events.cluster_local_host("analysis-worker"), **merged
+        )
         return Service(api, worker, sink, platform)
 
     return make

@@ -247,6 +247,32 @@ async def test_one_event_delivered_twice_at_once_produces_one_set_of_findings(
     assert rows[0]["n"] == 2
 
 
+async def test_events_at_a_public_host_reach_no_worker_route(
+    service: Callable[..., Service],
+    client_for: Callable[..., Any],
+    service_env: dict[str, str],
+    identity: Any,
+    stand_in: StandInOrchestrator,
+) -> None:
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = created.json()["id"]
+    headers, body = _last_event(svc, analysis_id)
+    ce = {k: v for k, v in headers.items() if k.startswith("ce-") or k == "content-type"}
+    outside = client_for("analysis_worker", host="analysis-worker.example.com", **service_env)
+    for path in ("/", "/requeue", "/dead-letter"):
+        answer = await outside.post(path, content=body, headers=ce)
+        assert answer.status_code == 404, (path, answer.text)
+    assert stand_in.calls == {}, "nothing was reviewed"
+    job = await svc.api.get(f"/analyses/{analysis_id}", headers=owner)
+    assert job.json()["status"] == "queued", job.text
+    assert (await _deliver(svc, analysis_id)).json()["status"] == "completed"
+
+
 async def test_cancel_stops_the_worker_between_chunks(
     service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
 ) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
+from shared import events
 from tests.functions.analysis_service._support import (
     StandInOrchestrator,
     new_user,
@@ -61,6 +62,7 @@ async def test_sigterm_mid_job_keeps_finished_chunks_and_redelivery_resumes(
     analysis_id = created.json()["id"]
     headers, body = svc.sink.of_type("dev.acr.analysis.requested")[-1]
     ce = {k: v for k, v in headers.items() if k.startswith("ce-") or k == "content-type"}
+    ce["host"] = events.cluster_local_host("analysis-worker")  # as the Trigger delivers it
     async with httpx.AsyncClient(timeout=60) as client:
         delivery = asyncio.ensure_future(client.post(first.url, content=body, headers=ce))
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from shared import events
+
 CONFIG: dict[str, Any] = {
     "prompt_template": "Review {path} ({language}):\n{code}",
     "routing": {"candidates": [{"provider": "local", "model": "local-analyzers"}]},
@@ -63,7 +65,8 @@ async def running_test(
 def cloud_event(
     event_type: str, data: dict[str, Any], *, event_id: str | None = None, structured: bool = False
 ) -> tuple[dict[str, str], bytes]:
-    """Headers and body of a CloudEvent as shared.events.emit sends it (binary mode)."""
+    """Headers and body of a CloudEvent as the Broker delivers it to ab-tests: binary mode
+    (as shared.events.emit sends it) or structured, at ab-tests' cluster-local Host."""
     from cloudevents.conversion import to_binary, to_structured
     from cloudevents.http import CloudEvent
 
@@ -75,4 +78,4 @@ def cloud_event(
     }
     convert = to_structured if structured else to_binary
     headers, body = convert(CloudEvent(attributes, data))
-    return dict(headers), body
+    return {**headers, "host": events.cluster_local_host("ab-tests")}, body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from typing import Any
@@ -185,6 +186,20 @@ async def test_a_redelivered_event_is_counted_once(ab, versions_url, admin) -> N
     assert counts["accepted"] == 1 and counts["judged"] == 1, counts
 
 
+async def test_an_event_sent_to_a_public_host_is_a_404_and_changes_nothing(
+    ab, versions_url, admin
+) -> None:
+    test = await running_test(ab, versions_url, admin)
+    headers, body = cloud_event(FEEDBACK, _feedback(test, "treatment", "accepted"))
+    for host in ("ab-tests.ai-codereview.example.com", "127.0.0.1:8061", "testserver"):
+        answer = await ab.post("/ab-tests/events", content=body, headers={**headers, "host": host})
+        assert answer.status_code == 404, (host, answer.text)
+    counts = _counts(await _results(ab, test["id"], admin), "treatment")
+    assert counts["judged"] == 0, counts
+    # the same event at the cluster-local address is the first to count
+    assert (await _send(ab, FEEDBACK, json.loads(body)))["status"] == "applied"
+
+
 async def test_a_changed_verdict_moves_the_count(ab, versions_url, admin) -> None:
     test = await running_test(ab, versions_url, admin)
     finding_id = str(uuid.uuid4())
@@ -250,7 +265,9 @@ async def test_a_malformed_event_is_a_client_error(ab, versions_url, admin) -> N
     headers, body = cloud_event(FEEDBACK, {**_feedback(test, "control", "maybe")})
     bad_verdict = await ab.post("/ab-tests/events", content=body, headers=headers)
     assert bad_verdict.status_code == 422 and "verdict" in bad_verdict.text, bad_verdict.text
-    not_an_event = await ab.post("/ab-tests/events", json={"hello": "world"})
+    not_an_event = await ab.post(
+        "/ab-tests/events", json={"hello": "world"}, headers={"host": headers["host"]}
+    )
     assert not_an_event.status_code == 400, not_an_event.text
 
 

@@ -109,6 +109,12 @@ async def gated(request: Request) -> dict[str, str]:
     return {"done": "yes"}
 
 
+@router.post("/events", public=True, internal=True)
+async def receive_event(request: Request) -> dict[str, str]:
+    """An event delivery: reachable only at the cluster-local address."""
+    return {"host": request.headers["host"]}
+
+
 @router.get("/boom")
 async def boom(request: Request) -> None:
     """Fails unexpectedly, with a secret in the message."""
