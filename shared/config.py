@@ -5,9 +5,14 @@ Any setting may hold a reference instead of a value:
 * ``sm://projects/<project>/secrets/<name>/versions/<version>`` (full resource name), or
 * ``sm://<name>`` (project from ``GOOGLE_CLOUD_PROJECT``, version ``latest``).
 
-A reference is resolved on first access of that setting, once per process, with
-``google-cloud-secret-manager`` (imported only then). ``SECRET_MANAGER_EMULATOR_HOST``
-points the client at a plaintext gRPC endpoint instead of Google (tests, local runs).
+A text setting (``str`` or ``SecretStr``) keeps its reference and resolves it on first
+access of that setting, once per process, with ``google-cloud-secret-manager`` (imported
+only then), so a function that never reads a secret never calls Secret Manager. Any other
+setting (a number, a flag, a choice) cannot hold a reference and still be checked, so its
+reference is resolved once when the settings load and the payload is validated like any
+value: a bad one stops start-up naming the key, never the value.
+``SECRET_MANAGER_EMULATOR_HOST`` points the client at a plaintext gRPC endpoint instead of
+Google (tests, local runs).
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
-from typing import Any, Literal, TypeVar
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REF_PREFIX = "sm://"
@@ -74,6 +80,25 @@ class BaseConfig(BaseSettings):
         None, description="A ready bearer token used instead of the service account."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_typed_references(cls, data: Any) -> Any:
+        """Resolve references of non-text settings now (text ones wait for first access)."""
+        if not isinstance(data, dict):
+            return data
+        fields = {name.lower(): field for name, field in cls.model_fields.items()}
+        resolved = dict(data)
+        for key, value in data.items():
+            field = fields.get(str(key).lower())
+            if (
+                field is not None
+                and isinstance(value, str)
+                and value.startswith(REF_PREFIX)
+                and not _is_text(field.annotation)
+            ):
+                resolved[key] = resolve_reference(value)
+        return resolved
+
     def __getattribute__(self, name: str) -> Any:
         value = super().__getattribute__(name)
         if name.startswith("_") or name.startswith("model_"):
@@ -94,6 +119,14 @@ class BaseConfig(BaseSettings):
     def schema_name(self) -> str:
         """The PostgreSQL schema this service owns (``auth-service`` -> ``auth_service``)."""
         return self.service_name.replace("-", "_")
+
+
+def _is_text(annotation: Any) -> bool:
+    """``str``, ``SecretStr`` or either of them ``| None``: kept as a reference until read."""
+    options = (
+        get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    )
+    return all(option in (str, SecretStr, type(None)) for option in options)
 
 
 @cache

@@ -32,6 +32,12 @@ class OtherSettings(config.BaseConfig):
     pass
 
 
+class TypedSettings(config.BaseConfig):
+    worker_count: int = 1
+    beta: bool = False
+    ratio: float | None = None
+
+
 @pytest.fixture(scope="module")
 def secret_manager() -> Iterator[FakeSecretManager]:
     fake = FakeSecretManager().start()
@@ -77,6 +83,57 @@ def test_a_short_reference_uses_the_project_and_the_latest_version(
     settings = config.load(Settings)
     assert settings.greeting == "bonjour", "plain string settings resolve too"
     assert secrets.calls == ["projects/acme-prod/secrets/greeting/versions/latest"]
+
+
+def test_references_in_numbers_flags_and_choices_resolve_once_at_load(
+    secrets: FakeSecretManager,
+) -> None:
+    secrets.secrets.update(
+        {
+            "projects/p/secrets/workers/versions/1": "8",
+            "projects/p/secrets/beta/versions/1": "true",
+            "projects/p/secrets/ratio/versions/1": "0.25",
+            "projects/p/secrets/level/versions/1": "WARNING",
+        }
+    )
+    os.environ.update(
+        {
+            "WORKER_COUNT": "sm://projects/p/secrets/workers/versions/1",
+            "BETA": "sm://projects/p/secrets/beta/versions/1",
+            "RATIO": "sm://projects/p/secrets/ratio/versions/1",
+            "LOG_LEVEL": "sm://projects/p/secrets/level/versions/1",
+            "DATABASE_URL": f"sm://{DB_SECRET}",
+        }
+    )
+    settings = config.load(TypedSettings)
+    assert (settings.worker_count, settings.beta, settings.ratio) == (8, True, 0.25)
+    assert settings.log_level == "WARNING"
+    assert sorted(secrets.calls) == sorted(
+        f"projects/p/secrets/{name}/versions/1" for name in ("workers", "beta", "ratio", "level")
+    ), "typed values resolve at load; the text DATABASE_URL still waits for its first read"
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == DB_PAYLOAD
+    assert secrets.call_count == 5
+
+
+def test_a_typed_reference_with_a_bad_payload_names_the_key_not_the_payload(
+    secrets: FakeSecretManager,
+) -> None:
+    secrets.secrets["projects/p/secrets/workers/versions/1"] = "eight-s3cr3t"
+    os.environ["WORKER_COUNT"] = "sm://projects/p/secrets/workers/versions/1"
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(TypedSettings)
+    message = str(caught.value)
+    assert "Config 'WORKER_COUNT' is invalid" in message, message
+    assert "s3cr3t" not in message, message
+
+
+def test_a_typed_reference_to_a_missing_secret_stops_the_load_naming_it(
+    secrets: FakeSecretManager,
+) -> None:
+    os.environ["BETA"] = "sm://projects/p/secrets/nowhere/versions/2"
+    with pytest.raises(config.ConfigError, match="projects/p/secrets/nowhere/versions/2"):
+        config.load(TypedSettings)
 
 
 def test_a_short_reference_without_a_project_names_the_reference(
