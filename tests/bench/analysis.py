@@ -304,3 +304,72 @@ def _overhead(bench: Bench, fake: Any) -> list[Result]:
     added = [v["p50_ms"] - b["p50_ms"] for v, b in zip(values, base, strict=True)]
     results[0].notes["added_p50_ms"] = {"per_round": [round(a, 2) for a in added]}
     return results
+
+
+@benchmark(
+    "local_review",
+    "the local reviewer on one chunk deep in a file vs at its top; ruff's binary vs python -m ruff",
+)
+def local_review(bench: Bench) -> list[Result]:
+    """In-process: ``LocalProvider.review`` of the same 250-line chunk numbered from line 1
+    and from line 8,001 (a chunk's cost must not grow with its place in the file), and one
+    ruff run on it as the reviewer starts it beside ``python -m ruff``."""
+    import asyncio
+    import subprocess
+    import sys
+
+    from functions.ai_orchestrator import chunking, prompts
+    from functions.ai_orchestrator.providers import local
+
+    files = corpus.repository(total_lines=1_000, problems=0.15, seed=5)
+    text = next(t for path, t in files.items() if path.endswith(".py") and t.count("\n") >= 200)
+    lines = text.splitlines()[:250]
+    top = chunking.from_hunks("bench.py", [(1, lines)], budget=10**6)[0]
+    deep = chunking.from_hunks("bench.py", [(8_001, lines)], budget=10**6)[0]
+    provider = local.LocalProvider()
+
+    def review_ms(chunk: Any) -> float:
+        started = time.perf_counter()
+        asyncio.run(provider.review(chunk, prompts.DEFAULT))
+        return (time.perf_counter() - started) * 1000
+
+    arguments = ["check", "--no-cache", "--isolated", "--quiet", "--output-format=json"]
+    arguments += ["--select", local.RUFF_SELECT, "--stdin-filename", "bench.py", "-"]
+    source = ("\n" * 8_000 + "\n".join(lines) + "\n").encode()
+
+    def ruff_ms(command: tuple[str, ...]) -> float:
+        started = time.perf_counter()
+        subprocess.run([*command, *arguments], input=source, capture_output=True, check=False)  # noqa: S603
+        return (time.perf_counter() - started) * 1000
+
+    review_ms(top)  # imports, bandit's plugins, detect-secrets' settings
+    runs = max(10, bench.options.runs * 2)
+    deep_ms, top_ms, binary_ms, module_ms = [], [], [], []
+    for _ in range(runs):
+        deep_ms.append(review_ms(deep))
+        top_ms.append(review_ms(top))
+        binary_ms.append(ruff_ms(local._ruff_command()))
+        module_ms.append(ruff_ms((sys.executable, "-m", "ruff")))
+    notes = {"chunk_lines": len(lines), "runs": runs, "ruff": " ".join(local._ruff_command())}
+    return [
+        Result(
+            "local_review",
+            "local review of a 250-line chunk",
+            "ms",
+            "chunk at line 8,001",
+            deep_ms,
+            "same chunk at line 1",
+            top_ms,
+            notes=notes,
+        ),
+        Result(
+            "local_review",
+            "one ruff run on that chunk",
+            "ms",
+            "ruff binary (as the reviewer runs it)",
+            binary_ms,
+            "python -m ruff",
+            module_ms,
+            notes=notes,
+        ),
+    ]

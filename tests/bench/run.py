@@ -46,7 +46,7 @@ from tests.bench.harness import (
 FAMILIES = (auth, providers, projects, analysis, comparison)  # importing registers them
 ORDER = (
     *("cold_start", "rss", "throughput", "imports", "quotas", "archive", "snapshot"),
-    *("analysis", "orchestrator", "resolve", "assign", "ab_results"),
+    *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results"),
 )
 BENCHMARKS.update({name: BENCHMARKS.pop(name) for name in ORDER if name in BENCHMARKS})
 

@@ -92,6 +92,7 @@ def test_every_service_family_registers_its_benchmarks() -> None:
         "archive",
         "snapshot",
         "analysis",
+        "local_review",
         "orchestrator",
         "resolve",
         "assign",

@@ -81,6 +81,25 @@ async def test_findings_of_a_later_chunk_carry_the_files_line_numbers() -> None:
     assert (32, "bandit:B602") in located(result)
 
 
+async def test_a_chunk_deep_in_a_file_gets_every_analyzers_findings_at_the_files_lines() -> None:
+    lines = [
+        "import subprocess",
+        'AWS_ACCESS_KEY_ID = "AKIAZ7QW3RTY5UIOPA2B"',
+        "subprocess.call('ls', shell=True)",
+        "# TODO remove the key",
+    ]
+    chunk = chunking.from_hunks("deep.py", [(8001, lines)], budget=1000)[0]
+
+    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+
+    assert {
+        (8002, "secrets:AWSKeyDetector"),
+        (8003, "bandit:B602"),
+        (8004, "acr:todo"),
+    } <= located(result), result.findings
+    assert all(8001 <= f.line <= 8004 for f in result.findings), result.findings
+
+
 async def test_name_rules_are_skipped_on_partial_chunks_where_they_mislead() -> None:
     chunk = chunking.from_hunks("part.py", [(1, ["import os", "x = 1"])], budget=1000)[0]
     result = await LocalProvider().review(chunk, prompts.DEFAULT)
