@@ -8,6 +8,7 @@ from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
 from tests.functions.ai_orchestrator.conftest import Platform
 from tests.functions.ai_orchestrator.test_review import MODEL, located, post_review, sample_chunk
+from tests.functions.provider_service._support import away_from_the_minute_edge
 
 CLAUDE = "claude-haiku-4-5"
 
@@ -100,6 +101,7 @@ async def test_a_quota_429_reaches_the_caller_and_no_provider_is_called(
     )
     assert rule.status_code == 200, rule.text
     client = client_for("orchestrator", **platform.orchestrator_env())
+    away_from_the_minute_edge()  # both calls in one per-minute window
     allowed = await post_review(client, platform, [sample_chunk()])
     assert allowed.status_code == 200, allowed.text
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -83,3 +85,11 @@ def call(
         "model": "gpt-4o",
         "estimated_tokens": tokens,
     }
+
+
+def away_from_the_minute_edge() -> None:
+    """A burst must fall inside one UTC minute window, or a second window would open
+    (requests-per-minute counters are per UTC minute)."""
+    second = datetime.now(UTC).second
+    if second >= 55:
+        time.sleep(61 - second)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -13,6 +11,7 @@ import pytest
 
 from tests.functions.provider_service._support import (
     admin,
+    away_from_the_minute_edge,
     call,
     create_provider,
     member,
@@ -48,19 +47,12 @@ async def _commit(quotas: Any, identity: Any, rid: str, inp: int, out: int) -> A
     return await quotas.post("/quotas/commit", json=body, headers=service(identity))
 
 
-def _away_from_the_minute_edge() -> None:
-    """A burst must fall inside one UTC minute window, or a second window would open."""
-    second = datetime.now(UTC).second
-    if second >= 55:
-        time.sleep(61 - second)
-
-
 async def test_two_hundred_concurrent_reserves_admit_exactly_the_limit(
     quotas, identity, provider
 ) -> None:
     limit, project = 37, uuid.uuid4()
     await put_rule(quotas, identity, "project", str(project), requests_per_minute=limit)
-    _away_from_the_minute_edge()
+    away_from_the_minute_edge()
     answers = await asyncio.gather(
         *(
             _reserve(quotas, identity, call(provider, user_id=uuid.uuid4(), project_id=project))
@@ -114,7 +106,7 @@ async def test_cost_per_month_refuses_a_hold_beyond_the_budget(quotas, identity,
 async def test_release_gives_the_capacity_back_once(quotas, identity, provider) -> None:
     project = uuid.uuid4()
     await put_rule(quotas, identity, "project", str(project), requests_per_minute=1)
-    _away_from_the_minute_edge()
+    away_from_the_minute_edge()
     body = call(provider, user_id=uuid.uuid4(), project_id=project)
     held = await _reserve(quotas, identity, body)
     assert (await _reserve(quotas, identity, body)).status_code == 429
@@ -259,7 +251,7 @@ async def test_the_global_rule_applies_to_everyone(providers, quotas, identity) 
     # narrowed to this test's provider, so the run's other tests are not limited
     rule = await put_rule(quotas, identity, "global", "*", requests_per_minute=1, provider=provider)
     assert (rule["scope"], rule["scope_id"], rule["provider"]) == ("global", "*", provider)
-    _away_from_the_minute_edge()
+    away_from_the_minute_edge()
     first = await _reserve(
         quotas, identity, call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4())
     )
