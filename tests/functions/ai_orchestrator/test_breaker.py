@@ -42,12 +42,12 @@ async def test_after_the_cooldown_one_trial_call_closes_the_circuit(
     platform: Platform, client_for: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
 ) -> None:
     first, _ = await two_providers(platform, fake_openai, fake_anthropic)
-    env = platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="0.5")
+    env = platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="1.5")
     client = client_for("orchestrator", **env)
     fake_openai.fail_next(500)
     await post_review(client, platform, [sample_chunk("a", start_line=10)])
     assert await state_of(client, platform, first) == "open"
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(1.6)
     assert await state_of(client, platform, first) == "half_open"
 
     trial = await post_review(client, platform, [sample_chunk("b", start_line=20)])
@@ -61,11 +61,11 @@ async def test_a_failed_trial_opens_the_circuit_again(
     platform: Platform, client_for: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
 ) -> None:
     first, second = await two_providers(platform, fake_openai, fake_anthropic)
-    env = platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="0.5")
+    env = platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="1.5")
     client = client_for("orchestrator", **env)
     fake_openai.fail_next(500, times=2)
     await post_review(client, platform, [sample_chunk("a", start_line=10)])
-    await asyncio.sleep(0.6)
+    await asyncio.sleep(1.6)
 
     trial = await post_review(client, platform, [sample_chunk("b", start_line=20)])
 
@@ -77,12 +77,12 @@ async def test_a_failed_trial_opens_the_circuit_again(
 async def test_half_open_admits_one_trial_at_a_time(platform: Platform, client_for: Any) -> None:
     client_for(
         "orchestrator",
-        **platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="0.2"),
+        **platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="0.8"),
     )
     provider = f"p-{platform.experiment}"
     assert await breaker.failure(provider) == "open"
     assert not (await breaker.allow(provider, lease_seconds=30)).allowed
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.9)
 
     permits = await asyncio.gather(*(breaker.allow(provider, lease_seconds=30) for _ in range(5)))
 

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shared import local
 from tests.fakes.secret_manager import FakeSecretManager
 from tests.functions.provider_service._support import admin, create_provider, member
 
@@ -206,9 +207,7 @@ async def test_a_provider_slower_than_the_probe_timeout_is_unhealthy(
 
 
 async def test_an_unreachable_provider_is_unhealthy(providers, identity) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = local.free_port()  # nothing listens there, and no test will hand it out again
     provider = await create_provider(
         providers, identity, base_url=f"http://127.0.0.1:{closed}/v1", api_key_secret=None
     )
