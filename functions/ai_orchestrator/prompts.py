@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from decimal import Decimal
 from typing import Literal
@@ -87,13 +88,17 @@ def render(config: ReviewConfig, chunk: Chunk) -> tuple[str, str]:
 def estimate_input_tokens(config: ReviewConfig, chunk: Chunk) -> int:
     """Input tokens of a review call: both messages plus the output schema sent with them."""
     system, user = render(config, chunk)
-    schema = json.dumps(review_schema(), separators=(",", ":"))
     return (
         estimate_tokens(system)
         + estimate_tokens(user)
-        + estimate_tokens(schema)
+        + _schema_tokens()
         + 2 * MESSAGE_OVERHEAD_TOKENS
     )
+
+
+@functools.cache
+def _schema_tokens() -> int:
+    return estimate_tokens(json.dumps(review_schema(), separators=(",", ":")))
 
 
 def estimate_cost(
