@@ -244,3 +244,32 @@ def test_setup_replaces_its_own_handler_instead_of_stacking(
     assert len(ours) == 1
     logging.getLogger("shared.test").warning("once")
     assert capsys.readouterr().err.count("once") == 1
+
+
+def test_outgoing_calls_and_uvicorn_add_no_second_line_per_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import httpx
+
+    logs.setup(service="svc-d", level="INFO", fmt="text")
+    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    with httpx.Client(transport=transport) as client:
+        assert client.get("http://upstream.test/ping").status_code == 204
+    logging.getLogger("uvicorn.access").info('127.0.0.1 - "GET / HTTP/1.1" 200')
+    logging.getLogger("shared.test").info("ours")
+    err = capsys.readouterr().err
+    assert "HTTP Request" not in err and "GET / HTTP/1.1" not in err, err
+    assert "shared.test: ours" in err
+    logging.getLogger("httpx").warning("a library warning still shows")
+    assert "a library warning still shows" in capsys.readouterr().err
+
+
+def test_debug_level_lets_the_libraries_speak(capsys: pytest.CaptureFixture[str]) -> None:
+    import httpx
+
+    logs.setup(service="svc-d", level="DEBUG", fmt="text")
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204))) as client:
+        client.get("http://upstream.test/ping")
+    assert 'HTTP Request: GET http://upstream.test/ping "HTTP/1.1 204 No Content"' in (
+        capsys.readouterr().err
+    )
