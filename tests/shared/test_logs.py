@@ -226,6 +226,28 @@ def test_text_sink_writes_a_readable_line_with_the_request_id(
     assert err.endswith("INFO    svc-b [rid-7] shared.test: token=[REDACTED] refreshed"), err
 
 
+def test_objects_and_messages_changed_after_creation_are_still_masked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    class Rewriter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.getMessage() == "rewrite me":
+                record.msg = "now password=late-secret"
+            return True
+
+    logs.setup(service="svc-b", level="INFO", fmt="text")
+    log = logging.getLogger("shared.test.objects")
+    log.addFilter(Rewriter())
+    try:
+        log.info(RuntimeError("dsn postgresql://app:0bject-secret@db/acr"))  # not a str
+        log.info("rewrite me")
+    finally:
+        log.filters.clear()
+    err = capsys.readouterr().err
+    assert "0bject-secret" not in err and "late-secret" not in err, err
+    assert err.count(logs.REDACTED) == 2, err
+
+
 def test_text_sink_marks_records_outside_a_request(capsys: pytest.CaptureFixture[str]) -> None:
     logs.setup(service="svc-b", level="WARNING", fmt="text")
     logging.getLogger("shared.test").info("dropped below the level")
