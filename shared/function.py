@@ -106,18 +106,20 @@ class Router:
             NotFound: no route has this path.
             MethodNotAllowed: the path exists for other methods.
         """
-        allowed: list[str] = []
+        allowed: dict[bool, set[str]] = {True: set(), False: set()}
         for route in self.routes:
             found = route.regex.match(path)
             if not found:
                 continue
             if route.method != method and not (method == "HEAD" and route.method == "GET"):
-                allowed.append(route.method)
+                allowed[not route.convertors].add(route.method)
                 continue
             params = {k: route.convertors[k].convert(v) for k, v in found.groupdict().items()}
             return route, params
-        if allowed:
-            raise MethodNotAllowed(sorted(set(allowed)))
+        # a literal path (/users/me) answers with its own methods, not a template's (/users/{id})
+        methods = allowed[True] or allowed[False]
+        if methods:
+            raise MethodNotAllowed(sorted(methods))
         raise NotFound(f"No route for '{path}'.")
 
 

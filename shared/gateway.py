@@ -67,14 +67,16 @@ class Table:
         self.functions = functions
 
     def resolve(self, method: str, path: str) -> Entry:
-        allowed = []
+        allowed: dict[bool, set[str]] = {True: set(), False: set()}
         for entry in self.entries:
             if entry.regex.match(path):
                 if entry.method == method or (method == "HEAD" and entry.method == "GET"):
                     return entry
-                allowed.append(entry.method)
-        if allowed:
-            raise MethodNotAllowed(sorted(set(allowed)))
+                allowed["(?P<" not in entry.regex.pattern].add(entry.method)
+        # a literal path (/users/me) answers with its own methods, not a template's (/users/{id})
+        methods = allowed[True] or allowed[False]
+        if methods:
+            raise MethodNotAllowed(sorted(methods))
         raise NotFound(f"No function serves '{path}'.")
 
 

@@ -32,18 +32,16 @@ _PROBLEM_SCHEMA = {
 
 def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
     """The OpenAPI document of one function."""
-    models = _models(routes)
-    refs, schemas = (
-        models_json_schema([(m, "validation") for m in models], ref_template=_REF)
-        if models
-        else ({}, {"$defs": {}})
-    )
+    # Bodies are described as they are parsed, answers as they are serialized (aliases such
+    # as ``from``); a model whose two forms differ gets two components (``-Input``/``-Output``).
+    wanted = _models(routes)
+    refs, schemas = models_json_schema(wanted, ref_template=_REF) if wanted else ({}, {"$defs": {}})
     components = dict(schemas.get("$defs", {}))
     components["Problem"] = _PROBLEM_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         item = paths.setdefault(route.path_format, {})
-        item[route.method.lower()] = _operation(route)
+        item[route.method.lower()] = _operation(route, refs)
         if route.path != route.path_format:  # OpenAPI has no {name:path}; the gateway needs it
             item["x-path-template"] = route.path
     for path in sorted(HEALTH_PATHS):
@@ -61,12 +59,19 @@ def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
     }
 
 
-def _models(routes: list[Route]) -> list[type[BaseModel]]:
-    found: list[type[BaseModel]] = []
+_Mode = typing.Literal["validation", "serialization"]
+_Refs = typing.Mapping[tuple[Any, _Mode], Any]
+
+
+def _models(routes: list[Route]) -> list[tuple[type[BaseModel], _Mode]]:
+    found: list[tuple[type[BaseModel], _Mode]] = []
     for route in routes:
-        for candidate in (route.body, *_response_models(route.response)):
-            if candidate is not None and candidate not in found:
-                found.append(candidate)
+        wanted: list[tuple[type[BaseModel], _Mode]] = [
+            (model, "serialization") for model in _response_models(route.response)
+        ]
+        if route.body is not None:
+            wanted.append((route.body, "validation"))
+        found += [pair for pair in wanted if pair not in found]
     return found
 
 
@@ -78,15 +83,15 @@ def _response_models(response: Any) -> list[type[BaseModel]]:
     ]
 
 
-def _schema(annotation: Any) -> dict[str, Any]:
+def _schema(annotation: Any, mode: _Mode, refs: _Refs) -> dict[str, Any]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {"$ref": _REF.format(model=annotation.__name__)}
-    schema: dict[str, Any] = TypeAdapter(annotation).json_schema(ref_template=_REF)
+        return dict(refs[(annotation, mode)])
+    schema: dict[str, Any] = TypeAdapter(annotation).json_schema(mode=mode, ref_template=_REF)
     schema.pop("$defs", None)
     return schema
 
 
-def _operation(route: Route) -> dict[str, Any]:
+def _operation(route: Route, refs: _Refs) -> dict[str, Any]:
     params = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in route.convertors
@@ -94,9 +99,16 @@ def _operation(route: Route) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     ok: dict[str, Any] = {"description": "Success"}
     if route.response is not None:
-        ok["content"] = {"application/json": {"schema": _schema(route.response)}}
+        ok["content"] = {
+            "application/json": {"schema": _schema(route.response, "serialization", refs)}
+        }
     responses[str(route.status)] = ok
-    for code in ("400", "401", "403", "404", "413", "422", "429", "503"):
+    codes = ["400", "401", "403", "404", "413", "422", "429", "503"]
+    if route.method not in ("GET", "HEAD"):
+        codes.append("409")  # a write can meet the resource in another state
+    if route.body is not None:
+        codes.append("415")  # the body must be application/json
+    for code in sorted(codes):
         responses[code] = {
             "description": "Problem",
             "content": {"application/problem+json": {"schema": _PROBLEM}},
@@ -110,7 +122,7 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _schema(route.body)}},
+            "content": {"application/json": {"schema": _schema(route.body, "validation", refs)}},
         }
     if not route.public:
         operation["security"] = [{"bearer": []}]

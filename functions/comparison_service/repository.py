@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from functions.comparison_service import histogram
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, ValidationFailed
 
 _TEST = (
     "id, name, experiment_id, primary_metric, alpha, min_samples, max_samples, tau,"
@@ -130,8 +130,11 @@ async def update_weights(
     current = await test(conn, test_id, lock=True)
     merged = {v["name"]: v["weight"] for v in current["variants"]}
     unknown = sorted(set(weights) - set(merged))
-    if unknown:
-        raise NotFound(f"A/B test '{test_id}' has no variant named {', '.join(unknown)}.")
+    if unknown:  # the test exists; the body names what it does not have
+        detail = f"A/B test '{test_id}' has no variant named {', '.join(unknown)}."
+        raise ValidationFailed(
+            [{"loc": ["body", "variants"], "msg": detail, "type": "unknown_variant"}], detail
+        )
     merged.update(weights)
     if sum(merged.values()) <= 0:
         raise Conflict("The weights must not all be 0.")

@@ -68,6 +68,28 @@ async def test_wrong_method_is_a_405_listing_the_allowed_methods(routes: Sample)
     assert answer.json()["title"] == "Method Not Allowed"
 
 
+def test_a_literal_route_allows_its_own_methods_not_a_templates() -> None:
+    from shared.errors import MethodNotAllowed
+    from shared.function import Router
+
+    router = Router()
+
+    async def handler(request: object) -> None:
+        return None
+
+    router.get("/users/me")(handler)
+    router.get("/users/{id}")(handler)
+    router.delete("/users/{id}")(handler)
+    with pytest.raises(MethodNotAllowed) as literal:
+        router.match("OPTIONS", "/users/me")
+    assert literal.value.headers["Allow"] == "GET"
+    with pytest.raises(MethodNotAllowed) as templated:
+        router.match("OPTIONS", "/users/7")
+    assert templated.value.headers["Allow"] == "DELETE, GET"
+    route, params = router.match("DELETE", "/users/me")  # still reaches the template's handler
+    assert (route.path, params) == ("/users/{id}", {"id": "me"})
+
+
 async def test_path_parameters_reach_the_handler(routes: Sample) -> None:
     answer = await routes.client.get("/items/it-42")
     assert answer.status_code == 200

@@ -73,6 +73,28 @@ def test_table_resolves_literal_paths_before_templated_ones() -> None:
         table.resolve("GET", "/nowhere")
 
 
+def test_a_literal_path_allows_its_own_methods_not_a_templates() -> None:
+    from starlette.routing import compile_path
+
+    entries = [
+        gateway.Entry(method, compile_path(path)[0], "users", "http://users")
+        for method, path in [
+            ("GET", "/users/me"),
+            ("PATCH", "/users/me"),
+            ("GET", "/users/{id}"),
+            ("DELETE", "/users/{id}"),
+            ("PUT", "/users/{id}"),
+        ]
+    ]
+    table = gateway.Table(entries, {"users": "http://users"})
+    with pytest.raises(MethodNotAllowed) as literal:
+        table.resolve("OPTIONS", "/users/me")
+    assert literal.value.headers["Allow"] == "GET, PATCH"
+    with pytest.raises(MethodNotAllowed) as templated:
+        table.resolve("OPTIONS", "/users/7")
+    assert templated.value.headers["Allow"] == "DELETE, GET, PUT"
+
+
 async def test_built_table_prefers_literal_paths_across_functions(gw: Gateway) -> None:
     assert gw.table.resolve("GET", "/users/me").function == "auth-users"
     assert gw.table.resolve("GET", "/users/42").function == "routes"

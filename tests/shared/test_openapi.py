@@ -115,6 +115,16 @@ async def test_problem_answers_use_the_problem_schema(document: Any) -> None:
     ]
 
 
+async def test_writes_document_409_and_json_bodies_415(document: Any) -> None:
+    doc, _ = document
+    read = doc["paths"]["/items/{item_id}"]["get"]["responses"]
+    create = doc["paths"]["/items"]["post"]["responses"]
+    delete = doc["paths"]["/items/{item_id}"]["delete"]["responses"]
+    assert "409" not in read and "415" not in read
+    assert {"409", "415"} <= set(create), sorted(create)
+    assert "409" in delete and "415" not in delete, "no body, no media type to refuse"
+
+
 async def test_public_routes_need_no_token_and_others_do(document: Any) -> None:
     doc, _ = document
     assert "security" not in doc["paths"]["/items"]["post"]
@@ -157,3 +167,32 @@ def test_a_path_convertor_is_written_as_a_plain_openapi_parameter() -> None:
     assert item["x-path-template"] == "/files/{path:path}"
     assert [p["name"] for p in item["get"]["parameters"]] == ["path"]
     assert "/files/{path:path}" not in document["paths"]
+
+
+def test_answers_are_described_as_serialized_and_bodies_as_parsed() -> None:
+    from datetime import datetime
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from shared import openapi
+    from shared.function import Route
+
+    class Window(BaseModel):
+        model_config = ConfigDict(serialize_by_alias=True, populate_by_name=True)
+        from_: datetime = Field(serialization_alias="from")
+        note: str = "x"
+
+    async def handler(request: Any, body: Window) -> Window:
+        return body
+
+    doc = openapi.document(
+        "probe", [Route("POST", "/windows", handler, body=Window, response=Window)], version="1"
+    )
+    operation = doc["paths"]["/windows"]["post"]
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schemas = doc["components"]["schemas"]
+    out, into = schemas[answer.rsplit("/", 1)[1]], schemas[body.rsplit("/", 1)[1]]
+    assert "from" in out["properties"] and "from_" not in out["properties"], out
+    assert "from_" in into["properties"], into
+    assert "from" in out["required"], "the answer always carries it"

@@ -125,6 +125,18 @@ async def test_assignment_is_sticky_across_weight_changes(ab, versions_url, admi
     )
     assert patched.status_code == 200, patched.text
     assert [v["weight"] for v in patched.json()["variants"]] == [0, 1]
+    unknown = await ab.patch(
+        f"/ab-tests/{test['id']}",
+        json={"variants": [{"name": "control", "weight": 1}, {"name": "ghost", "weight": 1}]},
+        headers=admin,
+    )
+    assert unknown.status_code == 422, "the test exists: the body is what is wrong"
+    assert "ghost" in unknown.json()["detail"] and unknown.json()["errors"][0]["loc"] == [
+        "body",
+        "variants",
+    ]
+    unchanged = (await ab.get(f"/ab-tests/{test['id']}", headers=admin)).json()
+    assert [v["weight"] for v in unchanged["variants"]] == [0, 1], "nothing half-applied"
     after = {u: await _assign(ab, test["id"], f"project-{u}", member) for u in range(60)}
     assert after == before, "a weight change never moves an assigned unit"
     newcomers = {await _assign(ab, test["id"], f"new-{u}", member) for u in range(30)}
