@@ -58,8 +58,12 @@ class Route:
     max_body: int | Callable[[], int] | None = None
     """Body limit in bytes, or a callable returning it per request (a limit from settings)."""
     public: bool = False
+    """No token needed; otherwise the function's ``authenticate`` runs before the body is
+    read, so an anonymous or forged call is a 401 whatever its body."""
     internal: bool = False
     """Served only at the cluster-local address (event deliveries); elsewhere a 404."""
+    own_auth: bool = False
+    """The handler authenticates itself, to answer in another error format (OpenAI's)."""
     idempotent: bool = False
     summary: str = ""
     regex: re.Pattern[str] = field(init=False)
@@ -134,6 +138,9 @@ class Function:
         startup: Hooks run once before the first request (migrations, bootstrap).
         shutdown: Callbacks closing pools after draining.
         cache: Where ``Idempotency-Key`` answers are kept (routes with ``idempotent``).
+        authenticate: Checks the caller of every route that is neither ``public`` nor
+            ``own_auth`` before its body is read (``Verifier.authenticate``, whose cache
+            makes the handler's own call free).
     """
 
     def __init__(
@@ -146,8 +153,10 @@ class Function:
         startup: Sequence[StartupHook] = (),
         shutdown: Sequence[lifecycle.ShutdownCallback] = (),
         cache: Cache | None = None,
+        authenticate: Callable[[Request], Awaitable[Any]] | None = None,
     ) -> None:
         self.name = name
+        self._authenticate = authenticate
         self.router = router
         self.settings = config.load(settings)
         self.checks = dict(checks or {})
@@ -211,6 +220,8 @@ class Function:
             ):
                 raise NotFound(f"No route for '{path}'.")  # as if absent: nothing to probe
             await self.ensure_started()
+            if not (route.public or route.own_auth) and self._authenticate is not None:
+                await self._authenticate(request)  # 401 before any body is read or judged
             request.scope["path_params"] = params
             return await self._invoke(route, request)
         except ProblemError as e:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from shared import cache, clients, config, db, migrations
+from shared import auth, cache, clients, config, db, migrations
 from shared.function import Function, Router, StartupHook
 
 
@@ -18,6 +18,7 @@ def function(
     redis: cache.Cache,
     migrations_dir: Path,
     startup: Sequence[StartupHook] = (),
+    verifier: auth.Verifier | None = None,
 ) -> Function:
     """A function whose readiness checks both stores, whose start-up applies the service's
     migrations and then ``startup``, and whose SIGTERM closes both pools and the HTTP client.
@@ -30,6 +31,8 @@ def function(
         redis: The service's Redis holder (also keeps ``Idempotency-Key`` answers).
         migrations_dir: The service's ``migrations/`` folder.
         startup: More start-up hooks, run after the migrations.
+        verifier: The service's token verifier: every route that is not public is
+            authenticated before its body is read.
     """
     return Function(
         name,
@@ -39,4 +42,5 @@ def function(
         startup=[migrations.startup_hook(database, migrations_dir), *startup],
         shutdown=[database.close, redis.close, clients.close],
         cache=redis,
+        authenticate=verifier.authenticate if verifier is not None else None,
     )

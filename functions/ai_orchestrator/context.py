@@ -23,4 +23,5 @@ def create(name: str, router: Router) -> Function:
         database=database,
         redis=redis,
         migrations_dir=Path(__file__).parent / "migrations",
+        verifier=verifier,
     )

@@ -87,7 +87,7 @@ async def list_models(request: Request) -> ModelTable:
     return ModelTable(items=rows)
 
 
-@router.post("/v1/chat/completions", max_body=_review_body_limit)
+@router.post("/v1/chat/completions", max_body=_review_body_limit, own_auth=True)
 async def chat_completions(request: Request) -> Response:
     """OpenAI Chat Completions through the platform's auth, routing, quotas and usage."""
     caller: Caller | None = None

@@ -81,5 +81,6 @@ def create(name: str, router: Router) -> Function:
         database=database,
         redis=redis,
         migrations_dir=Path(__file__).parent / "migrations",
+        verifier=verifier,
         startup=[bootstrap_admin, bootstrap_platform_client, load_keys],
     )

@@ -25,4 +25,5 @@ def create(name: str, *routers: Router) -> Function:
         database=database,
         redis=redis,
         migrations_dir=Path(__file__).parent / "migrations",
+        verifier=verifier,
     )

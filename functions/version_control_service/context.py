@@ -57,5 +57,6 @@ def create(name: str, router: Router) -> Function:
         database=database,
         redis=redis,
         migrations_dir=Path(__file__).parent / "migrations",
+        verifier=verifier,
         startup=[ensure_default_experiment],
     )

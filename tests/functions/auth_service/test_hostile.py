@@ -228,13 +228,42 @@ async def test_hostile_strings_in_authenticated_bodies_never_break_anything(
 # ---------------------------------------------------------------- malformed bodies
 
 
+PUBLIC_BODY_ENDPOINTS = {("POST", "/token"), ("POST", "/revoke"), ("POST", "/users")}
+
+
+async def _caller(auth: Auth, method: str, path: str) -> dict[str, str]:
+    """An admin's token where the endpoint needs one: callers are checked before bodies."""
+    return {} if (method, path) in PUBLIC_BODY_ENDPOINTS else await auth.admin_headers()
+
+
 @pytest.mark.parametrize(("client", "method", "path"), BODY_ENDPOINTS)
 async def test_oversized_bodies_are_413(auth: Auth, client: str, method: str, path: str) -> None:
     huge = b"x" * (1_048_576 + 1)
-    answer = await _client(auth, client).request(
-        method, path, content=huge, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", **await _caller(auth, method, path)}
+    answer = await _client(auth, client).request(method, path, content=huge, headers=headers)
     assert "limit" in _problem(answer, 413)["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [a for a in AUTHENTICATED if a[2]])
+async def test_an_anonymous_or_forged_caller_is_401_whatever_the_body(
+    auth: Auth, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """Bodies are read and judged only for a caller the function has authenticated: no
+    validation detail (422) or size limit (413) for anyone else."""
+    forged = bearer((await _forgeries(auth))[1]["garbage"])
+    for headers in ({}, forged):
+        for content in (b'{"role": 42, "name": []}', b"x" * (1_048_576 + 1)):
+            answer = await auth.users.request(
+                method,
+                path,
+                content=content,
+                headers={"Content-Type": "application/json", **headers},
+            )
+            _problem(answer, 401)
+    genuine = await auth.users.request(
+        method, path, content=b'{"role": 42}', headers=await auth.admin_headers()
+    )
+    assert genuine.status_code == 422, "an authenticated caller gets the validation errors"
 
 
 @pytest.mark.parametrize(("client", "method", "path"), BODY_ENDPOINTS)
@@ -245,9 +274,8 @@ async def test_oversized_streamed_bodies_without_a_length_are_413(
         for _ in range(70):
             yield b"y" * 16_384
 
-    answer = await _client(auth, client).request(
-        method, path, content=chunks(), headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", **await _caller(auth, method, path)}
+    answer = await _client(auth, client).request(method, path, content=chunks(), headers=headers)
     _problem(answer, 413)
 
 
