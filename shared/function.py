@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pydantic_core
 from pydantic import BaseModel, ValidationError
@@ -64,6 +64,9 @@ class Route:
     """Served only at the cluster-local address (event deliveries); elsewhere a 404."""
     own_auth: bool = False
     """The handler authenticates itself, to answer in another error format (OpenAI's)."""
+    error_format: Literal["problem", "oauth", "openai"] = "problem"
+    """How errors are written, for the OpenAPI document: RFC 9457 problems; RFC 6749 OAuth
+    errors (``application/json``) for 400/401 beside problems; OpenAI's error object."""
     idempotent: bool = False
     summary: str = ""
     regex: re.Pattern[str] = field(init=False)

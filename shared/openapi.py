@@ -30,6 +30,36 @@ _PROBLEM_SCHEMA = {
 }
 
 
+_OAUTH_ERROR = {"$ref": "#/components/schemas/OAuthError"}
+_OAUTH_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "RFC 6749 section 5.2 error response.",
+    "properties": {
+        "error": {"type": "string"},
+        "error_description": {"type": "string"},
+    },
+    "required": ["error"],
+}
+_OPENAI_ERROR = {"$ref": "#/components/schemas/OpenAIError"}
+_OPENAI_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "OpenAI's error object, as the OpenAI-compatible endpoint answers.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+            "required": ["message", "type"],
+        }
+    },
+    "required": ["error"],
+}
+
+
 def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
     """The OpenAPI document of one function."""
     # Bodies are described as they are parsed, answers as they are serialized (aliases such
@@ -38,6 +68,11 @@ def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
     refs, schemas = models_json_schema(wanted, ref_template=_REF) if wanted else ({}, {"$defs": {}})
     components = dict(schemas.get("$defs", {}))
     components["Problem"] = _PROBLEM_SCHEMA
+    formats = {route.error_format for route in routes}
+    if "oauth" in formats:
+        components["OAuthError"] = _OAUTH_ERROR_SCHEMA
+    if "openai" in formats:
+        components["OpenAIError"] = _OPENAI_ERROR_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         item = paths.setdefault(route.path_format, {})
@@ -109,10 +144,12 @@ def _operation(route: Route, refs: _Refs) -> dict[str, Any]:
     if route.body is not None:
         codes.append("415")  # the body must be application/json
     for code in sorted(codes):
-        responses[code] = {
-            "description": "Problem",
-            "content": {"application/problem+json": {"schema": _PROBLEM}},
-        }
+        content: dict[str, Any] = {"application/problem+json": {"schema": _PROBLEM}}
+        if route.error_format == "openai":
+            content = {"application/json": {"schema": _OPENAI_ERROR}}
+        elif route.error_format == "oauth" and code in ("400", "401"):
+            content["application/json"] = {"schema": _OAUTH_ERROR}
+        responses[code] = {"description": "Error", "content": content}
     operation: dict[str, Any] = {
         "operationId": f"{route.method.lower()}_{route.endpoint.__name__}",
         "summary": route.summary,

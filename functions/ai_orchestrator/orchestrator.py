@@ -87,7 +87,9 @@ async def list_models(request: Request) -> ModelTable:
     return ModelTable(items=rows)
 
 
-@router.post("/v1/chat/completions", max_body=_review_body_limit, own_auth=True)
+@router.post(
+    "/v1/chat/completions", max_body=_review_body_limit, own_auth=True, error_format="openai"
+)
 async def chat_completions(request: Request) -> Response:
     """OpenAI Chat Completions through the platform's auth, routing, quotas and usage."""
     caller: Caller | None = None

@@ -31,7 +31,7 @@ USER_SCOPE = "user"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/token", public=True, max_body=16_384, response=TokenAnswer)
+@router.post("/token", public=True, max_body=16_384, response=TokenAnswer, error_format="oauth")
 async def token(request: Request) -> Response:
     """Issue tokens (password, refresh_token and client_credentials grants)."""
     params = await _params(request)
@@ -51,7 +51,7 @@ async def token(request: Request) -> Response:
     )
 
 
-@router.post("/revoke", public=True, max_body=16_384)
+@router.post("/revoke", public=True, max_body=16_384, error_format="oauth")
 async def revoke(request: Request) -> Response:
     """Revoke a refresh token's whole family (RFC 7009: always 200)."""
     params = await _params(request)

@@ -196,3 +196,30 @@ def test_answers_are_described_as_serialized_and_bodies_as_parsed() -> None:
     assert "from" in out["properties"] and "from_" not in out["properties"], out
     assert "from_" in into["properties"], into
     assert "from" in out["required"], "the answer always carries it"
+
+
+def test_oauth_and_openai_routes_document_the_error_bodies_they_write() -> None:
+    from shared import openapi
+    from shared.function import Route
+
+    async def handler(request: Any) -> None:
+        return None
+
+    routes = [
+        Route("POST", "/token", handler, public=True, error_format="oauth"),
+        Route("POST", "/v1/chat/completions", handler, own_auth=True, error_format="openai"),
+        Route("GET", "/plain", handler),
+    ]
+    doc = openapi.document("probe", routes, version="1")
+    token = doc["paths"]["/token"]["post"]["responses"]
+    chat = doc["paths"]["/v1/chat/completions"]["post"]["responses"]
+    plain = doc["paths"]["/plain"]["get"]["responses"]
+    assert set(token["400"]["content"]) == {"application/json", "application/problem+json"}
+    assert token["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/OAuthError")
+    assert set(token["413"]["content"]) == {"application/problem+json"}
+    assert set(chat["401"]["content"]) == {"application/json"}
+    assert chat["429"]["content"]["application/json"]["schema"]["$ref"].endswith("/OpenAIError")
+    assert set(plain["404"]["content"]) == {"application/problem+json"}
+    schemas = doc["components"]["schemas"]
+    assert {"OAuthError", "OpenAIError", "Problem"} <= set(schemas)
+    assert schemas["OpenAIError"]["properties"]["error"]["required"] == ["message", "type"]
