@@ -343,7 +343,9 @@ async def read_body(request: Request, *, limit: int) -> bytes:
 
 
 def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
-    """Parse ``raw`` as JSON into ``model``.
+    """Parse ``raw`` as JSON into ``model``, strictly: a value must have its documented
+    JSON type (``0`` is not a boolean, ``"5"`` not an integer), while the text forms JSON
+    has for UUIDs, timestamps and decimals are accepted as their schema says.
 
     Raises:
         BadRequest: the body is not JSON.
@@ -358,7 +360,10 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
         raise ValidationFailed(
             [{"loc": bad, "msg": "must not contain NUL characters or unpaired surrogates"}]
         )
-    return validate(data, model, location="body")
+    try:
+        return model.model_validate_json(raw or b"null", strict=True)
+    except ValidationError as e:
+        raise _field_errors(e, "body") from None
 
 
 def _unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
@@ -394,12 +399,16 @@ def validate(data: Any, model: type[BaseModel], *, location: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise ValidationFailed(
-            [
-                {"loc": [location, *e_["loc"]], "msg": e_["msg"], "type": e_["type"]}
-                for e_ in e.errors(include_url=False, include_input=False, include_context=False)
-            ]
-        ) from None
+        raise _field_errors(e, location) from None
+
+
+def _field_errors(error: ValidationError, location: str) -> ValidationFailed:
+    return ValidationFailed(
+        [
+            {"loc": [location, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in error.errors(include_url=False, include_input=False, include_context=False)
+        ]
+    )
 
 
 def require_json(request: Request) -> None:

@@ -153,6 +153,47 @@ async def test_schema_violation_is_a_422_listing_every_field(routes: Sample) -> 
     assert problem["detail"] == "2 field(s) failed validation."
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("quantity", "2"), ("quantity", 2.5), ("quantity", True), ("name", 7), ("name", None)],
+)
+async def test_a_value_of_another_json_type_is_a_422_not_coerced(
+    routes: Sample, field: str, value: object
+) -> None:
+    answer = await routes.client.post("/items", json={"name": "bolt", "quantity": 2, field: value})
+    assert answer.status_code == 422, answer.text
+    assert [e["loc"] for e in answer.json()["errors"]] == [["body", field]]
+
+
+def test_strict_bodies_still_take_the_json_forms_of_uuids_times_and_decimals() -> None:
+    import datetime
+    import uuid
+    from decimal import Decimal
+
+    from pydantic import BaseModel
+
+    from shared.errors import ValidationFailed
+    from shared.function import parse_json
+
+    class Body(BaseModel):
+        id: uuid.UUID
+        at: datetime.datetime
+        price: Decimal
+        weight: float
+        enabled: bool
+
+    raw = (
+        b'{"id": "6b6d26fc-0a3d-4a4d-b65c-0873437de63a", "at": "2026-11-26T09:00:00Z",'
+        b' "price": "0.10", "weight": 1, "enabled": false}'
+    )
+    parsed = parse_json(raw, Body)
+    assert (parsed.price, parsed.weight, parsed.enabled) == (Decimal("0.10"), 1.0, False)
+    assert parsed.at.tzinfo is not None
+    with pytest.raises(ValidationFailed) as caught:
+        parse_json(raw.replace(b"false", b"0"), Body)
+    assert caught.value.extra["errors"][0]["loc"] == ["body", "enabled"]
+
+
 async def test_missing_body_is_a_422_on_the_whole_body(routes: Sample) -> None:
     answer = await routes.client.post("/items")
     assert answer.status_code == 422
