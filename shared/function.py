@@ -53,6 +53,9 @@ class Route:
     path: str
     endpoint: Endpoint
     status: int = 200
+    also: tuple[int, ...] = ()
+    """Other success statuses the handler answers with the same body (200 for an existing
+    resource beside 201 for a created one), for the OpenAPI document."""
     body: type[BaseModel] | None = None
     response: Any = None
     max_body: int | Callable[[], int] | None = None
@@ -64,6 +67,8 @@ class Route:
     """Served only at the cluster-local address (event deliveries); elsewhere a 404."""
     own_auth: bool = False
     """The handler authenticates itself, to answer in another error format (OpenAI's)."""
+    path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """OpenAPI schemas of path parameters; ``id`` and ``*_id`` default to UUIDs (API.md)."""
     error_format: Literal["problem", "oauth", "openai"] = "problem"
     """How errors are written, for the OpenAPI document: RFC 9457 problems; RFC 6749 OAuth
     errors (``application/json``) for 400/401 beside problems; OpenAI's error object."""
@@ -113,20 +118,21 @@ class Router:
             NotFound: no route has this path.
             MethodNotAllowed: the path exists for other methods.
         """
-        allowed: dict[bool, set[str]] = {True: set(), False: set()}
+        # A literal path (/users/me) is its own resource: a template beside it (/users/{id})
+        # neither serves its other methods nor adds them to its Allow.
+        literal = any(not r.convertors and r.regex.match(path) for r in self.routes)
+        allowed: set[str] = set()
         for route in self.routes:
             found = route.regex.match(path)
-            if not found:
+            if not found or (literal and route.convertors):
                 continue
             if route.method != method and not (method == "HEAD" and route.method == "GET"):
-                allowed[not route.convertors].add(route.method)
+                allowed.add(route.method)
                 continue
             params = {k: route.convertors[k].convert(v) for k, v in found.groupdict().items()}
             return route, params
-        # a literal path (/users/me) answers with its own methods, not a template's (/users/{id})
-        methods = allowed[True] or allowed[False]
-        if methods:
-            raise MethodNotAllowed(sorted(methods))
+        if allowed:
+            raise MethodNotAllowed(sorted(allowed))
         raise NotFound(f"No route for '{path}'.")
 
 

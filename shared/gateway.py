@@ -58,6 +58,11 @@ class Entry:
     function: str
     base_url: str
 
+    @property
+    def literal(self) -> bool:
+        """A path without parameters (``/users/me``)."""
+        return "(?P<" not in self.regex.pattern
+
 
 class Table:
     """Method + path -> function, built from the functions' OpenAPI documents."""
@@ -67,16 +72,18 @@ class Table:
         self.functions = functions
 
     def resolve(self, method: str, path: str) -> Entry:
-        allowed: dict[bool, set[str]] = {True: set(), False: set()}
+        # A literal path (/users/me) is its own resource: a template beside it (/users/{id})
+        # neither serves its other methods nor adds them to its Allow.
+        literal = any(e.literal and e.regex.match(path) for e in self.entries)
+        allowed: set[str] = set()
         for entry in self.entries:
-            if entry.regex.match(path):
-                if entry.method == method or (method == "HEAD" and entry.method == "GET"):
-                    return entry
-                allowed["(?P<" not in entry.regex.pattern].add(entry.method)
-        # a literal path (/users/me) answers with its own methods, not a template's (/users/{id})
-        methods = allowed[True] or allowed[False]
-        if methods:
-            raise MethodNotAllowed(sorted(methods))
+            if not entry.regex.match(path) or (literal and not entry.literal):
+                continue
+            if entry.method == method or (method == "HEAD" and entry.method == "GET"):
+                return entry
+            allowed.add(entry.method)
+        if allowed:
+            raise MethodNotAllowed(sorted(allowed))
         raise NotFound(f"No function serves '{path}'.")
 
 

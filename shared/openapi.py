@@ -126,9 +126,19 @@ def _schema(annotation: Any, mode: _Mode, refs: _Refs) -> dict[str, Any]:
     return schema
 
 
+def _path_schema(route: Route, name: str) -> dict[str, Any]:
+    """A route's own schema for the parameter, else a UUID for ``id``/``*_id`` (API.md:
+    "Ids are UUIDs"), else any text."""
+    if name in route.path_schemas:
+        return dict(route.path_schemas[name])
+    if name == "id" or name.endswith("_id"):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
 def _operation(route: Route, refs: _Refs) -> dict[str, Any]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(route, name)}
         for name in route.convertors
     ]
     responses: dict[str, Any] = {}
@@ -137,7 +147,8 @@ def _operation(route: Route, refs: _Refs) -> dict[str, Any]:
         ok["content"] = {
             "application/json": {"schema": _schema(route.response, "serialization", refs)}
         }
-    responses[str(route.status)] = ok
+    for status in (route.status, *route.also):
+        responses[str(status)] = ok
     codes = ["400", "401", "403", "404", "413", "422", "429", "503"]
     if route.method not in ("GET", "HEAD"):
         codes.append("409")  # a write can meet the resource in another state

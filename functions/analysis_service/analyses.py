@@ -69,7 +69,14 @@ def to_analysis(row: dict[str, Any]) -> Analysis:
     )
 
 
-@router.post("/analyses", status=202, body=AnalysisCreate, idempotent=True, max_body=_max_body)
+@router.post(
+    "/analyses",
+    status=202,
+    body=AnalysisCreate,
+    response=Analysis,
+    idempotent=True,
+    max_body=_max_body,
+)
 async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
     """Queue an analysis of a snapshot or a unified diff (202); the worker is sent an event."""
     principal = await _caller(request)

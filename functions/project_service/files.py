@@ -82,6 +82,7 @@ async def _reader(conn: asyncpg.Connection, request: Request) -> uuid.UUID:
 @router.put(
     "/projects/{id}/files/{path:path}",
     response=FileOut,
+    also=(201,),
     max_body=lambda: settings().file_max_bytes,
 )
 async def put_file(request: Request) -> Response:

@@ -137,7 +137,7 @@ def _member_cursor(cursor: dict[str, Any] | None) -> uuid.UUID | None:
         ) from None
 
 
-@router.put("/projects/{id}/members/{user_id}", body=MemberPut, response=MemberOut)
+@router.put("/projects/{id}/members/{user_id}", body=MemberPut, response=MemberOut, also=(201,))
 async def put_member(request: Request, body: MemberPut) -> Response:
     """Owners: add a member (201) or change a role (200); the last owner stays owner."""
     project_id = path_uuid(request)

@@ -54,7 +54,9 @@ async def _member(request: Request, conn: Any, minimum: str) -> uuid.UUID:
     return project_id
 
 
-@router.post("/projects/{id}/snapshots", status=201, response=SnapshotOut, idempotent=True)
+@router.post(
+    "/projects/{id}/snapshots", status=201, also=(200,), response=SnapshotOut, idempotent=True
+)
 async def create_snapshot(request: Request) -> Response:
     """Maintainers+: freeze the current files (201), or answer the same tree's snapshot (200)."""
     who = await membership.caller(request)
@@ -110,7 +112,10 @@ async def read_snapshot_file(request: Request) -> Response:
     return raw(row["content"], sha256=row["sha256"], language=row["language"], request=request)
 
 
-@router.get("/projects/{id}/blobs/{sha256}")
+@router.get(
+    "/projects/{id}/blobs/{sha256}",
+    path_schemas={"sha256": {"type": "string", "pattern": _SHA256.pattern}},
+)
 async def read_blob(request: Request) -> Response:
     """Viewers+: a content by SHA-256, if the project holds it now or in a snapshot."""
     sha256 = str(request.path_params["sha256"]).lower()

@@ -44,6 +44,15 @@ from shared.function import Router
 logger = logging.getLogger(__name__)
 router = Router()
 _GLOBAL_IDS = ("*", "global")
+_SCOPE_PATH = {
+    "scope": {"type": "string", "enum": ["global", "project", "user"]},
+    "scope_id": {
+        "anyOf": [
+            {"type": "string", "format": "uuid"},
+            {"type": "string", "enum": list(_GLOBAL_IDS)},
+        ]
+    },
+}
 
 
 def _privileged(principal: Principal) -> bool:
@@ -74,7 +83,9 @@ def _scope(request: Request) -> tuple[str, str]:
         raise ValidationFailed([{"loc": ["path", "scope_id"], "msg": "must be a UUID"}]) from None
 
 
-@router.put("/quotas/{scope}/{scope_id}", body=QuotaRuleIn, response=QuotaRuleOut)
+@router.put(
+    "/quotas/{scope}/{scope_id}", body=QuotaRuleIn, response=QuotaRuleOut, path_schemas=_SCOPE_PATH
+)
 async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
     """Admin: set the limits of one rule (per provider/model when given); null = no limit."""
     await verifier.require(request, role="admin")
@@ -94,7 +105,7 @@ async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
     return QuotaRuleOut.model_validate(dict(row))
 
 
-@router.delete("/quotas/{scope}/{scope_id}", status=204)
+@router.delete("/quotas/{scope}/{scope_id}", status=204, path_schemas=_SCOPE_PATH)
 async def delete_rule(request: Request) -> None:
     """Admin: remove one rule (``?provider=&model=`` select a narrowed one)."""
     await verifier.require(request, role="admin")
@@ -111,7 +122,7 @@ async def delete_rule(request: Request) -> None:
     rules.invalidate()
 
 
-@router.get("/quotas/{scope}/{scope_id}", response=QuotaRules)
+@router.get("/quotas/{scope}/{scope_id}", response=QuotaRules, path_schemas=_SCOPE_PATH)
 async def read_rules(request: Request) -> QuotaRules:
     """The scope's rules and their current consumption (committed + held)."""
     principal = await verifier.authenticate(request)

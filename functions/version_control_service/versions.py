@@ -32,6 +32,10 @@ from shared.function import Router, path_uuid
 
 router = Router()
 _ALIAS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# /experiments/{id} takes the experiment's id or its name
+_EXPERIMENT = {"type": "string", "description": "The experiment's id (UUID) or its name."}
+_EXPERIMENT_PATH = {"id": _EXPERIMENT}
+_ALIAS_PATH = {"id": _EXPERIMENT, "alias": {"type": "string", "pattern": _ALIAS.pattern}}
 
 
 async def _writer(request: Request) -> Principal:
@@ -75,7 +79,7 @@ async def list_experiments(request: Request) -> dict[str, Any]:
     return pagination.page(items, limit=limit, key=lambda e: {"name": e.name})
 
 
-@router.get("/experiments/{id}", response=Experiment)
+@router.get("/experiments/{id}", response=Experiment, path_schemas=_EXPERIMENT_PATH)
 async def read_experiment(request: Request) -> Experiment:
     """One experiment, by id or name."""
     await verifier.authenticate(request)
@@ -85,7 +89,14 @@ async def read_experiment(request: Request) -> Experiment:
         )
 
 
-@router.post("/experiments/{id}/versions", status=201, body=VersionCreate, response=Version)
+@router.post(
+    "/experiments/{id}/versions",
+    status=201,
+    also=(200,),
+    body=VersionCreate,
+    response=Version,
+    path_schemas=_EXPERIMENT_PATH,
+)
 async def create_version(request: Request, body: VersionCreate) -> Response:
     """Add an immutable version; an identical configuration answers the existing one (200)."""
     principal = await _writer(request)
@@ -107,7 +118,7 @@ async def create_version(request: Request, body: VersionCreate) -> Response:
     )
 
 
-@router.get("/experiments/{id}/versions")
+@router.get("/experiments/{id}/versions", path_schemas=_EXPERIMENT_PATH)
 async def list_versions(request: Request) -> dict[str, Any]:
     """The experiment's versions by number."""
     await verifier.authenticate(request)
@@ -144,7 +155,7 @@ async def diff_versions(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/experiments/{id}/aliases")
+@router.get("/experiments/{id}/aliases", path_schemas=_EXPERIMENT_PATH)
 async def list_aliases(request: Request) -> dict[str, Any]:
     """Every alias of the experiment and where it points."""
     await verifier.authenticate(request)
@@ -154,7 +165,9 @@ async def list_aliases(request: Request) -> dict[str, Any]:
     return {"items": [Alias.model_validate(dict(r)) for r in rows], "next_cursor": None}
 
 
-@router.put("/experiments/{id}/aliases/{alias}", body=AliasMove, response=Alias)
+@router.put(
+    "/experiments/{id}/aliases/{alias}", body=AliasMove, response=Alias, path_schemas=_ALIAS_PATH
+)
 async def move_alias(request: Request, body: AliasMove) -> Alias:
     """Point an alias at a version of this experiment, keeping its history."""
     principal = await _writer(request)
@@ -174,7 +187,7 @@ async def move_alias(request: Request, body: AliasMove) -> Alias:
     return Alias.model_validate(dict(row))
 
 
-@router.post("/experiments/{id}/aliases/{alias}/rollback", response=Alias)
+@router.post("/experiments/{id}/aliases/{alias}/rollback", response=Alias, path_schemas=_ALIAS_PATH)
 async def rollback_alias(request: Request) -> Alias:
     """Move the alias back to the version it pointed at before its current one."""
     principal = await _writer(request)
@@ -198,7 +211,7 @@ async def rollback_alias(request: Request) -> Alias:
     return Alias.model_validate(dict(row))
 
 
-@router.get("/experiments/{id}/aliases/{alias}/history")
+@router.get("/experiments/{id}/aliases/{alias}/history", path_schemas=_ALIAS_PATH)
 async def alias_history(request: Request) -> dict[str, Any]:
     """Every move of the alias, newest first: who, when, from, to, why."""
     await verifier.authenticate(request)

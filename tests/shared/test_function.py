@@ -86,8 +86,11 @@ def test_a_literal_route_allows_its_own_methods_not_a_templates() -> None:
     with pytest.raises(MethodNotAllowed) as templated:
         router.match("OPTIONS", "/users/7")
     assert templated.value.headers["Allow"] == "DELETE, GET"
-    route, params = router.match("DELETE", "/users/me")  # still reaches the template's handler
-    assert (route.path, params) == ("/users/{id}", {"id": "me"})
+    with pytest.raises(MethodNotAllowed) as shadowed:  # not DELETE /users/{id} with id "me"
+        router.match("DELETE", "/users/me")
+    assert shadowed.value.headers["Allow"] == "GET"
+    route, params = router.match("DELETE", "/users/7")
+    assert (route.path, params) == ("/users/{id}", {"id": "7"})
 
 
 async def test_path_parameters_reach_the_handler(routes: Sample) -> None:

@@ -93,6 +93,10 @@ def test_a_literal_path_allows_its_own_methods_not_a_templates() -> None:
     with pytest.raises(MethodNotAllowed) as templated:
         table.resolve("OPTIONS", "/users/7")
     assert templated.value.headers["Allow"] == "DELETE, GET, PUT"
+    with pytest.raises(MethodNotAllowed) as shadowed:  # not DELETE /users/{id} with id "me"
+        table.resolve("DELETE", "/users/me")
+    assert shadowed.value.headers["Allow"] == "GET, PATCH"
+    assert table.resolve("DELETE", "/users/7").regex.pattern.count("(?P<") == 1
 
 
 async def test_built_table_prefers_literal_paths_across_functions(gw: Gateway) -> None:

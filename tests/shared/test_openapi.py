@@ -223,3 +223,53 @@ def test_oauth_and_openai_routes_document_the_error_bodies_they_write() -> None:
     schemas = doc["components"]["schemas"]
     assert {"OAuthError", "OpenAIError", "Problem"} <= set(schemas)
     assert schemas["OpenAIError"]["properties"]["error"]["required"] == ["message", "type"]
+
+
+def test_ids_are_documented_as_uuids_unless_a_route_says_otherwise() -> None:
+    from shared import openapi
+    from shared.function import Route
+
+    async def handler(request: Any) -> None:
+        return None
+
+    routes = [
+        Route("GET", "/projects/{id}/snapshots/{snapshot_id}/files/{path:path}", handler),
+        Route(
+            "GET",
+            "/quotas/{scope}/{scope_id}",
+            handler,
+            path_schemas={"scope_id": {"type": "string", "enum": ["*"]}},
+        ),
+    ]
+    doc = openapi.document("probe", routes, version="1")
+
+    def schemas(path: str) -> dict[str, Any]:
+        return {p["name"]: p["schema"] for p in doc["paths"][path]["get"]["parameters"]}
+
+    files = schemas("/projects/{id}/snapshots/{snapshot_id}/files/{path}")
+    assert files["id"] == files["snapshot_id"] == {"type": "string", "format": "uuid"}
+    assert files["path"] == {"type": "string"}
+    quotas = schemas("/quotas/{scope}/{scope_id}")
+    assert quotas == {"scope": {"type": "string"}, "scope_id": {"type": "string", "enum": ["*"]}}
+
+
+def test_other_success_statuses_are_documented_with_the_same_body() -> None:
+    from pydantic import BaseModel
+
+    from shared import openapi
+    from shared.function import Route
+
+    class Made(BaseModel):
+        id: str
+
+    async def handler(request: Any) -> Made:
+        return Made(id="x")
+
+    doc = openapi.document(
+        "probe",
+        [Route("PUT", "/things/{path:path}", handler, response=Made, status=200, also=(201,))],
+        version="1",
+    )
+    responses = doc["paths"]["/things/{path}"]["put"]["responses"]
+    assert responses["200"] == responses["201"]
+    assert responses["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/Made")
