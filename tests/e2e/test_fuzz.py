@@ -28,7 +28,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def fuzzed(
-    postgres_server_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    postgres_server_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[_platform.Platform]:
     """A platform on its own database and key prefix: fuzzing as an admin writes quota
     rules, providers and experiments that no other test should see."""
@@ -45,7 +48,7 @@ def fuzzed(
     env = {
         "DATABASE_URL": local.with_database(postgres_server_url, name),
         "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": f"fuzz-{uuid.uuid4().hex[:8]}:",
+        "REDIS_KEY_PREFIX": f"{redis_prefix}fuzz-{uuid.uuid4().hex[:8]}:",  # the run cleans it
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
