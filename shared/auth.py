@@ -26,6 +26,7 @@ INTERNAL_SCOPE = "internal"
 """The scope of service-account tokens allowed to act for a user (``X-Acting-User``)."""
 _REFRESH_FLOOR = 10.0
 _VERIFIED_MAX = 10_000
+_PRINCIPAL = "acr.principal"  # request scope key of the authenticated principal
 """Verified tokens remembered until they expire (a JWT cannot change); a key dropped from
 the JWKS stops new tokens at once and cached ones within their 15 minutes, as a JWKS cache would."""
 
@@ -142,6 +143,9 @@ class Verifier:
         Raises:
             Unauthorized: no bearer token, or an invalid one.
         """
+        known = request.scope.get(_PRINCIPAL)
+        if known is not None:  # the function checked it before the body; the handler asks again
+            return known  # type: ignore[no-any-return]
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -154,6 +158,7 @@ class Verifier:
             principal = Principal(
                 principal.subject, principal.role, principal.scopes, principal.claims, acting
             )
+        request.scope[_PRINCIPAL] = principal
         return principal
 
     async def require(

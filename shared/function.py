@@ -357,18 +357,25 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
         BadRequest: the body is not JSON.
         ValidationFailed: the JSON violates the schema (each field under ``errors``).
     """
+    raw = raw or b"null"
+    # Only a \u escape can put NUL or a lone surrogate in JSON text (raw ones are invalid
+    # JSON or UTF-8), so the body is parsed a second time, to find them, only if it has one.
+    if b"\\u" in raw:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise BadRequest(f"The body is not valid JSON: {e}.") from None
+        bad = _unstorable_text(data, ["body"])
+        if bad is not None:
+            raise ValidationFailed(
+                [{"loc": bad, "msg": "must not contain NUL characters or unpaired surrogates"}]
+            )
     try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as e:
-        raise BadRequest(f"The body is not valid JSON: {e}.") from None
-    bad = _unstorable_text(data, ["body"])
-    if bad is not None:
-        raise ValidationFailed(
-            [{"loc": bad, "msg": "must not contain NUL characters or unpaired surrogates"}]
-        )
-    try:
-        return model.model_validate_json(raw or b"null", strict=True)
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as e:
+        invalid = [err for err in e.errors(include_url=False) if err["type"] == "json_invalid"]
+        if invalid:
+            raise BadRequest(f"The body is not valid JSON: {invalid[0]['msg']}.") from None
         raise _field_errors(e, "body") from None
 
 

@@ -267,3 +267,22 @@ async def test_acting_user_without_the_internal_scope_is_forbidden(
     headers = {**identity.headers("user-1", role="admin"), "X-Acting-User": "user-9"}
     with pytest.raises(Forbidden, match="Only internal service tokens"):
         await verifier.authenticate(_request(headers))
+
+
+async def test_a_request_is_authenticated_once_however_often_it_is_asked(
+    verifier: auth.Verifier, identity: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    verify = verifier.verify
+
+    async def counting(token: str) -> auth.Principal:
+        calls.append(token)
+        return await verify(token)
+
+    monkeypatch.setattr(verifier, "verify", counting)
+    request = _request({"Authorization": f"Bearer {identity.token()}"})
+    first = await verifier.authenticate(request)  # the function, before the body
+    again = await verifier.authenticate(request)  # the handler
+    assert again is first and len(calls) == 1
+    other = await verifier.authenticate(_request({"Authorization": f"Bearer {identity.token()}"}))
+    assert other.subject != first.subject and len(calls) == 2, "per request, not per process"

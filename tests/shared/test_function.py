@@ -432,3 +432,23 @@ def test_text_postgresql_cannot_store_is_a_422_naming_the_field(text: str) -> No
         parse_json(raw, Body)
     assert caught.value.extra["errors"][0]["loc"] == ["body", "items", 1, "name"]
     assert parse_json(json.dumps({"items": [{"name": "ünïcode ✓"}]}).encode(), Body).items
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"items": [{"name": "a\x00b"}]}', b'{"items": [{"name": "\xed\xa0\x80"}]}', b'{"items": ['],
+    ids=["raw-nul", "raw-surrogate-bytes", "truncated"],
+)
+def test_unescaped_nul_bad_utf8_and_broken_json_are_400(raw: bytes) -> None:
+    """Without a \\u escape the body is parsed once, by pydantic; what it cannot read as
+    JSON is still the API's 400, never a 422 or something stored."""
+    from pydantic import BaseModel
+
+    from shared.errors import BadRequest
+    from shared.function import parse_json
+
+    class Body(BaseModel):
+        items: list[dict[str, str]]
+
+    with pytest.raises(BadRequest, match="not valid JSON"):
+        parse_json(raw, Body)
