@@ -27,6 +27,7 @@ from shared.errors import BadRequest, Unavailable
 logger = logging.getLogger(__name__)
 SOURCE_PREFIX = "//ai-codereview.dev/"
 NAMESPACE = "ai-codereview"
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # one DNS label
 
 
 def cluster_local_host(
@@ -46,9 +47,6 @@ def is_cluster_local(host: str, *, domain: str = "cluster.local") -> bool:
         if len(labels) == len(tail) + 2 and labels[2:] == tail:
             return all(_LABEL.fullmatch(label) for label in labels[:2])
     return False
-
-
-_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def sink() -> str | None:

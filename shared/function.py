@@ -88,6 +88,9 @@ class Router:
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
+        self._indexed = -1  # len(routes) when the index below was built (routes may be added)
+        self._literal: dict[str, list[Route]] = {}
+        self._templated: list[Route] = []
 
     def route(self, method: str, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
         def register(endpoint: Endpoint) -> Endpoint:
@@ -118,13 +121,20 @@ class Router:
             NotFound: no route has this path.
             MethodNotAllowed: the path exists for other methods.
         """
+        if self._indexed != len(self.routes):
+            self._literal, self._templated = {}, []
+            for route in self.routes:
+                if route.convertors:
+                    self._templated.append(route)
+                else:
+                    self._literal.setdefault(route.path, []).append(route)
+            self._indexed = len(self.routes)
         # A literal path (/users/me) is its own resource: a template beside it (/users/{id})
         # neither serves its other methods nor adds them to its Allow.
-        literal = any(not r.convertors and r.regex.match(path) for r in self.routes)
         allowed: set[str] = set()
-        for route in self.routes:
+        for route in self._literal.get(path) or self._templated:
             found = route.regex.match(path)
-            if not found or (literal and route.convertors):
+            if not found:
                 continue
             if route.method != method and not (method == "HEAD" and route.method == "GET"):
                 allowed.add(route.method)
