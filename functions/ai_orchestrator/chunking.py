@@ -11,47 +11,17 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.ai_orchestrator.findings import Finding
+from shared import languages
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _DEFINITION = re.compile(
     r"(?:(?:async\s+def|def|class|func|function|fn|pub\s+fn|public|private|protected|"
     r"export|interface|type|impl|struct|module|package)\b|@)"
 )
-LANGUAGES = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".jsx": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".ts": "typescript",
-    ".tsx": "typescript",
-    ".go": "go",
-    ".java": "java",
-    ".kt": "kotlin",
-    ".rb": "ruby",
-    ".php": "php",
-    ".rs": "rust",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".hpp": "cpp",
-    ".cs": "csharp",
-    ".sh": "shell",
-    ".bash": "shell",
-    ".zsh": "shell",
-    ".sql": "sql",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-    ".tf": "terraform",
-}
 # A cut right before a line scores this much; the best-scoring cut in the back half of
 # the window wins, so chunks end at definitions or paragraphs rather than mid-statement.
 _TOP_LEVEL_DEFINITION, _TOP_LEVEL_AFTER_BLANK, _AFTER_BLANK = 3, 2, 1
@@ -93,13 +63,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def language_for(path: str) -> str:
-    """The language of ``path`` by extension (``Dockerfile`` and ``Makefile`` by name)."""
-    name = PurePosixPath(path).name
-    if name == "Dockerfile" or name.startswith("Dockerfile."):
-        return "dockerfile"
-    if name == "Makefile":
-        return "make"
-    return LANGUAGES.get(PurePosixPath(path).suffix.lower(), "text")
+    """The language of ``path`` (``shared.languages``), ``text`` when unknown."""
+    return languages.detect(path) or "text"
 
 
 def split(path: str, text: str, *, budget: int, language: str | None = None) -> list[Chunk]:

@@ -16,44 +16,15 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 from functions.analysis_service import diff, remote
 from functions.analysis_service.coverage import Coverage, Reason
+from shared import languages
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FETCHES = 8
 MAX_ID = 200
 # Languages of diff paths by extension (snapshots carry project-files' own detection).
-_EXTENSIONS = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".jsx": "javascript",
-    ".mjs": "javascript",
-    ".ts": "typescript",
-    ".tsx": "typescript",
-    ".go": "go",
-    ".java": "java",
-    ".kt": "kotlin",
-    ".rb": "ruby",
-    ".php": "php",
-    ".rs": "rust",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".hpp": "cpp",
-    ".cs": "csharp",
-    ".sh": "shell",
-    ".sql": "sql",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".json": "json",
-    ".tf": "terraform",
-    ".toml": "toml",
-}
-_NAMES = {"dockerfile": "dockerfile", "makefile": "makefile"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +90,6 @@ def split(
     return chunks
 
 
-def language_of(path: str) -> str | None:
-    name = PurePosixPath(path).name.lower()
-    return _NAMES.get(name) or _EXTENSIONS.get(PurePosixPath(name).suffix)
-
-
 def plan_diff(text: str, *, budget: int, context: int, max_files: int) -> Plan:
     """Chunks of a diff's changed regions; ``changed`` holds each file's added lines.
 
@@ -144,7 +110,7 @@ def _plan_file_diff(plan: Plan, file_diff: diff.FileDiff, *, budget: int, contex
     regions = diff.review_regions(file_diff, context=context)
     if not regions:
         return
-    language = language_of(path)
+    language = languages.detect(path)
     if language is None:
         plan.coverage.skip_file(path, Reason("unsupported_language", "No known language."))
         return

@@ -35,8 +35,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-from functions.project_service import languages, paths
+from functions.project_service import paths
 from functions.project_service.settings import ProjectConfig
+from shared import languages
 from shared.errors import PayloadTooLarge, ValidationFailed
 
 RATIO_FLOOR = 1024 * 1024

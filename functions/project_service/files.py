@@ -17,11 +17,11 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.project_service import archive, languages, membership, paths, repository
+from functions.project_service import archive, membership, paths, repository
 from functions.project_service.context import database
 from functions.project_service.schemas import ArchiveResult, FileOut, FilePage, SkippedOut
 from functions.project_service.settings import settings
-from shared import pagination
+from shared import languages, pagination
 from shared.errors import UnsupportedMediaType, ValidationFailed
 from shared.function import Router, path_uuid, render
 

@@ -34,6 +34,7 @@ from functions.ai_orchestrator.findings import Category, Finding, Severity
 from functions.ai_orchestrator.providers import base
 from functions.ai_orchestrator.providers.base import InvalidRequest, ReviewResult, SkippedAnalyzer
 from functions.ai_orchestrator.providers.rules import apply_rules
+from shared import languages
 
 NAME = "local"
 MODEL = "local-analyzers"
@@ -363,6 +364,12 @@ def _snippet(text: str) -> tuple[str, str]:
     if fenced is None:
         return "snippet.py", text
     language = fenced.group(1).lower() or "python"
-    extensions = {value: key for key, value in reversed(chunking.LANGUAGES.items())}
+    return f"snippet{_extensions().get(language, '.' + language)}", fenced.group(2)
+
+
+@functools.cache
+def _extensions() -> dict[str, str]:
+    """A fence's language -> the first extension ``shared.languages`` knows for it."""
+    extensions = {value: key for key, value in reversed(languages.EXTENSIONS.items())}
     extensions.update({"py": ".py", "js": ".js", "ts": ".ts", "sh": ".sh", "bash": ".sh"})
-    return f"snippet{extensions.get(language, '.' + language)}", fenced.group(2)
+    return extensions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.project_service import languages
+from shared import languages
 
 
 @pytest.mark.parametrize(
