@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from functions.ai_orchestrator import catalog, configs, routing
-from functions.ai_orchestrator.chunking import estimate_tokens
 from functions.ai_orchestrator.prompts import MESSAGE_OVERHEAD_TOKENS
 from functions.ai_orchestrator.providers import Provider
 from functions.ai_orchestrator.routing import Caller, Target
 from functions.ai_orchestrator.schemas import plain
 from functions.ai_orchestrator.settings import settings
 from shared.errors import BadRequest, NotFound, ProblemError
+from shared.token_count import estimate_tokens
 
 AUTO = "auto"
 NO_PROJECT = uuid.UUID(int=0)

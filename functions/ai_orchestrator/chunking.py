@@ -1,14 +1,11 @@
 """chunking splits source files into token-budgeted chunks that keep exact line numbers.
 
-Tokens are estimated without a tokenizer download (tiktoken fetches its BPE tables at run
-time): every word costs one token per 4 characters (rounded up) and every other
-non-space character one token. BPE vocabularies merge common words, so this overestimates
-slightly for code, which is the safe side for a budget.
+Tokens are estimated with ``shared.token_count`` (no tokenizer download), the estimate
+analysis-service cuts its chunks with.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -16,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.ai_orchestrator.findings import Finding
 from shared import languages
+from shared.token_count import estimate_tokens
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 _DEFINITION = re.compile(
     r"(?:(?:async\s+def|def|class|func|function|fn|pub\s+fn|public|private|protected|"
     r"export|interface|type|impl|struct|module|package)\b|@)"
@@ -55,11 +52,6 @@ class Chunk(BaseModel):
         return "\n".join(
             f"{number:>{width}}| {line}" for number, line in enumerate(self.lines, self.start_line)
         )
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap, slightly pessimistic token count of ``text`` (see the module docstring)."""
-    return sum(math.ceil(len(token) / 4) for token in _TOKEN.findall(text))
 
 
 def language_for(path: str) -> str:

@@ -59,6 +59,7 @@ def at_or_above(findings: list[Finding], threshold: Severity) -> list[Finding]:
     return [finding for finding in findings if SEVERITY_RANK[finding.severity] >= floor]
 
 
+@functools.cache
 def review_schema() -> dict[str, Any]:
     """``ReviewOutput``'s JSON schema in the form OpenAI's strict structured output accepts.
 
@@ -66,14 +67,9 @@ def review_schema() -> dict[str, Any]:
     property required (optional ones are nullable instead), and no ``title``, ``default``
     or string length keywords (pydantic still enforces those when parsing the answer).
     The same schema is Anthropic's ``report_findings`` tool input schema. Built once per
-    process (pydantic's schema generation cost ~10% of a review call); each caller gets
-    its own copy.
+    process (pydantic's schema generation cost ~10% of a review call): callers put it in
+    request bodies and must not change it.
     """
-    return copy.deepcopy(_review_schema())
-
-
-@functools.cache
-def _review_schema() -> dict[str, Any]:
     schema = ReviewOutput.model_json_schema()
     definitions = schema.pop("$defs", {})
     strict: dict[str, Any] = _strict(_inline(schema, definitions))

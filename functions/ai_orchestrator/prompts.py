@@ -9,8 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from functions.ai_orchestrator.chunking import Chunk, estimate_tokens
+from functions.ai_orchestrator.chunking import Chunk
 from functions.ai_orchestrator.findings import Severity, review_schema
+from shared.token_count import estimate_tokens
 
 __all__ = [
     "DEFAULT",

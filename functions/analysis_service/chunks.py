@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,8 +18,8 @@ from dataclasses import dataclass, field
 from functions.analysis_service import diff, remote
 from functions.analysis_service.coverage import Coverage, Reason
 from shared import languages
+from shared.token_count import estimate_tokens
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 _FETCHES = 8
 MAX_ID = 200
 # Languages of diff paths by extension (snapshots carry project-files' own detection).
@@ -65,11 +63,6 @@ class Plan:
 
     def line_text(self, path: str, line: int) -> str | None:
         return self.texts.get(path, {}).get(line)
-
-
-def estimate_tokens(text: str) -> int:
-    """One token per 4 characters of a word, one per other non-space character."""
-    return sum(math.ceil(len(token) / 4) for token in _TOKEN.findall(text))
 
 
 def split(

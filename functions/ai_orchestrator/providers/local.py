@@ -25,8 +25,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import httpx
-from detect_secrets.core.scan import scan_file
-from detect_secrets.settings import default_settings, get_plugins
 
 from functions.ai_orchestrator import chunking, prompts
 from functions.ai_orchestrator.chunking import Chunk
@@ -193,6 +191,10 @@ def summary(findings: list[Finding]) -> str:
 
 def scan_secrets(chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
     """detect-secrets' plugins and filters over the chunk; the secret itself is never echoed."""
+    # imported here: ~30 ms that /models, chat and AI-only reviews should not pay at start
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings, get_plugins
+
     suffix = PurePosixPath(chunk.path).suffix
     # The chunk alone, its line numbers shifted after: detect-secrets runs every plugin on
     # every line, blank ones too, so padding made a chunk deep in a file cost 30x more.

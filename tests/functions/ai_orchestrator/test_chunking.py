@@ -9,6 +9,7 @@ import pytest
 
 from functions.ai_orchestrator import chunking
 from functions.ai_orchestrator.findings import Finding
+from shared.token_count import estimate_tokens
 
 
 def random_text(rng: random.Random) -> str:
@@ -44,7 +45,7 @@ def test_split_keeps_every_line_once_with_its_number_within_budget(seed: int) ->
         assert chunk.lines == tuple(original[chunk.start_line - 1 : chunk.end_line])
         assert chunk.total_lines == len(original)
         if len(chunk.lines) > 1:
-            tokens = chunking.estimate_tokens(chunk.numbered())
+            tokens = estimate_tokens(chunk.numbered())
             assert tokens <= budget, f"seed {seed}: {chunk.id} has {tokens} > {budget} tokens"
         expected_start = chunk.end_line + 1
 
@@ -58,7 +59,7 @@ def test_a_line_larger_than_the_budget_is_a_chunk_of_its_own() -> None:
 def test_split_prefers_cutting_before_a_top_level_definition() -> None:
     body = ["    value = compute(value, other, third)"] * 6
     lines = ["def first(value):", *body, "def second(value):", *body, "    return value"]
-    budget = sum(chunking.estimate_tokens(f"{n}| {line}") + 1 for n, line in enumerate(lines, 1))
+    budget = sum(estimate_tokens(f"{n}| {line}") + 1 for n, line in enumerate(lines, 1))
     chunks = chunking.split("m.py", "\n".join(lines), budget=budget - 5)
     assert chunks[1].lines[0] == "def second(value):", [c.id for c in chunks]
 
@@ -94,12 +95,6 @@ def test_clip_drops_findings_outside_the_chunk_and_cuts_their_end() -> None:
     kept = chunking.clip([finding(9, 10), finding(10, 10), finding(12, 30), finding(13, 13)], chunk)
 
     assert [(f.path, f.line, f.end_line) for f in kept] == [("p.py", 10, 10), ("p.py", 12, 12)]
-
-
-def test_estimate_tokens_counts_words_by_four_characters_and_each_symbol() -> None:
-    assert chunking.estimate_tokens("") == 0
-    assert chunking.estimate_tokens("abcd") == 1
-    assert chunking.estimate_tokens("abcde(x)") == 2 + 1 + 1 + 1
 
 
 def test_a_zero_budget_is_refused() -> None:
