@@ -62,7 +62,7 @@ async def project_role(
         Forbidden: the credentials may not act for the named user.
         Unavailable: project-service could not be reached or failed.
     """
-    headers = _credentials(source)
+    headers = clients.forwarded(source)
     key = (_fingerprint(headers), str(project_id))
     now = time.monotonic()
     cached = _cache.get(key)
@@ -78,16 +78,6 @@ async def project_role(
 def forget() -> None:
     """Drop every cached answer (tests, or after a membership change made here)."""
     _cache.clear()
-
-
-def _credentials(source: Request | Mapping[str, str]) -> dict[str, str]:
-    given = source.headers if isinstance(source, Request) else source
-    lowered = {k.lower(): v for k, v in given.items()}
-    return {
-        name: lowered[name.lower()]
-        for name in ("Authorization", "X-Acting-User")
-        if lowered.get(name.lower())
-    }
 
 
 def _fingerprint(headers: dict[str, str]) -> str:

@@ -55,6 +55,18 @@ def propagation_headers() -> dict[str, str]:
     return headers
 
 
+def forwarded(source: Any) -> dict[str, str]:
+    """The caller's identity to forward to another function: ``Authorization`` and, for a
+    service acting for a user, ``X-Acting-User`` (a request, or its headers)."""
+    given = source.headers if hasattr(source, "headers") else source
+    lowered = {str(k).lower(): v for k, v in given.items()}
+    return {
+        name: lowered[name.lower()]
+        for name in ("Authorization", "X-Acting-User")
+        if lowered.get(name.lower())
+    }
+
+
 async def request(
     method: str,
     url: str,

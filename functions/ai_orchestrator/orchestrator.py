@@ -18,10 +18,10 @@ from starlette.responses import Response
 
 from functions.ai_orchestrator import breaker, catalog, chat, configs, repository, review
 from functions.ai_orchestrator.context import database, verifier
-from functions.ai_orchestrator.routing import Caller, forwarded, user_of
+from functions.ai_orchestrator.routing import Caller, user_of
 from functions.ai_orchestrator.schemas import ModelRow, ModelTable, ReviewAnswer, ReviewRequest
 from functions.ai_orchestrator.settings import settings
-from shared import access
+from shared import access, clients
 from shared.errors import ProblemError, Unavailable
 from shared.function import Router
 
@@ -40,7 +40,7 @@ async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
     user_id = user_of(principal)
     await access.project_role(request, body.project_id, settings=settings())
     review.check_limits(body.chunks)
-    headers = forwarded(request)
+    headers = clients.forwarded(request)
     ref = body.config
     config = await configs.resolve(
         headers,
@@ -100,7 +100,7 @@ async def chat_completions(request: Request) -> Response:
         project_id = chat.project_of(request)
         if project_id != chat.NO_PROJECT:
             await access.project_role(request, project_id, settings=settings())
-        caller = Caller(forwarded(request), user_id, project_id, None, "chat")
+        caller = Caller(clients.forwarded(request), user_id, project_id, None, "chat")
         return await chat.complete(caller, body, body["model"])
     except ProblemError as error:
         return chat.error_response(error)

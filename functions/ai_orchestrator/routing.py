@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from starlette.requests import Request
-
 from functions.ai_orchestrator import breaker, catalog, quota, repository
 from functions.ai_orchestrator.catalog import Entry, Model
 from functions.ai_orchestrator.configs import Candidate
@@ -95,15 +93,6 @@ class Answer(Generic[T]):
     input_tokens: int
     output_tokens: int
     cost_usd: Decimal
-
-
-def forwarded(request: Request) -> dict[str, str]:
-    """The caller's ``Authorization`` and ``X-Acting-User``, to forward to versions/quotas."""
-    return {
-        name: request.headers[name]
-        for name in ("authorization", "x-acting-user")
-        if request.headers.get(name)
-    }
 
 
 def user_of(principal: Principal) -> str:

@@ -31,7 +31,7 @@ from functions.analysis_service.schemas import (
     Usage,
 )
 from functions.analysis_service.settings import settings
-from shared import __version__, access, events, pagination
+from shared import __version__, access, clients, events, pagination
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, PayloadTooLarge, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid, render
@@ -82,7 +82,7 @@ async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
     principal = await _caller(request)
     _check_diff(body.diff)
     await _readable(request, body.project_id)
-    user_headers = {"Authorization": request.headers["authorization"]}
+    user_headers = clients.forwarded(request)
     if body.snapshot_id is not None:
         await remote.snapshot(body.project_id, body.snapshot_id, headers=user_headers)
     fields = await _version_fields(body, headers=user_headers)

@@ -21,7 +21,7 @@ from functions.comparison_service.schemas import (
     TestPatch,
 )
 from functions.comparison_service.settings import settings
-from shared import events, pagination
+from shared import clients, events, pagination
 from shared.auth import INTERNAL_SCOPE, Principal
 from shared.cache import down_errors
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
@@ -68,7 +68,7 @@ def _unit(request: Request) -> str:
 async def create_test(request: Request, body: TestCreate) -> Test:
     """Create a draft A/B test (admin); every variant must be a version of the experiment."""
     principal = await _admin(request)
-    await _check_versions(body, authorization=request.headers.get("authorization", ""))
+    await _check_versions(body, headers=clients.forwarded(request))
     fields = body.model_dump(exclude={"variants"})
     variants = [v.model_dump() for v in body.variants]
     async with database.transaction() as conn:
@@ -78,10 +78,10 @@ async def create_test(request: Request, body: TestCreate) -> Test:
         return Test.model_validate(await repository.test(conn, test_id))
 
 
-async def _check_versions(body: TestCreate, *, authorization: str) -> None:
+async def _check_versions(body: TestCreate, *, headers: dict[str, str]) -> None:
     errors = []
     for index, variant in enumerate(body.variants):
-        found = await remote.version(variant.version_id, authorization=authorization)
+        found = await remote.version(variant.version_id, headers=headers)
         loc = ["body", "variants", index, "version_id"]
         if found is None:
             errors.append({"loc": loc, "msg": f"version '{variant.version_id}' does not exist"})
@@ -293,7 +293,7 @@ async def read_results(request: Request) -> dict[str, Any]:
     if test["auto_promote"] and document["decision"] == "winner" and not test["promoted_variant"]:
         try:
             document["promotion"] = await reports.promote(
-                test, document, document["winner"], request.headers.get("authorization", "")
+                test, document, document["winner"], clients.forwarded(request)
             )
         except (Forbidden, Unavailable, NotFound) as e:
             document["promotion"] = {"status": "pending", "detail": e.detail}
@@ -323,7 +323,7 @@ async def promote(request: Request, body: Promote) -> dict[str, Any]:
         chosen = winner
     if test["promoted_variant"] == chosen:
         raise Conflict(f"Variant '{chosen}' of A/B test '{test['name']}' is already promoted.")
-    return await reports.promote(test, document, chosen, request.headers.get("authorization", ""))
+    return await reports.promote(test, document, chosen, clients.forwarded(request))
 
 
 async def _cache_get(key: str) -> str | None:

@@ -11,6 +11,7 @@ from functions.comparison_service import matching, remote
 from functions.comparison_service.context import verifier
 from functions.comparison_service.schemas import BenchmarkCreate, ComparisonCreate
 from functions.comparison_service.settings import settings
+from shared import clients
 from shared.function import Router
 
 router = Router()
@@ -20,10 +21,10 @@ router = Router()
 async def compare(request: Request, body: ComparisonCreate) -> dict[str, Any]:
     """Findings new in head, fixed since base, and unchanged, by fingerprint."""
     await verifier.authenticate(request)
-    authorization = request.headers.get("authorization", "")
+    caller = clients.forwarded(request)
     base, head = await asyncio.gather(
-        remote.findings(body.base_analysis_id, authorization=authorization),
-        remote.findings(body.head_analysis_id, authorization=authorization),
+        remote.findings(body.base_analysis_id, headers=caller),
+        remote.findings(body.head_analysis_id, headers=caller),
     )
     changes = matching.diff(base, head)
     return {
@@ -38,9 +39,7 @@ async def compare(request: Request, body: ComparisonCreate) -> dict[str, Any]:
 async def benchmark(request: Request, body: BenchmarkCreate) -> dict[str, Any]:
     """Precision, recall and F1 of an analysis against expected findings, with the pairs."""
     await verifier.authenticate(request)
-    found = await remote.findings(
-        body.analysis_id, authorization=request.headers.get("authorization", "")
-    )
+    found = await remote.findings(body.analysis_id, headers=clients.forwarded(request))
     expected = [e.model_dump(exclude_none=True) for e in body.expected]
     scores = matching.benchmark(expected, found, tolerance=settings().benchmark_line_tolerance)
     return {"analysis_id": str(body.analysis_id), **scores}

@@ -1,7 +1,7 @@
 """remote calls the functions comparison-service depends on: versions and analyses.
 
-Every call forwards the caller's ``Authorization``, so versions and analyses apply their
-own access rules to the person (or service) asking.
+Every call forwards the caller's identity (``shared.clients.forwarded``), so versions and
+analyses apply their own access rules to the person (or service) asking.
 """
 
 from __future__ import annotations
@@ -17,11 +17,7 @@ MAX_FINDINGS = 100_000
 """A bound on the findings read for one analysis (pages of 200)."""
 
 
-def _auth(authorization: str) -> dict[str, str]:
-    return {"Authorization": authorization} if authorization else {}
-
-
-async def version(version_id: uuid.UUID, *, authorization: str) -> dict[str, Any] | None:
+async def version(version_id: uuid.UUID, *, headers: dict[str, str]) -> dict[str, Any] | None:
     """The version (``experiment_id`` included), or None when versions does not know it."""
     try:
         found: dict[str, Any] = (
@@ -29,7 +25,7 @@ async def version(version_id: uuid.UUID, *, authorization: str) -> dict[str, Any
                 "versions",
                 "GET",
                 f"{settings().versions_url}/versions/{version_id}",
-                headers=_auth(authorization),
+                headers=headers,
             )
         ).json()
     except NotFound:
@@ -38,7 +34,7 @@ async def version(version_id: uuid.UUID, *, authorization: str) -> dict[str, Any
 
 
 async def move_production(
-    experiment_id: uuid.UUID, *, version_id: uuid.UUID, reason: str, authorization: str
+    experiment_id: uuid.UUID, *, version_id: uuid.UUID, reason: str, headers: dict[str, str]
 ) -> dict[str, Any]:
     """PUT the experiment's ``production`` alias (versions records who and why)."""
     moved: dict[str, Any] = (
@@ -47,22 +43,20 @@ async def move_production(
             "PUT",
             f"{settings().versions_url}/experiments/{experiment_id}/aliases/production",
             json={"version_id": str(version_id), "reason": reason[:2000]},
-            headers=_auth(authorization),
+            headers=headers,
         )
     ).json()
     return moved
 
 
-async def findings(analysis_id: uuid.UUID, *, authorization: str) -> list[dict[str, Any]]:
+async def findings(analysis_id: uuid.UUID, *, headers: dict[str, str]) -> list[dict[str, Any]]:
     """Every finding of an analysis, following ``next_cursor``."""
     url = f"{settings().analyses_url}/analyses/{analysis_id}/findings"
     collected: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
-        answer = await clients.call(
-            "analyses", "GET", url, params=params, headers=_auth(authorization)
-        )
+        answer = await clients.call("analyses", "GET", url, params=params, headers=headers)
         page = answer.json()
         collected.extend(page.get("items", []))
         cursor = page.get("next_cursor")

@@ -90,7 +90,7 @@ def _expected_units(
 
 
 async def promote(
-    test: dict[str, Any], document: dict[str, Any], chosen: str, authorization: str
+    test: dict[str, Any], document: dict[str, Any], chosen: str, headers: dict[str, str]
 ) -> dict[str, Any]:
     """Move production to ``chosen``'s version; versions records who (the forwarded
     token's subject) and why (the test, the variant and its always-valid p-value)."""
@@ -102,7 +102,7 @@ async def promote(
         test["experiment_id"],
         version_id=versions[chosen],
         reason=reason,
-        authorization=authorization,
+        headers=headers,
     )
     async with database.connection() as conn:
         await repository.mark_promoted(conn, test["id"], variant=chosen, reason=reason)

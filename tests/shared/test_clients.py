@@ -201,3 +201,23 @@ def _closed_port() -> int:
     from shared import local
 
     return local.free_port()
+
+
+def test_forwarded_carries_the_callers_identity_and_nothing_else() -> None:
+    from starlette.requests import Request
+
+    scope = {
+        "type": "http",
+        "headers": [
+            (b"authorization", b"Bearer abc"),
+            (b"x-acting-user", b"u-1"),
+            (b"cookie", b"session=x"),
+            (b"x-request-id", b"r-1"),
+        ],
+    }
+    assert clients.forwarded(Request(scope)) == {
+        "Authorization": "Bearer abc",
+        "X-Acting-User": "u-1",
+    }
+    assert clients.forwarded({"AUTHORIZATION": "Bearer abc"}) == {"Authorization": "Bearer abc"}
+    assert clients.forwarded({"authorization": "", "x-acting-user": "u"}) == {"X-Acting-User": "u"}

@@ -247,6 +247,27 @@ async def test_one_event_delivered_twice_at_once_produces_one_set_of_findings(
     assert rows[0]["n"] == 2
 
 
+async def test_a_service_acting_for_the_owner_queues_an_analysis_as_that_owner(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """project-files is asked for the snapshot as the user the service acts for: the
+    identity forwarded is Authorization and X-Acting-User together."""
+    svc = service()
+    user = new_user()
+    project_id, snapshot_id = await _project(svc, identity.headers(user), FILES)
+    acting = {
+        **identity.headers("sa:ci", role="service", scope="internal"),
+        "X-Acting-User": user,
+    }
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    created = await svc.api.post("/analyses", json=body, headers=acting)
+    assert created.status_code == 202, created.text
+    bare = await svc.api.post(
+        "/analyses", json=body, headers=identity.headers("sa:ci", role="service", scope="internal")
+    )
+    assert bare.status_code == 404, "the service itself is no member of the project"
+
+
 async def test_events_at_a_public_host_reach_no_worker_route(
     service: Callable[..., Service],
     client_for: Callable[..., Any],
