@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import pydantic_core
 from pydantic import BaseModel, ValidationError
@@ -438,6 +438,27 @@ def require_json(request: Request) -> None:
     content_type = request.headers.get("content-type", "application/json").split(";")[0]
     if content_type.strip().lower() not in ("application/json", ""):
         raise UnsupportedMediaType(f"Expected application/json, got '{content_type}'.")
+
+
+@overload
+def query_uuid(request: Request, name: str, *, required: Literal[True]) -> uuid.UUID: ...
+@overload
+def query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None: ...
+def query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None:
+    """A UUID query parameter; None when absent or empty (unless ``required``).
+
+    Raises:
+        ValidationFailed: it is not a UUID, or it is required and missing.
+    """
+    raw = request.query_params.get(name)
+    if not raw:
+        if required:
+            raise ValidationFailed([{"loc": ["query", name], "msg": "is required"}])
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
 
 
 def path_uuid(request: Request, name: str = "id") -> uuid.UUID:

@@ -34,7 +34,7 @@ from functions.analysis_service.settings import settings
 from shared import __version__, access, clients, events, pagination
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, PayloadTooLarge, Unavailable, ValidationFailed
-from shared.function import Router, path_uuid, render
+from shared.function import Router, path_uuid, query_uuid, render
 
 logger = logging.getLogger(__name__)
 router = Router()
@@ -151,8 +151,7 @@ async def _announce(analysis_id: uuid.UUID, *, first: bool) -> None:
 async def list_analyses(request: Request) -> dict[str, Any]:
     """A project's analyses, newest first (``?project_id=`` required; members)."""
     await _caller(request)
-    project_id = _query_uuid(request, "project_id", required=True)
-    assert project_id is not None
+    project_id = query_uuid(request, "project_id", required=True)
     await _readable(request, project_id)
     limit, cursor = pagination.params(request)
     async with database.connection() as conn:
@@ -161,16 +160,6 @@ async def list_analyses(request: Request) -> dict[str, Any]:
         )
     items = [to_analysis(r) for r in rows]
     return pagination.page(items, limit=limit, key=pagination.created_key)
-
-
-def _query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None:
-    raw = request.query_params.get(name)
-    if raw is None and not required:
-        return None
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
 
 
 async def _analysis(request: Request) -> tuple[dict[str, Any], str]:

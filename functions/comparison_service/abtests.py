@@ -25,7 +25,7 @@ from shared import clients, events, pagination
 from shared.auth import INTERNAL_SCOPE, Principal
 from shared.cache import down_errors
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
-from shared.function import Router, path_uuid
+from shared.function import Router, path_uuid, query_uuid
 
 router = Router()
 DEFINITION_TTL = 60
@@ -45,16 +45,6 @@ async def _writer(request: Request) -> Principal:
     if not (principal.is_admin or INTERNAL_SCOPE in principal.scopes):
         raise Forbidden("Recording outcomes needs the admin role or the internal scope.")
     return principal
-
-
-def _query_uuid(request: Request, name: str) -> uuid.UUID | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
 
 
 def _unit(request: Request) -> str:
@@ -103,7 +93,7 @@ async def list_tests(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         rows = await repository.list_tests(
             conn,
-            experiment_id=_query_uuid(request, "experiment_id"),
+            experiment_id=query_uuid(request, "experiment_id"),
             status=status,
             limit=limit + 1,
             after=after,
@@ -116,9 +106,7 @@ async def list_tests(request: Request) -> dict[str, Any]:
 async def assign_for_experiment(request: Request) -> Response:
     """The unit's variant in the experiment's running test, or ``null`` when none runs."""
     await verifier.authenticate(request)
-    experiment_id = _query_uuid(request, "experiment_id")
-    if experiment_id is None:
-        raise ValidationFailed([{"loc": ["query", "experiment_id"], "msg": "is required"}])
+    experiment_id = query_uuid(request, "experiment_id", required=True)
     unit = _unit(request)
     async with database.connection() as conn:
         test_id = await repository.running_test_id(conn, experiment_id)

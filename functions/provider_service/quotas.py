@@ -39,7 +39,7 @@ from functions.provider_service.schemas import (
 from functions.provider_service.settings import settings
 from shared.auth import INTERNAL_SCOPE, Principal
 from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
-from shared.function import Router
+from shared.function import Router, query_uuid
 
 logger = logging.getLogger(__name__)
 router = Router()
@@ -284,22 +284,12 @@ def _when(request: Request, name: str) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _uuid_query(request: Request, name: str) -> uuid.UUID | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
-
-
 @router.get("/usage", response=UsageReport)
 async def usage(request: Request) -> UsageReport:
     """Sums from the ledger (``from`` inclusive, ``to`` exclusive), by model or UTC day."""
     principal = await verifier.authenticate(request)
-    user_id = _uuid_query(request, "user_id")
-    project_id = _uuid_query(request, "project_id")
+    user_id = query_uuid(request, "user_id")
+    project_id = query_uuid(request, "project_id")
     if not _privileged(principal):
         if user_id is None:
             user_id = _uuid_or_forbidden(principal.user_id)

@@ -452,3 +452,24 @@ def test_unescaped_nul_bad_utf8_and_broken_json_are_400(raw: bytes) -> None:
 
     with pytest.raises(BadRequest, match="not valid JSON"):
         parse_json(raw, Body)
+
+
+def test_query_uuid_reads_an_optional_or_required_uuid_and_names_a_bad_one() -> None:
+    import uuid
+
+    from starlette.requests import Request
+
+    from shared.errors import ValidationFailed
+    from shared.function import query_uuid
+
+    def request(query: bytes) -> Request:
+        return Request({"type": "http", "headers": [], "query_string": query})
+
+    value = uuid.uuid4()
+    assert query_uuid(request(f"p={value}".encode()), "p") == value
+    assert query_uuid(request(b""), "p") is None
+    assert query_uuid(request(b"p="), "p") is None
+    for query, message in ((b"", "is required"), (b"p=1%27%20OR%201%3D1", "must be a UUID")):
+        with pytest.raises(ValidationFailed) as caught:
+            query_uuid(request(query), "p", required=True)
+        assert caught.value.extra["errors"] == [{"loc": ["query", "p"], "msg": message}]
