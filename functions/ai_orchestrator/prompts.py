@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -16,7 +15,6 @@ from shared.token_count import estimate_tokens
 __all__ = [
     "DEFAULT",
     "ReviewConfig",
-    "estimate_cost",
     "estimate_input_tokens",
     "estimate_tokens",
     "render",
@@ -25,7 +23,6 @@ __all__ = [
 Analyzer = Literal["bandit", "ruff", "secrets", "rules"]
 # Chat formats wrap each message in a few framing tokens.
 MESSAGE_OVERHEAD_TOKENS = 4
-PER_MILLION = Decimal(1_000_000)
 
 SYSTEM_PROMPT = (
     "You are a meticulous senior code reviewer. Report only real problems: security "
@@ -100,21 +97,3 @@ def estimate_input_tokens(config: ReviewConfig, chunk: Chunk) -> int:
 @functools.cache
 def _schema_tokens() -> int:
     return estimate_tokens(json.dumps(review_schema(), separators=(",", ":")))
-
-
-def estimate_cost(
-    input_tokens: int,
-    max_output_tokens: int,
-    price_in: Decimal,
-    price_out: Decimal,
-) -> Decimal:
-    """The most a call can cost, in the prices' currency; prices are per million tokens.
-
-    The output side is priced at ``max_output_tokens`` because that is the ceiling the
-    call is allowed to reach: a quota reserved with this never runs short.
-    """
-    if input_tokens < 0 or max_output_tokens < 0:
-        raise ValueError(f"Token counts must be >= 0, got {input_tokens} and {max_output_tokens}.")
-    return (
-        Decimal(input_tokens) * Decimal(price_in) + Decimal(max_output_tokens) * Decimal(price_out)
-    ) / PER_MILLION

@@ -24,7 +24,6 @@ from typing import Generic, TypeVar
 from functions.ai_orchestrator import breaker, catalog, quota, repository
 from functions.ai_orchestrator.catalog import Entry, Model
 from functions.ai_orchestrator.configs import Candidate
-from functions.ai_orchestrator.prompts import PER_MILLION
 from functions.ai_orchestrator.providers import (
     AuthError,
     BadResponse,
@@ -35,6 +34,8 @@ from functions.ai_orchestrator.providers import (
 from functions.ai_orchestrator.settings import settings
 from shared.auth import Principal
 from shared.errors import Forbidden, Unavailable
+
+PER_MILLION = Decimal(1_000_000)  # prices are per million tokens
 
 T = TypeVar("T")
 _OUTCOMES = {

@@ -67,25 +67,6 @@ _WORDS: dict[str, Severity] = {
     "hint": "info",
 }
 
-# Ruff reports no severity; its rule prefix says how much a finding matters.
-_RUFF_PREFIXES: dict[str, Severity] = {
-    "E9": "high",  # syntax and I/O errors
-    "F63": "high",  # invalid comparisons
-    "F7": "high",  # statements in the wrong place (return outside function, ...)
-    "F82": "high",  # undefined names
-    "S": "medium",  # flake8-bandit
-    "B": "medium",  # bugbear: likely bugs
-    "ASYNC": "medium",
-    "F": "low",  # other pyflakes: unused imports and variables
-    "PL": "low",
-    "E": "info",
-    "W": "info",
-    "I": "info",
-    "D": "info",
-    "UP": "info",
-    "N": "info",
-}
-
 
 class FilterError(ValueError):
     """A findings filter parameter has a value outside its vocabulary (the API answers 422)."""
@@ -158,15 +139,6 @@ def severity_from_score(score: float) -> Severity:
         if score >= floor:
             return severity
     return "low" if score > 0 else "info"
-
-
-def ruff_severity(code: str) -> Severity:
-    """Severity of a ruff rule code by its longest known prefix (``F821`` -> ``F82``)."""
-    code = code.strip().upper()
-    for size in range(len(code), 0, -1):
-        if code[:size] in _RUFF_PREFIXES:
-            return _RUFF_PREFIXES[code[:size]]
-    return "low"
 
 
 def finding_from_report(

@@ -339,8 +339,3 @@ async def mark_promoted(
         variant,
         reason,
     )
-
-
-async def outcome_rows(conn: asyncpg.Connection, test_id: uuid.UUID) -> int:
-    value = await conn.fetchval("select count(*) from outcomes where test_id = $1", test_id)
-    return int(value)

@@ -215,15 +215,6 @@ async def upsert_files(
     )
 
 
-async def file(conn: asyncpg.Connection, project_id: uuid.UUID, path: str) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        f"select {_FILE} from files where project_id = $1 and path = $2", project_id, path
-    )
-    if row is None:
-        raise NotFound(f"File '{path}' does not exist in project '{project_id}'.")
-    return row
-
-
 async def file_content(
     conn: asyncpg.Connection, project_id: uuid.UUID, path: str
 ) -> asyncpg.Record:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from pydantic import ValidationError
 
@@ -33,18 +31,8 @@ def test_a_template_without_code_is_rejected() -> None:
         prompts.ReviewConfig(prompt_template="Review {path}")
 
 
-def test_estimate_cost_prices_input_and_the_output_ceiling_per_million() -> None:
-    cost = prompts.estimate_cost(1200, 2048, Decimal("2.50"), Decimal("10.00"))
-    assert cost == Decimal("0.02348")
-
-
 def test_estimate_input_tokens_covers_messages_and_schema() -> None:
     chunk = chunking.split("a.py", "x = 1\n" * 50, budget=10_000)[0]
     system, user = prompts.render(prompts.DEFAULT, chunk)
     tokens = prompts.estimate_input_tokens(prompts.DEFAULT, chunk)
     assert tokens > prompts.estimate_tokens(system) + prompts.estimate_tokens(user) + 100
-
-
-def test_negative_token_counts_are_refused() -> None:
-    with pytest.raises(ValueError, match="-1"):
-        prompts.estimate_cost(-1, 0, Decimal(1), Decimal(1))

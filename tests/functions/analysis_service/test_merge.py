@@ -18,7 +18,6 @@ from functions.analysis_service.merge import (
     merge_findings,
     normalize_severity,
     path_matcher,
-    ruff_severity,
     summarize,
 )
 
@@ -88,28 +87,6 @@ def test_tool_and_model_vocabularies_normalize_to_five_levels(
 def test_unknown_severities_take_the_default(value: object) -> None:
     assert normalize_severity(value) == "medium"
     assert normalize_severity(value, default="low") == "low"
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("E999", "high"),
-        ("F821", "high"),
-        ("F632", "high"),
-        ("F706", "high"),
-        ("S602", "medium"),
-        ("B006", "medium"),
-        ("ASYNC210", "medium"),
-        ("F401", "low"),
-        ("PLR0913", "low"),
-        ("E501", "info"),
-        ("I001", "info"),
-        ("UP035", "info"),
-        ("XYZ1", "low"),
-    ],
-)
-def test_ruff_codes_map_to_severities_by_longest_prefix(code: str, expected: Severity) -> None:
-    assert ruff_severity(code) == expected
 
 
 def test_loose_reports_become_normalized_findings() -> None:
