@@ -108,8 +108,7 @@ async def assign_for_experiment(request: Request) -> Response:
     await verifier.authenticate(request)
     experiment_id = query_uuid(request, "experiment_id", required=True)
     unit = _unit(request)
-    async with database.connection() as conn:
-        test_id = await repository.running_test_id(conn, experiment_id)
+    test_id = await _running_test(experiment_id)
     if test_id is None:
         return Response(b"null", media_type="application/json")
     try:
@@ -174,9 +173,9 @@ async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...
     test_id = path_uuid(request)
     async with database.transaction() as conn:
         await repository.set_status(conn, test_id, to=to, allowed_from=allowed_from)
-        await _forget(test_id, strict=True)
         updated = await repository.test(conn, test_id)
-    await _forget(test_id)
+        await _forget(test_id, updated["experiment_id"], strict=True)
+    await _forget(test_id, updated["experiment_id"])
     return Test.model_validate(updated)
 
 
@@ -188,14 +187,16 @@ async def assign(request: Request) -> Assignment:
 
 
 async def _assign(test_id: uuid.UUID, unit: str) -> Assignment:
-    definition = await _definition(test_id)
+    key = redis.key("assign", str(test_id), hashlib.sha256(unit.encode()).hexdigest())
+    cached, variant = await _cache_get_many(redis.key("ab-test", str(test_id)), key)
+    definition: dict[str, Any] = (
+        json.loads(cached) if cached is not None else await _definition(test_id)
+    )
     if definition["status"] != "running":
         raise Conflict(
             f"A/B test '{test_id}' is {definition['status']}; only running tests assign."
         )
     versions = {v["name"]: v["version_id"] for v in definition["variants"]}
-    key = redis.key("assign", str(test_id), hashlib.sha256(unit.encode()).hexdigest())
-    variant = await _cache_get(key)
     if variant not in versions:
         weights = [(v["name"], float(v["weight"])) for v in definition["variants"]]
         chosen = assignment.pick(str(test_id), unit, weights)
@@ -214,19 +215,28 @@ async def _assign(test_id: uuid.UUID, unit: str) -> Assignment:
     )
 
 
-async def _definition(test_id: uuid.UUID) -> dict[str, Any]:
-    """What /assign needs of a test, from Redis when cached."""
-    key = redis.key("ab-test", str(test_id))
+async def _running_test(experiment_id: uuid.UUID) -> uuid.UUID | None:
+    """The experiment's running test (every analysis asks), cached with "none" too; start
+    and stop forget it (``_forget``)."""
+    key = redis.key("running", str(experiment_id))
     cached = await _cache_get(key)
     if cached is not None:
-        loaded: dict[str, Any] = json.loads(cached)
-        return loaded
+        return uuid.UUID(cached) if cached != "none" else None
+    async with database.connection() as conn:
+        test_id = await repository.running_test_id(conn, experiment_id)
+    await _cache_set(key, str(test_id) if test_id else "none", DEFINITION_TTL)
+    return test_id
+
+
+async def _definition(test_id: uuid.UUID) -> dict[str, Any]:
+    """What /assign needs of a test, read from the database and cached in Redis."""
+    key = redis.key("ab-test", str(test_id))
     async with database.connection() as conn:
         test = await repository.test(conn, test_id)
     definition = {k: test[k] for k in ("name", "experiment_id", "status", "epoch", "variants")}
     document = json.dumps(definition, default=str)
     await _cache_set(key, document, DEFINITION_TTL)
-    loaded = json.loads(document)
+    loaded: dict[str, Any] = json.loads(document)  # the cached form: ids as text
     return loaded
 
 
@@ -315,11 +325,16 @@ async def promote(request: Request, body: Promote) -> dict[str, Any]:
 
 
 async def _cache_get(key: str) -> str | None:
+    return (await _cache_get_many(key))[0]
+
+
+async def _cache_get_many(*keys: str) -> list[str | None]:
+    """The keys' values in one round trip; all None when Redis is down."""
     try:
-        value = await redis.client().get(key)
+        values = await redis.client().mget(keys)
     except down_errors():
-        return None
-    return value.decode() if isinstance(value, bytes) else None
+        return [None] * len(keys)
+    return [v.decode() if isinstance(v, bytes) else None for v in values]
 
 
 async def _cache_set(key: str, value: str, ttl: int) -> None:
@@ -330,11 +345,17 @@ async def _cache_set(key: str, value: str, ttl: int) -> None:
             return
 
 
-async def _forget(test_id: uuid.UUID, *, strict: bool = False) -> None:
-    """Drop the cached definition: inside the change's transaction (``strict``: a Redis
-    failure aborts the change, so /assign never sees a stale status) and after commit."""
+async def _forget(
+    test_id: uuid.UUID, experiment_id: uuid.UUID | None = None, *, strict: bool = False
+) -> None:
+    """Drop the cached definition (and the experiment's running test, when its status
+    changes): inside the change's transaction (``strict``: a Redis failure aborts the
+    change, so /assign never sees a stale status) and after commit."""
+    keys = [redis.key("ab-test", str(test_id))]
+    if experiment_id is not None:
+        keys.append(redis.key("running", str(experiment_id)))
     try:
-        await redis.client().delete(redis.key("ab-test", str(test_id)))
+        await redis.client().delete(*keys)
     except down_errors() as e:
         if strict:
             raise Unavailable("redis", detail="The A/B test cache could not be invalidated.") from e

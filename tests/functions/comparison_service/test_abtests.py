@@ -112,6 +112,13 @@ async def test_only_one_test_per_experiment_runs_and_the_analysis_side_can_find_
         "/ab-tests", params={"experiment_id": experiment_id, "status": "running"}, headers=member
     )
     assert [t["id"] for t in listed.json()["items"]] == [first["id"]], listed.text
+    # the running test is cached per experiment; stopping it forgets that at once
+    assert (await ab.post(f"/ab-tests/{first['id']}/stop", headers=admin)).status_code == 200
+    after = await ab.get("/ab-tests/assign", params=query, headers=member)
+    assert after.json() is None, after.text
+    await ab.post(f"/ab-tests/{second['id']}/start", headers=admin)
+    again = (await ab.get("/ab-tests/assign", params=query, headers=member)).json()
+    assert again["ab_test_id"] == second["id"], again
 
 
 async def test_assignment_is_sticky_across_weight_changes(ab, versions_url, admin, member) -> None:
