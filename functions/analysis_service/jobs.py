@@ -121,10 +121,12 @@ async def _review_all(job: Job, plan: chunks.Plan) -> None:
         done = await repository.ensure_chunks(conn, job.id, specs)
     pending = [c for c in plan.chunks if done.get(c.id) == "pending"]
     gate = asyncio.Semaphore(settings().worker_concurrency)
+    # chunks finished so far and planned: progress without recounting the table per chunk
+    tally = [len(plan.chunks) - len(pending), max(len(plan.chunks), 1)]
     remaining = job.row["deadline_at"].timestamp() - time.time()
     try:
         async with asyncio.timeout(max(0.0, remaining)):
-            await asyncio.gather(*(_review_one(job, chunk, gate) for chunk in pending))
+            await asyncio.gather(*(_review_one(job, chunk, gate, tally) for chunk in pending))
     except TimeoutError:
         job.halt("timeout", _timeout_reason())
 
@@ -134,7 +136,9 @@ def _timeout_reason() -> str:
     return f"timeout: the analysis did not finish within {limit:g} seconds"
 
 
-async def _review_one(job: Job, chunk: chunks.ReviewChunk, gate: asyncio.Semaphore) -> None:
+async def _review_one(
+    job: Job, chunk: chunks.ReviewChunk, gate: asyncio.Semaphore, tally: list[int]
+) -> None:
     async with gate:
         if not await _may_continue(job):
             return
@@ -149,9 +153,17 @@ async def _review_one(job: Job, chunk: chunks.ReviewChunk, gate: asyncio.Semapho
         except Unavailable as e:
             job.halt("retry", e.detail)
             return
+        tally[0] += 1
         async with database.transaction() as conn:
             await repository.finish_chunk(
-                conn, job.id, chunk.id, status=status, result=result, usage=usage, error=error
+                conn,
+                job.id,
+                chunk.id,
+                status=status,
+                result=result,
+                usage=usage,
+                error=error,
+                progress=tally[0] / tally[1],
             )
 
 

@@ -289,8 +289,10 @@ async def finish_chunk(
     result: dict[str, Any],
     usage: dict[str, Any],
     error: str | None = None,
+    progress: float,
 ) -> None:
-    """Store one chunk's result and move the job's progress, in the caller's transaction."""
+    """Store one chunk's result and set the job's progress (chunks finished / planned; the
+    worker counts them), in the caller's transaction."""
     await conn.execute(
         "update analysis_chunks set status = $3, result = $4::jsonb, input_tokens = $5,"
         " output_tokens = $6, cost_usd = $7, cached = $8, provider = $9, model = $10,"
@@ -309,10 +311,9 @@ async def finish_chunk(
         error,
     )
     await conn.execute(
-        "update analyses set heartbeat_at = now(), progress = (select"
-        " count(*) filter (where status <> 'pending')::real / greatest(count(*), 1)"
-        " from analysis_chunks where analysis_id = $1) where id = $1",
+        "update analyses set heartbeat_at = now(), progress = $2 where id = $1",
         analysis_id,
+        min(max(progress, 0.0), 1.0),
     )
 
 

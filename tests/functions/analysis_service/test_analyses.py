@@ -247,6 +247,30 @@ async def test_one_event_delivered_twice_at_once_produces_one_set_of_findings(
     assert rows[0]["n"] == 2
 
 
+async def test_progress_moves_chunk_by_chunk_to_one(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    stand_in.delay = 0.15
+    svc = service(WORKER_CONCURRENCY="1")
+    owner = identity.headers(new_user())
+    files = {f"pkg/m{i}.py": f"x = {i}\n" for i in range(4)}
+    project_id, snapshot_id = await _project(svc, owner, files)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = created.json()["id"]
+    delivery = asyncio.ensure_future(_deliver(svc, analysis_id))
+    seen = set()
+    while not delivery.done():
+        seen.add((await svc.api.get(f"/analyses/{analysis_id}", headers=owner)).json()["progress"])
+        await asyncio.sleep(0.03)
+    assert (await delivery).json()["status"] == "completed"
+    final = (await svc.api.get(f"/analyses/{analysis_id}", headers=owner)).json()["progress"]
+    assert final == 1.0
+    assert seen <= {0.0, 0.25, 0.5, 0.75, 1.0}, seen
+    assert len(seen & {0.25, 0.5, 0.75}) >= 2, f"one step per chunk: {seen}"
+
+
 async def test_a_service_acting_for_the_owner_queues_an_analysis_as_that_owner(
     service: Callable[..., Service], identity: Any
 ) -> None:
