@@ -185,24 +185,33 @@ async def list_findings(request: Request) -> dict[str, Any]:
     principal = await _caller(request)
     row, _ = await _analysis(request)
     limit, cursor = pagination.params(request)
+    position = _position(cursor) if cursor is not None else None
+    kept: list[dict[str, Any]] = []
+    # Keyset pages read from the cursor on, in batches until a page (plus one) passes the
+    # filters: a page costs what it returns, not the whole analysis.
+    batch = max(4 * (limit + 1), 200)
     async with database.connection() as conn:
-        rows = await repository.findings_of(conn, row["id"], user_id=principal.user_id)
-    try:
-        kept = _filtered(rows, request)
-    except merge.FilterError as e:
-        raise ValidationFailed([{"loc": ["query", "severity"], "msg": str(e)}]) from None
-    if cursor is not None:
-        kept = [r for r in kept if (r["path"], r["line"], str(r["id"])) > _position(cursor)]
+        while len(kept) <= limit:
+            rows = await repository.findings_of(
+                conn, row["id"], user_id=principal.user_id, after=position, limit=batch
+            )
+            try:
+                kept += _filtered(rows, request)
+            except merge.FilterError as e:
+                raise ValidationFailed([{"loc": ["query", "severity"], "msg": str(e)}]) from None
+            if len(rows) < batch:
+                break
+            position = (rows[-1]["path"], rows[-1]["line"], rows[-1]["id"])
     items = [_finding_out(r) for r in kept[: limit + 1]]
     return pagination.page(
         items, limit=limit, key=lambda f: {"p": f["path"], "l": f["line"], "id": f["id"]}
     )
 
 
-def _position(cursor: dict[str, Any]) -> tuple[str, int, str]:
+def _position(cursor: dict[str, Any]) -> tuple[str, int, uuid.UUID]:
     try:
-        return str(cursor["p"]), int(cursor["l"]), str(cursor["id"])
-    except (KeyError, ValueError, TypeError):
+        return str(cursor["p"]), int(cursor["l"]), uuid.UUID(str(cursor["id"]))
+    except (KeyError, ValueError, TypeError, AttributeError):
         raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
 
 

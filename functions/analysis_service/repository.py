@@ -413,15 +413,25 @@ _FINDING = (
 
 
 async def findings_of(
-    conn: asyncpg.Connection, analysis_id: uuid.UUID, *, user_id: str | None
+    conn: asyncpg.Connection,
+    analysis_id: uuid.UUID,
+    *,
+    user_id: str | None,
+    after: tuple[str, int, uuid.UUID] | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every finding of the analysis in (path, line, id) order, with the caller's verdict."""
+    """The analysis' findings in (path, line, id) order, with the caller's verdict: all of
+    them, or up to ``limit`` after the keyset position ``after`` (index findings_listing)."""
     rows = await conn.fetch(
         f"select {_FINDING}, fb.verdict as feedback from findings f left join feedback fb"
         " on fb.finding_id = f.id and fb.user_id::text = $2"
-        " where f.analysis_id = $1 order by f.path, f.line, f.id",
+        " where f.analysis_id = $1"
+        " and ($3::text is null or (f.path, f.line, f.id) > ($3, $4::int, $5::uuid))"
+        " order by f.path, f.line, f.id limit $6",
         analysis_id,
         user_id or "",
+        *(after or (None, None, None)),
+        limit,
     )
     return [dict(r) for r in rows]
 

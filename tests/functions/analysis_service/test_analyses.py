@@ -271,6 +271,39 @@ async def test_progress_moves_chunk_by_chunk_to_one(
     assert len(seen & {0.25, 0.5, 0.75}) >= 2, f"one step per chunk: {seen}"
 
 
+async def test_filtered_pages_of_many_findings_are_the_filtered_list_in_order(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """More findings than one read batch: pages follow the keyset in SQL and still hold
+    exactly the filtered findings, in (path, line) order, each once."""
+    svc = service()
+    owner = identity.headers(new_user())
+    files = {"big/a.py": "y = eval(a)\n" * 420, "big/b.py": "x = 1\nz = eval(b)\n"}
+    project_id, snapshot_id = await _project(svc, owner, files)
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+
+    async def pages(**params: str) -> list[tuple[str, int, str]]:
+        seen: list[tuple[str, int, str]] = []
+        cursor = None
+        while True:
+            query = {**params, **({"cursor": cursor} if cursor else {})}
+            page = await svc.api.get(
+                f"/analyses/{done['id']}/findings", params=query, headers=owner
+            )
+            assert page.status_code == 200, page.text
+            seen += [(f["path"], f["line"], f["severity"]) for f in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if not cursor:
+                return seen
+
+    everything = await pages(limit="200")
+    assert len(everything) == 421 and everything == sorted(everything), len(everything)
+    assert len(set(everything)) == 421, "no finding twice across pages"
+    assert await pages(limit="9") == everything
+    # the one match lies past two read batches of 200 rows
+    assert await pages(limit="9", path="big/b.py") == [("big/b.py", 2, "high")]
+
+
 async def test_a_service_acting_for_the_owner_queues_an_analysis_as_that_owner(
     service: Callable[..., Service], identity: Any
 ) -> None:
