@@ -112,6 +112,11 @@ async def test_only_one_test_per_experiment_runs_and_the_analysis_side_can_find_
         "/ab-tests", params={"experiment_id": experiment_id, "status": "running"}, headers=member
     )
     assert [t["id"] for t in listed.json()["items"]] == [first["id"]], listed.text
+    every = await ab.get("/ab-tests", params={"experiment_id": experiment_id}, headers=member)
+    for item in every.json()["items"]:  # each listed test with its own variants, in order
+        alone = (await ab.get(f"/ab-tests/{item['id']}", headers=member)).json()
+        assert item == alone and [v["name"] for v in item["variants"]] == ["control", "treatment"]
+    assert {t["id"] for t in every.json()["items"]} == {first["id"], second["id"]}
     # the running test is cached per experiment; stopping it forgets that at once
     assert (await ab.post(f"/ab-tests/{first['id']}/stop", headers=admin)).status_code == 200
     after = await ab.get("/ab-tests/assign", params=query, headers=member)
