@@ -104,6 +104,8 @@ async def complete(caller: Caller, body: dict[str, Any], model: str) -> Response
     caller.config_version_id = version_id
     output = body.get("max_completion_tokens") or body.get("max_tokens")
     reserve_output = int(output) if isinstance(output, int) else settings().chat_default_max_tokens
+    if not isinstance(output, int):  # the provider may write no more than the quota holds
+        body = {**body, "max_completion_tokens": reserve_output}
 
     def estimate(_: Target) -> int:
         return estimate_input(body["messages"]) + reserve_output

@@ -19,7 +19,7 @@ NAME = "anthropic"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 TOOL = "report_findings"
-DEFAULT_CHAT_MAX_TOKENS = 1024
+DEFAULT_CHAT_MAX_TOKENS = 1024  # a request with no maximum (the gateway always sets one)
 STOP_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",

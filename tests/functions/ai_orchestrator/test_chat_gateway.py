@@ -102,6 +102,22 @@ async def test_an_anthropic_provider_answers_in_openai_shape(
     )
 
 
+async def test_with_no_maximum_the_provider_is_capped_at_the_reserved_output(
+    platform: Platform, sdk: Sdk, fake_anthropic: FakeAnthropic, fake_openai: FakeOpenAI
+) -> None:
+    claude = await platform.provider("anthropic", fake_anthropic.base_url, models=(CLAUDE,))
+    gpt = await platform.provider("openai", fake_openai.base_url, models=(f"m-{claude}",))
+    client = sdk(CHAT_DEFAULT_MAX_TOKENS="300")
+    for model in (f"{claude}/{CLAUDE}", f"{gpt}/m-{claude}"):
+        await client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hi"}]
+        )
+    (to_claude,) = fake_anthropic.calls("/v1/messages")
+    assert to_claude.body["max_tokens"] == 300, "what the quota reserved, not a constant"
+    to_gpt = fake_openai.calls("/v1/chat/completions")[-1]
+    assert to_gpt.body["max_completion_tokens"] == 300
+
+
 async def test_auto_routes_through_the_default_configuration(
     platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
 ) -> None:
