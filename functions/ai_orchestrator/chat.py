@@ -23,9 +23,9 @@ from functions.ai_orchestrator import catalog, configs, routing
 from functions.ai_orchestrator.prompts import MESSAGE_OVERHEAD_TOKENS
 from functions.ai_orchestrator.providers import Provider
 from functions.ai_orchestrator.routing import Caller, Target
-from functions.ai_orchestrator.schemas import plain
 from functions.ai_orchestrator.settings import settings
 from shared.errors import BadRequest, NotFound, ProblemError
+from shared.money import plain
 from shared.token_count import estimate_tokens
 
 AUTO = "auto"

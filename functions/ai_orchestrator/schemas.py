@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from functions.ai_orchestrator.findings import Category, Severity
 from functions.ai_orchestrator.providers import SkippedAnalyzer
-
-
-def plain(value: Decimal) -> str:
-    """A decimal as a plain string: no exponent, no trailing zeros (``0.008755``, ``0``)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-Money = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
+from shared.money import Money
 
 
 class ChunkIn(BaseModel):

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
+from shared.money import Money, plain
+
 Kind = Literal["openai", "anthropic", "local"]
 Scope = Literal["global", "project", "user"]
 
@@ -25,13 +27,6 @@ _SM_REF = re.compile(r"^(sm://)?([A-Za-z0-9_-]{1,255}|projects/[^\s]{1,400})$")
 MAX_PRICE = Decimal("1000000")
 
 
-def plain(value: Decimal) -> str:
-    """A decimal as a plain string: no exponent, no trailing zeros (``0.008755``, ``100``)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-Money = Annotated[Decimal, PlainSerializer(plain, return_type=str, when_used="json")]
 Price = Annotated[
     Decimal,
     Field(ge=0, le=MAX_PRICE, max_digits=20, decimal_places=10),
