@@ -48,6 +48,12 @@ class Principal:
         return self.role == "admin"
 
     @property
+    def is_privileged(self) -> bool:
+        """An admin, or a platform service (scope ``internal``) acting on the platform's
+        behalf: the callers allowed to write on another's account."""
+        return self.is_admin or INTERNAL_SCOPE in self.scopes
+
+    @property
     def user_id(self) -> str:
         """The user the request acts for (the subject unless a service acts for one)."""
         return self.acting_for or self.subject

@@ -22,7 +22,7 @@ from functions.comparison_service.schemas import (
 )
 from functions.comparison_service.settings import settings
 from shared import clients, events, pagination
-from shared.auth import INTERNAL_SCOPE, Principal
+from shared.auth import Principal
 from shared.cache import down_errors
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid, query_uuid
@@ -42,7 +42,7 @@ async def _admin(request: Request) -> Principal:
 async def _writer(request: Request) -> Principal:
     """Admins and internal services (the analysis side) may record outcomes."""
     principal = await verifier.authenticate(request)
-    if not (principal.is_admin or INTERNAL_SCOPE in principal.scopes):
+    if not principal.is_privileged:
         raise Forbidden("Recording outcomes needs the admin role or the internal scope.")
     return principal
 

@@ -37,7 +37,7 @@ from functions.provider_service.schemas import (
     UsageRow,
 )
 from functions.provider_service.settings import settings
-from shared.auth import INTERNAL_SCOPE, Principal
+from shared.auth import Principal
 from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
 from shared.function import Router, query_uuid
 
@@ -55,12 +55,8 @@ _SCOPE_PATH = {
 }
 
 
-def _privileged(principal: Principal) -> bool:
-    return principal.is_admin or INTERNAL_SCOPE in principal.scopes
-
-
 def _require_self(principal: Principal, user_id: uuid.UUID) -> None:
-    if not _privileged(principal) and principal.user_id != str(user_id):
+    if not principal.is_privileged and principal.user_id != str(user_id):
         raise Forbidden(f"Only admins and internal services may act for user '{user_id}'.")
 
 
@@ -127,7 +123,7 @@ async def read_rules(request: Request) -> QuotaRules:
     """The scope's rules and their current consumption (committed + held)."""
     principal = await verifier.authenticate(request)
     scope, scope_id = _scope(request)
-    if not _privileged(principal) and (scope, scope_id) != ("user", principal.user_id):
+    if not principal.is_privileged and (scope, scope_id) != ("user", principal.user_id):
         raise Forbidden("Members may read only their own user quota.")
     async with database.connection() as conn:
         rows = await repository.rules_of(conn, scope=scope, scope_id=scope_id)
@@ -290,7 +286,7 @@ async def usage(request: Request) -> UsageReport:
     principal = await verifier.authenticate(request)
     user_id = query_uuid(request, "user_id")
     project_id = query_uuid(request, "project_id")
-    if not _privileged(principal):
+    if not principal.is_privileged:
         if user_id is None:
             user_id = _uuid_or_forbidden(principal.user_id)
         _require_self(principal, user_id)

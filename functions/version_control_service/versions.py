@@ -25,7 +25,7 @@ from functions.version_control_service.schemas import (
 )
 from functions.version_control_service.settings import settings
 from shared import pagination
-from shared.auth import INTERNAL_SCOPE, Principal
+from shared.auth import Principal
 from shared.cache import down_errors
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid
@@ -41,7 +41,7 @@ _ALIAS_PATH = {"id": _EXPERIMENT, "alias": {"type": "string", "pattern": _ALIAS.
 async def _writer(request: Request) -> Principal:
     """Admins and internal services (promotion by comparison-service) may write."""
     principal = await verifier.authenticate(request)
-    if not (principal.is_admin or INTERNAL_SCOPE in principal.scopes):
+    if not principal.is_privileged:
         raise Forbidden("Changing experiments, versions or aliases needs the admin role.")
     return principal
 

@@ -286,3 +286,18 @@ async def test_a_request_is_authenticated_once_however_often_it_is_asked(
     assert again is first and len(calls) == 1
     other = await verifier.authenticate(_request({"Authorization": f"Bearer {identity.token()}"}))
     assert other.subject != first.subject and len(calls) == 2, "per request, not per process"
+
+
+@pytest.mark.parametrize(
+    ("role", "scopes", "privileged"),
+    [
+        ("admin", frozenset(), True),
+        ("service", frozenset({auth.INTERNAL_SCOPE}), True),
+        ("service", frozenset({"reviews:write"}), False),
+        ("member", frozenset({"user"}), False),
+    ],
+)
+def test_only_admins_and_internal_services_are_privileged(
+    role: str, scopes: frozenset[str], privileged: bool
+) -> None:
+    assert auth.Principal("s", role, scopes).is_privileged is privileged
