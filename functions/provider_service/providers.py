@@ -54,7 +54,7 @@ async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut
     async with database.transaction() as conn:
         row = await repository.create_provider(conn, **fields)
         await repository.replace_models(conn, row["id"], [m.model_dump() for m in body.models])
-        return await _one(conn, row["id"])
+        return (await _with_models(conn, [row]))[0]
 
 
 @router.get("/providers", response=ProviderPage)
@@ -95,12 +95,12 @@ async def update_provider(request: Request, body: ProviderUpdate) -> ProviderOut
         if required in changes and changes[required] is None:
             raise ValidationFailed([{"loc": ["body", required], "msg": "may not be null"}])
     async with database.transaction() as conn:
-        await repository.update_provider(conn, provider_id, **changes)
+        row = await repository.update_provider(conn, provider_id, **changes)
         if body.models is not None:
             await repository.replace_models(
                 conn, provider_id, [m.model_dump() for m in body.models]
             )
-        return await _one(conn, provider_id)
+        return (await _with_models(conn, [row]))[0]
 
 
 @router.delete("/providers/{id}", status=204)
