@@ -71,9 +71,10 @@ async def check(*, account: str, ip: str) -> None:
 async def failed(*, account: str, ip: str) -> None:
     window = settings().login_window_seconds
     try:
-        client = redis.client()
+        pipe = redis.client().pipeline(transaction=False)  # both counters, one round trip
         for key in _keys(account, ip):
-            await client.eval(_INCR, 1, key, window)
+            pipe.eval(_INCR, 1, key, window)
+        await pipe.execute()
     except down_errors() as e:
         raise Unavailable("redis") from e
 
