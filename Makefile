@@ -18,10 +18,16 @@ help: ## list the targets
 
 install: $(STAMP) ## create .venv and install the pinned, hashed dev + runtime requirements
 
-$(STAMP): requirements-dev.txt $(wildcard functions/*/requirements.txt)
+# The stock pip of `python3.11 -m venv` (23.2) mis-resolves extras under --require-hashes
+# (it looks `coverage[toml]` up on the index and takes the newest release), so pip installs
+# only the pinned, hashed uv of requirements-bootstrap.txt (no extras, no dependencies) and
+# uv installs the rest, exactly as pinned and hashed.
+$(STAMP): requirements-bootstrap.txt requirements-dev.txt $(wildcard functions/*/requirements.txt)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  -r requirements-bootstrap.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.txt
 	touch $@
 
 run: install ## start the whole platform locally (embedded Postgres/Redis unless URLs given)
@@ -66,8 +72,7 @@ security: install ## bandit, pip-audit of every image's requirements (strict in 
 	  $(BIN)/pip-audit --require-hashes --disable-pip -r $$r || exit 1; done
 	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
-requirements: ## recompile the pinned, hashed requirement files from their .in files
-	$(BIN)/pip install --quiet uv==0.13.9
+requirements: install ## recompile the pinned, hashed requirement files from their .in files
 	for s in $(SERVICES); do \
 	  $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	    -o functions/$$s/requirements.txt functions/$$s/requirements.in; done
