@@ -290,3 +290,29 @@ def start_function(
 
     yield start
     local.stop([r.process for r in running], timeout=20)
+
+
+# Fixtures that start real function processes: the generic one and the per-service
+# platforms of tests/functions/*/conftest.py (a new such fixture belongs in this set).
+_E2E_FIXTURES = {"start_function", "backends", "platform", "versions_url"}
+_SERVICE_FIXTURES = {"database_url", "redis_url", "postgres_server_url", "redis_prefix"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test the marker that says what it needs, so that ``-m`` selects it.
+
+    ``e2e``: it starts real function processes (it lives under tests/e2e/ or uses a
+    fixture of ``_E2E_FIXTURES``); ``integration``: it reaches the real PostgreSQL or
+    Redis through the session fixtures; ``unit``: neither. The marker is derived, never
+    written by hand, so it cannot drift from what the test does: ``-m unit`` needs no
+    service at all.
+    """
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        path = Path(str(item.path)).relative_to(ROOT).as_posix()
+        if path.startswith("tests/e2e/") or needs & _E2E_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
+        elif needs & _SERVICE_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)

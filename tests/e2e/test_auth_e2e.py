@@ -12,8 +12,6 @@ import pytest_asyncio
 
 from shared import gateway, local
 
-pytestmark = pytest.mark.e2e
-
 PASSWORD = "an end to end passphrase"
 
 

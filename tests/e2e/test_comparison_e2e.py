@@ -8,11 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.functions.comparison_service._support import cloud_event, experiment_with_versions
-
-pytestmark = pytest.mark.e2e
 
 
 async def test_feedback_events_pick_a_winner_that_promotion_makes_production(

@@ -13,8 +13,6 @@ import pytest
 
 from tests.fakes.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def proxy(database_url: str) -> Iterator[TcpProxy]:

@@ -10,9 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-
-pytestmark = pytest.mark.e2e
 
 SLOW = Path(__file__).resolve().parent.parent / "shared" / "sample_functions" / "slow" / "main.py"
 

@@ -23,8 +23,6 @@ import pytest
 from shared import local
 from tests.e2e import _platform
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def fuzzed(

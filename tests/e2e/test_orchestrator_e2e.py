@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import openai
-import pytest
 
 from tests.fakes.openai_api import FakeOpenAI
 from tests.functions.ai_orchestrator.conftest import (  # noqa: F401 - fixtures by name
@@ -19,7 +18,6 @@ from tests.functions.ai_orchestrator.conftest import (  # noqa: F401 - fixtures 
     _platform,
 )
 
-pytestmark = pytest.mark.e2e
 MODEL = "gpt-4o-mini"
 CODE = "def load(data):\n    result = eval(data)\n    password = 'hunter2'\n    return result"
 

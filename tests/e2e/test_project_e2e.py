@@ -10,9 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
-
-pytestmark = pytest.mark.e2e
 
 
 def _repository() -> bytes:

@@ -7,9 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
-
-pytestmark = pytest.mark.e2e
 
 ADMIN = "00000000-0000-4000-8000-0000000e2e01"
 

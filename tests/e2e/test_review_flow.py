@@ -23,7 +23,6 @@ import pytest_asyncio
 from tests.e2e import _platform
 from tests.fakes.openai_api import FakeOpenAI
 
-pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "fixtures" / "sarif-2.1.0.json").read_text())
 

@@ -14,8 +14,6 @@ import pytest
 from shared import access, config, local
 from shared.errors import NotFound, Unavailable
 
-pytestmark = pytest.mark.e2e
-
 
 class _Settings(access.AccessConfig):
     pass

@@ -13,8 +13,6 @@ import pytest
 
 from shared.lifecycle import Lifecycle
 
-pytestmark = pytest.mark.unit
-
 
 class PreviousHandler:
     """Stands in for the server's own SIGTERM handler (uvicorn's ``handle_exit``)."""

@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 import httpx
 import jsonschema
-import pytest
 
 from tests.functions.analysis_service._support import (
     PY312,
@@ -24,7 +23,6 @@ from tests.functions.analysis_service._support import (
 )
 from tests.functions.analysis_service.conftest import Service
 
-pytestmark = pytest.mark.e2e
 REQUESTED = "dev.acr.analysis.requested"
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "sarif-2.1.0.json"
 FILES = {

@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
 from shared import events
 from tests.functions.analysis_service._support import (
@@ -22,8 +21,6 @@ from tests.functions.analysis_service._support import (
     wait_until,
 )
 from tests.functions.analysis_service.conftest import Service
-
-pytestmark = pytest.mark.e2e
 
 
 async def _chunk_states(database_url: str, analysis_id: str) -> dict[str, str]:

@@ -14,8 +14,6 @@ from joserfc.jwk import KeySet
 
 from tests.functions.auth_service._support import AUDIENCE, ISSUER, PASSWORD, unique_email
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture
 def platform(start_function: Callable[..., Any]) -> dict[str, Any]:

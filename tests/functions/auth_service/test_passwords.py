@@ -6,8 +6,6 @@ import pytest
 
 from functions.auth_service import passwords
 
-pytestmark = pytest.mark.unit
-
 
 def _violations(password: str, email: str = "ada@example.com") -> list[str]:
     return passwords.policy_violations(password, email=email, min_length=12)

@@ -7,12 +7,9 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-import pytest
 
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.functions.provider_service._support import call, create_provider, put_rule, service
-
-pytestmark = pytest.mark.e2e
 
 
 async def test_redis_down_refuses_reserve_with_503_and_loses_no_commit(
