@@ -31,7 +31,7 @@ $(STAMP): requirements-bootstrap.txt requirements-dev.txt $(wildcard functions/*
 	touch $@
 
 run: install ## start the whole platform locally (embedded Postgres/Redis unless URLs given)
-	$(BIN)/python -m shared.local
+	$(BIN)/python -m localdev.local
 
 run-%: install ## run one function target under functions-framework, e.g. make run-auth_tokens
 	@src=$$(grep -l "def $*(" functions/*/main.py | head -1); \
@@ -41,14 +41,14 @@ run-%: install ## run one function target under functions-framework, e.g. make r
 test: install ## run every test (real PostgreSQL/Redis: TEST_DATABASE_URL/TEST_REDIS_URL or embedded)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(TESTARGS)
 
-lint: install ## ruff (lint + format check) and mypy --strict on shared/ and functions/
-	$(BIN)/ruff check shared functions tests
-	$(BIN)/ruff format --check shared functions tests
+lint: install ## ruff (lint + format check) and mypy --strict on shared/, localdev/ and functions/
+	$(BIN)/ruff check shared localdev functions tests
+	$(BIN)/ruff format --check shared localdev functions tests
 	$(BIN)/mypy
 
 format: install ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix shared functions tests
-	$(BIN)/ruff format shared functions tests
+	$(BIN)/ruff check --fix shared localdev functions tests
+	$(BIN)/ruff format shared localdev functions tests
 
 migrate: install ## apply every service's migrations to DATABASE_URL
 	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL is required"; exit 1; }
@@ -67,7 +67,7 @@ validate: install ## deploy artifacts: ../shared/tools/validate-deploy (when pre
 	$(BIN)/pytest tests/deploy -q
 
 security: install ## bandit, pip-audit of every image's requirements (strict in Cloud Build), detect-secrets
-	$(BIN)/bandit -q -c pyproject.toml -ll -ii -r shared functions
+	$(BIN)/bandit -q -c pyproject.toml -ll -ii -r shared localdev functions
 	for r in functions/*/requirements.txt; do \
 	  $(BIN)/pip-audit --require-hashes --disable-pip -r $$r || exit 1; done
 	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline

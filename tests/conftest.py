@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 from functions_framework.aio import create_asgi_app
 
-from shared import config, local
+from localdev import local
+from shared import config
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]

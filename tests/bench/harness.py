@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import psutil
 
-from shared import local
+from localdev import local
 from tests.bench import loadgen
 from tests.bench.loadgen import Target
 

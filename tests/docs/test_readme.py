@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import config, local
+from localdev import local
+from shared import config
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

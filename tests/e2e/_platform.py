@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from shared import broker, gateway, local
+from localdev import broker, gateway, local
 
 ROOT = Path(__file__).resolve().parents[2]
 

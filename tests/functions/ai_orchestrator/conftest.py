@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from functions.ai_orchestrator import chunking
 from functions.ai_orchestrator.chunking import Chunk
-from shared import local
+from localdev import local
 
 # Lines 10-14 of a file: the fakes' deterministic "model" flags eval( and password =.
 SAMPLE_LINES = (

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import access, events, local
+from localdev import local
+from shared import access, events
 from tests.functions.analysis_service._support import (
     EventSink,
     StandInOrchestrator,

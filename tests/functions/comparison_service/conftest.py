@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import local
+from localdev import local
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -294,7 +294,7 @@ def stop(processes: list[subprocess.Popen[bytes]], *, timeout: float = 25.0) -> 
 
 
 def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
-    from shared import gateway
+    from localdev import gateway
 
     state = ROOT / ".local"
     state.mkdir(exist_ok=True)

@@ -1,4 +1,4 @@
-"""Tests of shared/local.py: discovery, ports, database URLs."""
+"""Tests of localdev/local.py: discovery, ports, database URLs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from shared import local
+from localdev import local
 
 
 def test_discover_finds_auth_service_and_its_two_functions() -> None:
