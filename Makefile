@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run run-% test test-unit lint format migrate bench load validate security \
-        requirements deploy check-env clean
+        requirements deploy check-env clean dockerfiles
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -78,6 +78,9 @@ requirements: install ## recompile the pinned, hashed requirement files from the
 	    -o functions/$$s/requirements.txt functions/$$s/requirements.in; done
 	$(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	  -o requirements-dev.txt requirements-dev.in
+
+dockerfiles: install ## render functions/*/Dockerfile from localdev/service.Dockerfile.tmpl
+	$(BIN)/python -m localdev.dockerfiles
 
 check-env:
 	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
