@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run run-% test test-unit lint format migrate bench load validate security \
-        requirements deploy check-env clean dockerfiles
+        requirements deploy check-env clean dockerfiles images containers
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -81,6 +81,13 @@ requirements: install ## recompile the pinned, hashed requirement files from the
 
 dockerfiles: install ## render functions/*/Dockerfile from localdev/service.Dockerfile.tmpl
 	$(BIN)/python -m localdev.dockerfiles
+
+images: install ## build the seven images acr/<service>:<git short sha> (docker, else ../shared/tools/image-build)
+	$(BIN)/python -m localdev.images build
+
+containers: install ## the container suite: twelve functions from their images, the review flow (make images first)
+	$(BIN)/python -m localdev.images check
+	$(BIN)/pytest tests/containers -m containers --no-cov -p no:cacheprovider $(TESTARGS)
 
 check-env:
 	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
