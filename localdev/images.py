@@ -252,8 +252,9 @@ def _configmaps() -> dict[str, dict[str, str]]:
 
 
 def build(services: list[ServiceSpec], chosen: Engine) -> None:
+    same = tag()  # once: a commit made during the builds must not split the set
     for service in services:
-        name = image(service)
+        name = image(service, same)
         print(f"== {name} ({chosen.name})", flush=True)
         chosen.build(ROOT / "functions" / service.package / "Dockerfile", name)
 

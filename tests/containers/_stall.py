@@ -33,6 +33,7 @@ class StallingProxy:
             self._loop.call_soon_threadsafe(self._server.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
     def stall(self) -> None:
         self._call(self._set(False)).result(timeout=5)

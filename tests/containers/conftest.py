@@ -3,9 +3,9 @@
 Each container gets the environment its Knative manifest gives it (literal values and
 ConfigMaps, ``ENVIRONMENT=production`` included), the Secrets it references filled with
 local values the way ``make run`` generates them (signing keys, the admin's password,
-the platform service account, which every function gets as under ``make run``), and the
-local wiring: ``DATABASE_URL`` (through a proxy that can stall queries),
-``REDIS_URL``, every ``<FUNCTION>_URL``, ``JWKS_URL`` and ``K_SINK`` (the gateway's
+the platform service account; any other key a random value, the same for every function
+that references it), and the local wiring: ``DATABASE_URL`` (through a proxy that can
+stall queries), ``REDIS_URL``, every ``<FUNCTION>_URL``, ``JWKS_URL`` and ``K_SINK`` (the gateway's
 local Broker). Migrations run from the host first, as the cluster's Jobs do, since the
 manifests say ``MIGRATE_ON_START=false``. Ports come from 20000-32767
 (``localdev.local.free_port``), away from ``make run``'s 8000-8072.
@@ -17,6 +17,7 @@ deselects it (marker ``containers``): it needs images, which need a container en
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -78,13 +79,15 @@ def built(engine: images.Engine) -> dict[str, str]:
     return found
 
 
-def _signing_key() -> str:
+def _signing_keys() -> str:
+    """AUTH_SIGNING_KEYS as a JSON list of one PEM: one line, as an -e value wants it."""
     key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(
+    pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+    return json.dumps([pem])
 
 
 def _with_port(url: str, port: int) -> str:
@@ -124,7 +127,7 @@ def platform(
     generated = {  # what `make run` generates, and the Secrets' other keys
         "DATABASE_URL": _with_port(database_url, proxy.port),
         "REDIS_URL": redis_url,
-        "AUTH_SIGNING_KEYS": _signing_key(),
+        "AUTH_SIGNING_KEYS": _signing_keys(),
         "ADMIN_PASSWORD": admin_password,
         "PLATFORM_CLIENT_ID": "platform-containers",
         "PLATFORM_CLIENT_SECRET": secrets.token_urlsafe(32),
@@ -141,8 +144,6 @@ def platform(
         env = images.manifest_env(spec.name)
         for key in images.secret_keys(spec.name):
             generated.setdefault(key, secrets.token_urlsafe(32))
-            env[key] = generated[key]
-        for key in ("ADMIN_PASSWORD", "PLATFORM_CLIENT_ID", "PLATFORM_CLIENT_SECRET"):
             env[key] = generated[key]
         env.update(wiring)
         env["PORT"] = str(spec.port)
