@@ -73,9 +73,10 @@ security: install ## bandit, pip-audit of every image's requirements (strict in 
 	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
 
 # Installed dependencies no code path of the service imports, left out of its image:
-# pygments comes with rich (bandit's console output), which the orchestrator's in-process
-# bandit never renders (10 MB; the container suite's review flow runs bandit without it).
-NO_EMIT_ai_orchestrator := pygments
+# pygments, markdown-it-py and mdurl come with rich (bandit's console output), which the
+# orchestrator's in-process bandit never renders (11 MB; the container suite's review flow
+# runs bandit without them).
+NO_EMIT_ai_orchestrator := pygments markdown-it-py mdurl
 
 requirements: install ## recompile the pinned, hashed requirement files from their .in files
 	$(foreach s,$(SERVICES),$(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
