@@ -30,8 +30,8 @@ $(STAMP): requirements-bootstrap.txt requirements-dev.txt $(wildcard functions/*
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.txt
 	touch $@
 
-run: install ## start the whole platform locally (embedded Postgres/Redis unless URLs given)
-	$(BIN)/python -m localdev.local
+run: install ## start the whole platform locally (embedded Postgres/Redis unless URLs given; IMAGES=1: from the images)
+	IMAGES="$(IMAGES)" $(BIN)/python -m localdev.local
 
 run-%: install ## run one function target under functions-framework, e.g. make run-auth_tokens
 	@src=$$(grep -l "def $*(" functions/*/main.py | head -1); \

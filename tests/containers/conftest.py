@@ -106,8 +106,11 @@ def platform(
     redis_url: str,
     redis_prefix: str,
 ) -> Iterator[ContainerPlatform]:
+    # a container sees the host's network, not its files: no unix sockets (embedded servers)
     if not redis_url.startswith("redis://"):
         pytest.fail("the containers need Redis over TCP: set TEST_REDIS_URL=redis://...")
+    if not urlsplit(database_url).hostname:
+        pytest.fail("the containers need PostgreSQL over TCP: set TEST_DATABASE_URL")
     services = discovery.discover(ROOT)
     asyncio.run(
         migrations.migrate(database_url, [ROOT / "functions" / s.package for s in services])
