@@ -44,6 +44,7 @@ class Container:
     image: str
     name: str
     url: str
+    env: dict[str, str] = field(default_factory=dict)
     stopped: str | None = None
 
 
@@ -151,7 +152,9 @@ def platform(
         env.update(wiring)
         env["PORT"] = str(spec.port)
         admin_email = env.get("ADMIN_EMAIL", admin_email)
-        container = Container(spec, built[spec.service], f"acr-test-{spec.name}", urls[spec.name])
+        container = Container(
+            spec, built[spec.service], f"acr-test-{spec.name}", urls[spec.name], env
+        )
         engine.run(container.image, container.name, env)
         containers[spec.name] = container
         if spec.name == "auth-tokens":
@@ -178,6 +181,13 @@ def platform(
         with ThreadPoolExecutor(max_workers=len(running) or 1) as pool:
             list(pool.map(lambda c: engine.stop(c.name), running))
         proxy.stop()
+
+
+def restart(engine: images.Engine, container: Container) -> None:
+    """Start a stopped container again, with the same environment."""
+    engine.run(container.image, container.name, container.env)
+    container.stopped = None
+    _wait(engine, container)
 
 
 def _wait(engine: images.Engine, container: Container) -> None:

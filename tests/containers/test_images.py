@@ -17,7 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.containers.conftest import ContainerPlatform, listening_uids, wait_for_held
+from tests.containers.conftest import (
+    Container,
+    ContainerPlatform,
+    listening_uids,
+    restart,
+    wait_for_held,
+)
 
 # The first test also waits for the twelve containers to start.
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(600)]
@@ -161,30 +167,50 @@ async def test_sigterm_lets_an_in_flight_slow_request_finish_and_exits_0(
     """Each container, in turn, gets a request that waits on PostgreSQL (``/ready`` runs
     ``select 1`` through the stalled proxy), then SIGTERM; the query is let through only
     once the container reports draining. The request must still get its whole answer,
-    built after SIGTERM, and the container's main process must exit 0."""
+    built after SIGTERM, and the container's main process must exit 0.
+
+    ``/ready`` gives up on a check after two seconds; on a machine so loaded that SIGTERM
+    takes longer than that to arrive, the answer is built before it and proves nothing, so
+    the container (which must still exit 0) is started again and tried again."""
     for container in platform.containers.values():
         name = container.function.name
-        async with httpx.AsyncClient(timeout=60) as http:
-            platform.proxy.stall()
-            held_before = platform.proxy.held
-            started = time.monotonic()
-            slow = asyncio.create_task(http.get(f"{container.url}/ready"))
-            try:
-                await asyncio.to_thread(wait_for_held, platform.proxy, held_before + 1)
-                stop = asyncio.create_task(asyncio.to_thread(_stop, platform, container))
-                await _draining(container.url)
-                draining_after = time.monotonic() - started
-            finally:
-                platform.proxy.release()
-            answer = await slow
-            took = time.monotonic() - started
-            ending = await stop
-        body = answer.json()
-        assert body["status"] == "draining", (name, body, draining_after)
+        tries = 0
+        while True:
+            tries += 1
+            body, ending, draining_after, took = await _slow_request_across_sigterm(
+                platform, container
+            )
+            assert ending == "exited with status 0", (name, ending, platform.logs(name))
+            if body["status"] == "draining" or draining_after < 2.0 or tries == 3:
+                break
+            restart(platform.engine, container)  # SIGTERM came after /ready gave up
+        assert body["status"] == "draining", (name, body, draining_after, tries)
         database = next(c for c in body["components"] if c["name"] == "database")
         assert database["status"] == "healthy", (name, body)
         assert took >= draining_after, (name, "answered before SIGTERM reached it")
-        assert ending == "exited with status 0", (name, ending, platform.logs(name))
+
+
+async def _slow_request_across_sigterm(
+    platform: ContainerPlatform, container: Container
+) -> tuple[dict[str, Any], str, float, float]:
+    """The /ready answer, how the container ended, when it was seen draining and when the
+    answer came (seconds after the request was sent)."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        platform.proxy.stall()
+        held_before = platform.proxy.held
+        started = time.monotonic()
+        slow = asyncio.create_task(http.get(f"{container.url}/ready"))
+        try:
+            await asyncio.to_thread(wait_for_held, platform.proxy, held_before + 1)
+            stop = asyncio.create_task(asyncio.to_thread(_stop, platform, container))
+            await _draining(container.url)
+            draining_after = time.monotonic() - started
+        finally:
+            platform.proxy.release()
+        answer = await slow
+        took = time.monotonic() - started
+        ending = await stop
+    return answer.json(), ending, draining_after, took
 
 
 def _stop(platform: ContainerPlatform, container: Any) -> str:

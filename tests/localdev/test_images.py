@@ -32,7 +32,10 @@ def test_secret_keys_are_the_manifests_secret_references() -> None:
         "REDIS_URL",
         "AUTH_SIGNING_KEYS",
         "ADMIN_PASSWORD",
+        "PLATFORM_CLIENT_ID",
+        "PLATFORM_CLIENT_SECRET",
     ]
+    assert "QUOTA_SIGNING_KEY" in images.secret_keys("providers")
 
 
 def test_images_are_named_acr_service_and_tag(monkeypatch: pytest.MonkeyPatch) -> None:
