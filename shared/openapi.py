@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from shared.health import HEALTH_PATHS
-
-if TYPE_CHECKING:
-    from shared.function import Route
+from shared.routing import Route
 
 _REF = "#/components/schemas/{model}"
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}

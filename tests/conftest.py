@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 from functions_framework.aio import create_asgi_app
 
-from shared import config, local
+from localdev import discovery, local
+from shared import config
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -210,8 +211,8 @@ def load_function(platform_env: dict[str, str]) -> Callable[..., Any]:
     return load
 
 
-def _spec(target: str) -> local.FunctionSpec:
-    for service in local.discover(ROOT):
+def _spec(target: str) -> discovery.FunctionSpec:
+    for service in discovery.discover(ROOT):
         for spec in service.functions:
             if spec.target == target:
                 return spec
@@ -244,7 +245,7 @@ class RunningFunction:
     """A real ``functions-framework`` process on a free port."""
 
     def __init__(
-        self, spec: local.FunctionSpec, process: subprocess.Popen[bytes], log: Path
+        self, spec: discovery.FunctionSpec, process: subprocess.Popen[bytes], log: Path
     ) -> None:
         self.spec = spec
         self.process = process
@@ -268,9 +269,9 @@ def start_function(
         base = (
             _spec(target)
             if source is None
-            else local.FunctionSpec("sample", target, "http", 0, source)
+            else discovery.FunctionSpec("sample", target, "http", 0, source)
         )
-        spec = local.FunctionSpec(
+        spec = discovery.FunctionSpec(
             base.service, base.target, base.kind, local.free_port(), base.source
         )
         log = tmp_path / f"{target}-{spec.port}.log"

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import psutil
 
-from shared import local
+from localdev import discovery, local
 from tests.bench import loadgen
 from tests.bench.loadgen import Target
 
@@ -182,7 +182,7 @@ class Identity:
 class Server:
     """A real ``functions-framework`` process and the moment it was spawned."""
 
-    spec: local.FunctionSpec
+    spec: discovery.FunctionSpec
     process: subprocess.Popen[bytes]
     log: Path
     spawned: float
@@ -235,9 +235,9 @@ class Bench:
             "ADMIN_PASSWORD": self.admin_password,
             "JWKS_URL": self.identity.jwks_url,
         }
-        self.specs = {f.target: f for s in local.discover(ROOT) for f in s.functions}
+        self.specs = {f.target: f for s in discovery.discover(ROOT) for f in s.functions}
         for target in ("hello", "upload_sink"):
-            self.specs[target] = local.FunctionSpec(target, target, "http", 0, HELLO)
+            self.specs[target] = discovery.FunctionSpec(target, target, "http", 0, HELLO)
         self.servers: list[Server] = []
         self.shared_servers: dict[tuple[str, ...], Server] = {}
         self.admin_id = str(uuid.uuid4())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections.abc import Iterator
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from localdev import discovery
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
@@ -33,7 +34,6 @@ HARDENED_CONTAINER = {
     "capabilities": {"drop": ["ALL"]},
     "seccompProfile": {"type": "RuntimeDefault"},
 }
-_DECORATORS = {"functions_framework.aio.http", "functions_framework.aio.cloud_event"}
 
 
 @dataclass(frozen=True)
@@ -71,30 +71,16 @@ def dockerized_folders() -> list[str]:
 
 
 def targets() -> list[Target]:
-    """Every async def decorated as a functions-framework aio target, per main.py."""
-    found = []
-    for main in sorted(FUNCTIONS.glob("*/main.py")):
-        tree = ast.parse(main.read_text(), filename=str(main))
-        for node in tree.body:
-            if isinstance(node, ast.AsyncFunctionDef) and any(
-                _dotted(d) in _DECORATORS for d in node.decorator_list
-            ):
-                found.append(Target(main.parent.name, node.name))
-    return found
+    """Every function target, as the local runner finds them (localdev.discovery)."""
+    return [
+        Target(service.package, spec.target)
+        for service in discovery.discover(ROOT)
+        for spec in service.functions
+    ]
 
 
 def targets_of(folder: str) -> list[str]:
     return [t.name for t in targets() if t.folder == folder]
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Call):
-        return _dotted(node.func)
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    if isinstance(node, ast.Name):
-        return node.id
-    return ""
 
 
 @cache

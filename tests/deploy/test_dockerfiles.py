@@ -1,11 +1,13 @@
-"""Tests that every service's Dockerfile has the one shape of STYLE rule 17."""
+"""Tests that every service's Dockerfile has the one shape of STYLE rule 17, from one template."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from localdev import discovery, dockerfiles
 from tests.deploy import _repo
 from tests.deploy._repo import FUNCTIONS, ROOT, DockerIgnore, Instruction
 
@@ -35,17 +37,51 @@ def test_build_is_multi_stage_on_a_digest_pinned_slim_python(folder: str) -> Non
         assert DIGEST.match(image), f"line {stage.line}: '{image}' should be pinned by digest."
 
 
+def test_every_dockerfile_is_the_template_rendered() -> None:
+    stale = [p.relative_to(ROOT).as_posix() for p in dockerfiles.stale()]
+    assert stale == [], "Run `make dockerfiles` (localdev/service.Dockerfile.tmpl)."
+
+
+def test_a_dockerfile_edited_by_hand_is_stale(tmp_path: Path) -> None:
+    for service in discovery.discover():
+        folder = tmp_path / "functions" / service.package
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text(f"LOCAL_PORT = {service.port}\n")
+        main = ROOT / "functions" / service.package / "main.py"
+        (folder / "main.py").write_text(main.read_text())
+        (folder / "Dockerfile").write_text(dockerfiles.render(service))
+    assert dockerfiles.stale(tmp_path) == []
+    edited = tmp_path / "functions" / "auth_service" / "Dockerfile"
+    edited.write_text(edited.read_text().replace("USER 1000:1000", "USER root"))
+    assert dockerfiles.stale(tmp_path) == [edited]
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
-def test_builder_installs_only_this_services_hashed_requirements(folder: str) -> None:
-    installs = [i for i in _all(folder, "RUN") if "pip install" in i.arguments]
-    assert installs, "Should pip install the service's requirements."
+def test_stock_pip_installs_only_the_hashed_uv_and_uv_the_services_requirements(
+    folder: str,
+) -> None:
+    runs = [i.arguments for i in _all(folder, "RUN")]
+    pip = [r for r in runs if re.search(r"\bpip install\b", r) and "uv pip" not in r]
+    assert len(pip) == 1, "The stock pip should install one thing: the bootstrap uv."
+    assert re.findall(r"(?:-r|--requirement)[ =](\S+)", pip[0]) == ["requirements-bootstrap.txt"]
+    assert "--require-hashes" in pip[0] and "--no-deps" in pip[0]
+    assert re.search(r"python -m venv --without-pip /opt/venv\b", " ".join(runs)), (
+        "/opt/venv should be made without pip."
+    )
+    uv = [r for r in runs if "uv pip install" in r]
     expected = f"functions/{folder}/requirements.txt"
-    for install in installs:
-        assert "--require-hashes" in install.arguments, f"line {install.line}: needs hashes."
-        assert "--no-cache-dir" in install.arguments, f"line {install.line}: keep no pip cache."
-        files = re.findall(r"(?:-r|--requirement)[ =](\S+)", install.arguments)
-        assert files == [expected], f"line {install.line}: should install only {expected}."
+    assert len(uv) == 1, "uv should install the service's requirements."
+    assert re.findall(r"(?:-r|--requirement)[ =](\S+)", uv[0]) == [expected]
+    assert "--require-hashes" in uv[0] and "--python /opt/venv/bin/python" in uv[0]
     assert (ROOT / expected).exists(), f"{expected} should exist (compiled from requirements.in)."
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_runtime_stage_removes_the_bases_installers(folder: str) -> None:
+    final = " ".join(i.arguments for i in _repo.final_stage(_instructions(folder)))
+    for name in ("pip", "setuptools", "wheel", "_bundled"):
+        assert f'"$d"/{name}' in final, f"The runtime stage should remove the base's {name}."
+    assert "site.getsitepackages()" in final, "...from every site directory of the interpreter."
 
 
 @pytest.mark.parametrize("folder", FOLDERS)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import config, local
+from localdev import discovery
+from shared import config
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -34,7 +35,7 @@ def test_every_setting_is_in_the_configuration_table(settings: type[config.BaseC
 
 
 def test_every_function_and_its_local_port_is_in_the_url_map() -> None:
-    for service in local.discover(ROOT):
+    for service in discovery.discover(ROOT):
         assert f"| {service.name}" in README or f"{service.name} (" in README, service.name
         for spec in service.functions:
             assert f"http://127.0.0.1:{spec.port}" in README, f"{spec.name} :{spec.port} missing"

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from shared import broker, gateway, local
+from localdev import broker, discovery, gateway, local
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,8 +75,8 @@ class GatewayThread:
 def start(env: dict[str, str], logs: Path) -> tuple[Platform, GatewayThread]:
     """Start every function target found in ``functions/`` and the gateway in front."""
     specs = [
-        local.FunctionSpec(f.service, f.target, f.kind, local.free_port(), f.source)
-        for service in local.discover(ROOT)
+        discovery.FunctionSpec(f.service, f.target, f.kind, local.free_port(), f.source)
+        for service in discovery.discover(ROOT)
         for f in service.functions
     ]
     urls = {spec.name: f"http://127.0.0.1:{spec.port}" for spec in specs}

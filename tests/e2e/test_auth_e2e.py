@@ -10,7 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from shared import gateway, local
+from localdev import gateway, local
 
 PASSWORD = "an end to end passphrase"
 

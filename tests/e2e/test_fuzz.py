@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared import local
+from localdev import local
 from tests.e2e import _platform
 
 

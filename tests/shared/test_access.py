@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import access, config, local
+from localdev import local
+from shared import access, config
 from shared.errors import NotFound, Unavailable
 
 

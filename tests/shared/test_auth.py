@@ -204,7 +204,7 @@ async def test_keys_are_refetched_when_the_cache_expires(
 
 
 async def test_unreachable_jwks_is_unavailable_not_unauthorized(identity: Identity) -> None:
-    from shared import local
+    from localdev import local
     from shared.errors import Unavailable
 
     os.environ.update(

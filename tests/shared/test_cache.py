@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from shared import cache, config, local
+from localdev import local
+from shared import cache, config
 from shared.errors import Unavailable
 
 

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import clients, local, logs
+from localdev import local
+from shared import clients, logs
 
 
 class Flaky:
@@ -198,7 +199,7 @@ async def test_call_answers_success_and_names_an_unreachable_dependency(problems
 
 
 def _closed_port() -> int:
-    from shared import local
+    from localdev import local
 
     return local.free_port()
 

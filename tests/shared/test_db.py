@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from shared import config, db, local
+from localdev import local
+from shared import config, db
 from shared.errors import Unavailable
 
 

@@ -121,7 +121,7 @@ async def test_a_key_longer_than_255_characters_is_a_422(routes: Sample) -> None
 
 
 async def test_redis_down_makes_idempotent_routes_unavailable(platform_env: dict[str, str]) -> None:
-    from shared import local
+    from localdev import local
 
     down = f"redis://127.0.0.1:{local.free_port()}/0"
     async with open_sample("routes", platform_env, REDIS_URL=down) as sample:

@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from functions.ai_orchestrator import chunking
 from functions.ai_orchestrator.chunking import Chunk
-from shared import local
+from localdev import discovery, local
 
 # Lines 10-14 of a file: the fakes' deterministic "model" flags eval( and password =.
 SAMPLE_LINES = (
@@ -69,12 +69,12 @@ def _backends(
         "LOG_FORMAT": "text",
     }
     logs = tmp_path_factory.mktemp("orchestrator-backends")
-    specs = {spec.target: spec for service in local.discover() for spec in service.functions}
+    specs = {spec.target: spec for service in discovery.discover() for spec in service.functions}
     processes = []
     urls = {}
     for target in ("versions", "providers", "quotas", "projects"):
         base = specs[target]
-        spec = local.FunctionSpec(
+        spec = discovery.FunctionSpec(
             base.service, base.target, base.kind, local.free_port(), base.source
         )
         with (logs / f"{target}.log").open("wb") as sink:

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import access, events, local
+from localdev import discovery, local
+from shared import access, events
 from tests.functions.analysis_service._support import (
     EventSink,
     StandInOrchestrator,
@@ -45,12 +46,14 @@ def platform(
         "LOG_FORMAT": "text",
         "PROJECT_ACCESS_CACHE_SECONDS": "0",
     }
-    specs = {f.target: f for s in local.discover() for f in s.functions}
+    specs = {f.target: f for s in discovery.discover() for f in s.functions}
     logs = tmp_path_factory.mktemp("platform")
     processes, urls = [], {}
     for target in _TARGETS:
         base = specs[target]
-        spec = local.FunctionSpec(base.service, target, base.kind, local.free_port(), base.source)
+        spec = discovery.FunctionSpec(
+            base.service, target, base.kind, local.free_port(), base.source
+        )
         with (logs / f"{target}.log").open("wb") as log:
             processes.append(local.start_function(spec, env, log=log))
         urls[target] = f"http://127.0.0.1:{spec.port}"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import local
+from localdev import discovery, local
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -20,8 +20,10 @@ def versions_url(
     database_url: str, redis_url: str, redis_prefix: str, identity: Any, tmp_path_factory: Any
 ) -> Iterator[str]:
     """One real versions process for the session (the promotion target and version checks)."""
-    spec = next(f for s in local.discover(ROOT) for f in s.functions if f.target == "versions")
-    spec = local.FunctionSpec(spec.service, spec.target, spec.kind, local.free_port(), spec.source)
+    spec = next(f for s in discovery.discover(ROOT) for f in s.functions if f.target == "versions")
+    spec = discovery.FunctionSpec(
+        spec.service, spec.target, spec.kind, local.free_port(), spec.source
+    )
     env = {
         "JWKS_URL": identity.jwks_url,
         "DATABASE_URL": database_url,

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared import local
+from localdev import local
 from tests.fakes.secret_manager import FakeSecretManager
 from tests.functions.provider_service._support import admin, create_provider, member
 

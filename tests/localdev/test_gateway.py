@@ -1,4 +1,4 @@
-"""Tests of shared/gateway.py: path table, forwarding and aggregated health, in-process."""
+"""Tests of localdev/gateway.py: path table, forwarding and aggregated health, in-process."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from shared import gateway, local
+from localdev import gateway, local
 from shared.errors import MethodNotAllowed, NotFound
 from tests.shared.sample_functions import Sample, open_sample
 

@@ -1,4 +1,4 @@
-"""Tests of shared/local.py: discovery, ports, database URLs."""
+"""Tests of localdev/local.py: discovery, ports, database URLs."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from shared import local
+from localdev import discovery, local
 
 
 def test_discover_finds_auth_service_and_its_two_functions() -> None:
-    services = {s.name: s for s in local.discover()}
+    services = {s.name: s for s in discovery.discover()}
     auth = services["auth-service"]
     assert (auth.package, auth.port) == ("auth_service", 8001)
     found = [(f.target, f.port, f.kind, f.name) for f in auth.functions]
@@ -23,7 +23,9 @@ def test_discover_finds_auth_service_and_its_two_functions() -> None:
         ("auth_tokens", 8011, "http", "auth-tokens"),
         ("auth_users", 8012, "http", "auth-users"),
     ]
-    assert all(f.source == local.ROOT / "functions/auth_service/main.py" for f in auth.functions)
+    assert all(
+        f.source == discovery.ROOT / "functions/auth_service/main.py" for f in auth.functions
+    )
 
 
 def test_discover_reads_ports_and_kinds_without_importing(tmp_path: Path) -> None:
@@ -36,7 +38,7 @@ def test_discover_reads_ports_and_kinds_without_importing(tmp_path: Path) -> Non
         "def helper(): ...\n"
         "@functions_framework.aio.cloud_event\nasync def demo_worker(event): ...\n"
     )
-    (demo,) = local.discover(tmp_path)
+    (demo,) = discovery.discover(tmp_path)
     assert (demo.name, demo.port) == ("demo-service", 8007)
     assert [(f.target, f.kind, f.port) for f in demo.functions] == [
         ("demo_api", "http", 8071),
@@ -45,9 +47,9 @@ def test_discover_reads_ports_and_kinds_without_importing(tmp_path: Path) -> Non
 
 
 def test_function_ports_follow_the_service_port() -> None:
-    assert local.function_port(8001, 0) == 8011
-    assert local.function_port(8001, 1) == 8012
-    assert local.function_port(8007, 1) == 8072
+    assert discovery.function_port(8001, 0) == 8011
+    assert discovery.function_port(8001, 1) == 8012
+    assert discovery.function_port(8007, 1) == 8072
 
 
 def test_with_database_replaces_only_the_path() -> None:

@@ -31,8 +31,8 @@ from shared import __version__
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, ProblemError, Unavailable
 
 if TYPE_CHECKING:
-    from shared.broker import LocalBroker
-    from shared.local import ServiceSpec
+    from localdev.broker import LocalBroker
+    from localdev.discovery import ServiceSpec
 
 _HOP_BY_HOP = {
     "connection",
@@ -262,7 +262,7 @@ async def serve(
 
     import uvicorn
 
-    from shared import broker as local_broker
+    from localdev import broker as local_broker
 
     class _Server(uvicorn.Server):
         @contextlib.contextmanager
