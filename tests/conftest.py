@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,6 +22,9 @@ from shared import config, local
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
+os.environ.setdefault("EVENT_SIGNING_KEY", secrets.token_urlsafe(32))
+"""One CloudEvent key per run, as ``make run`` generates one per checkout: every function
+process of the run inherits it, so their events verify as in a cluster."""
 
 
 @pytest.fixture(autouse=True)

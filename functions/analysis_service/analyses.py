@@ -322,7 +322,9 @@ async def _emit_feedback(finding: dict[str, Any], *, verdict: str, previous: str
         "config_version_id": _text(finding["config_version_id"]),
     }
     try:
-        await events.emit(FEEDBACK, data, source="analyses", subject=str(finding["id"]))
+        await events.emit(
+            FEEDBACK, data, settings=settings(), source="analyses", subject=str(finding["id"])
+        )
     except Unavailable:
         # The verdict is stored; only the A/B outcome is lost, which must not fail the user.
         logger.warning("Event %s for finding %s could not be sent", FEEDBACK, finding["id"])

@@ -24,7 +24,7 @@ from functions.comparison_service.settings import settings
 from shared import clients, events, pagination
 from shared.auth import Principal
 from shared.cache import down_errors
-from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from shared.errors import Conflict, Forbidden, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid, query_uuid
 
 router = Router()
@@ -121,15 +121,24 @@ async def assign_for_experiment(request: Request) -> Response:
 @router.post("/ab-tests/events", public=True, internal=True)
 async def receive_event(request: Request) -> dict[str, str]:
     """Outcome CloudEvents (``dev.acr.finding.feedback``, ``dev.acr.analysis.completed``),
-    binary or structured mode, from the broker's Trigger; the event id dedupes. Internal:
-    Broker deliveries carry no token, so it answers only at the cluster-local address."""
+    binary or structured mode, from the broker's Trigger; the event id dedupes. Broker
+    deliveries carry no token: an event counts only if a platform producer signed it
+    (``shared.events.delivery``), whatever its Host, and it is internal as well."""
     if request.headers.get("authorization"):
         await verifier.authenticate(request)  # a forged or expired token is still a 401
-    event = await events.read(request)
-    async with database.transaction() as conn:
-        answer = await outcomes.apply_event(
-            conn, event_id=str(event["id"]), event_type=str(event["type"]), data=event.get_data()
-        )
+    async with events.delivery(
+        request, consumer="ab-tests", settings=settings(), redis=redis
+    ) as event:
+        if event is None:
+            return {"status": "duplicate", "reason": "The event was already handled."}
+        async with database.transaction() as conn:
+            answer = await outcomes.apply_event(
+                conn,
+                event_id=str(event["id"]),
+                event_type=str(event["type"]),
+                data=event.get_data(),
+                produced_at=events.produced_at(event),
+            )
     return {"id": str(event["id"]), **answer}
 
 
@@ -164,8 +173,20 @@ async def start_test(request: Request) -> Test:
 
 @router.post("/ab-tests/{id}/stop", response=Test)
 async def stop_test(request: Request) -> Test:
-    """Stop assigning (admin); outcomes of assigned units still count."""
-    return await _transition(request, to="stopped", allowed_from=("running",))
+    """Stop assigning and counting (admin); with ``auto_promote``, a winner is promoted.
+
+    Promotion happens only by an admin's action (this stop, or ``/promote``), never as a
+    side effect of reading results: a reader's token or a burst of outcomes must not move
+    ``production``.
+    """
+    stopped = await _transition(request, to="stopped", allowed_from=("running",))
+    if stopped.auto_promote and not stopped.promoted_variant:
+        document, test = await reports.results(stopped.id)
+        if document["decision"] == "winner":
+            await reports.promote(test, document, document["winner"], clients.forwarded(request))
+            async with database.connection() as conn:
+                stopped = Test.model_validate(await repository.test(conn, stopped.id))
+    return stopped
 
 
 async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...]) -> Test:
@@ -248,6 +269,8 @@ async def record_outcome(request: Request, body: OutcomeIn) -> dict[str, Any]:
     metrics = body.metrics
     async with database.transaction() as conn:
         test = await repository.test(conn, test_id)
+        if test["status"] != "running":
+            raise Conflict(f"A/B test '{test['name']}' is {test['status']}; it counts no outcomes.")
         if body.variant not in {v["name"] for v in test["variants"]}:
             raise ValidationFailed([{"loc": ["body", "variant"], "msg": "is not a variant"}])
         assigned = await repository.assigned_variant(conn, test_id, body.unit)
@@ -287,15 +310,8 @@ async def read_results(request: Request) -> dict[str, Any]:
     """Per-variant metrics with 95% CIs, lifts, p-values, the SRM check and the decision."""
     await verifier.authenticate(request)
     test_id = path_uuid(request)
-    document, test = await reports.results(test_id)
-    if test["auto_promote"] and document["decision"] == "winner" and not test["promoted_variant"]:
-        try:
-            document["promotion"] = await reports.promote(
-                test, document, document["winner"], clients.forwarded(request)
-            )
-        except (Forbidden, Unavailable, NotFound) as e:
-            document["promotion"] = {"status": "pending", "detail": e.detail}
-    return document
+    document, _ = await reports.results(test_id)
+    return document  # reading never promotes: see stop_test
 
 
 @router.post("/ab-tests/{id}/promote", body=Promote)

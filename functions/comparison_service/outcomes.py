@@ -4,12 +4,17 @@ CloudEvents (binary or structured mode) are at-least-once: the event ``id`` is r
 in the same transaction as its effect, so a redelivery changes nothing. A finding's
 current verdict is stored, so a changed verdict moves one count from the old verdict to
 the new one; a completed analysis counts once per analysis id.
+
+An event counts only for a test that was running when the event was produced (its signed
+``time`` lies between the test's start and stop): a draft test has no outcomes, and
+feedback given after a stop does not move a decision already taken.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -52,7 +57,12 @@ class CompletedData(BaseModel):
 
 
 async def apply_event(
-    conn: asyncpg.Connection, *, event_id: str, event_type: str, data: Any
+    conn: asyncpg.Connection,
+    *,
+    event_id: str,
+    event_type: str,
+    data: Any,
+    produced_at: datetime,
 ) -> dict[str, str]:
     """Apply one event inside the caller's transaction; answers what happened and why."""
     if event_type not in (FEEDBACK, COMPLETED):
@@ -68,6 +78,8 @@ async def apply_event(
         return {"status": "ignored", "reason": f"A/B test '{parsed.ab_test_id}' does not exist."}
     if parsed.variant not in {v["name"] for v in test["variants"]}:
         return {"status": "ignored", "reason": f"The test has no variant '{parsed.variant}'."}
+    if not _running_at(test, produced_at):
+        return {"status": "ignored", "reason": "The test was not running when this happened."}
     if not await repository.claim_event(conn, event_id, event_type):
         return {"status": "duplicate", "reason": f"Event '{event_id}' was already applied."}
     if isinstance(parsed, FeedbackData):
@@ -86,6 +98,11 @@ async def apply_event(
         )
         return {"status": "applied", "reason": ""}
     return {"status": "unchanged", "reason": "The outcome was already counted."}
+
+
+def _running_at(test: dict[str, Any], moment: datetime) -> bool:
+    started, stopped = test["started_at"], test["stopped_at"]
+    return started is not None and started <= moment and (stopped is None or moment <= stopped)
 
 
 async def _feedback(conn: asyncpg.Connection, data: FeedbackData) -> bool:

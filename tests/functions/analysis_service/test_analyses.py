@@ -235,7 +235,8 @@ async def test_one_event_delivered_twice_at_once_produces_one_set_of_findings(
     analysis_id = created.json()["id"]
     first, second = await asyncio.gather(_deliver(svc, analysis_id), _deliver(svc, analysis_id))
     statuses = sorted([first.json()["status"], second.json()["status"]])
-    assert statuses == ["completed", "running-elsewhere"], statuses
+    # The second delivery of the same id is held off by its Redis claim (shared.events.delivery).
+    assert statuses == ["completed", "duplicate"], statuses
     assert max(stand_in.calls.values()) == 1, f"a chunk was reviewed twice: {stand_in.calls}"
     third = await _deliver(svc, analysis_id)
     assert third.json()["status"] == "duplicate", "the handled event is recognised by its id"
@@ -345,6 +346,35 @@ async def test_events_at_a_public_host_reach_no_worker_route(
     for path in ("/", "/requeue", "/dead-letter"):
         answer = await outside.post(path, content=body, headers=ce)
         assert answer.status_code == 404, (path, answer.text)
+    assert stand_in.calls == {}, "nothing was reviewed"
+    job = await svc.api.get(f"/analyses/{analysis_id}", headers=owner)
+    assert job.json()["status"] == "queued", job.text
+    assert (await _deliver(svc, analysis_id)).json()["status"] == "completed"
+
+
+async def test_unsigned_or_forged_events_start_nothing_even_at_the_cluster_host(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    """Issue 9 item 1: any pod can use the cluster-local Host; only a signature counts."""
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = created.json()["id"]
+    headers, body = _last_event(svc, analysis_id)
+    ce = {k: v for k, v in headers.items() if k.startswith("ce-") or k == "content-type"}
+    assert ce["ce-acrsignature"].startswith("v1="), "the producer signs what it emits"
+    unsigned = {k: v for k, v in ce.items() if k != "ce-acrsignature"}
+    forged = {**ce, "ce-acrsignature": "v1=" + "A" * 43}
+    renamed = {**ce, "ce-id": str(uuid.uuid4())}  # a replay under a new id breaks the signature
+    for path in ("/", "/dead-letter"):
+        for attempt in (unsigned, forged, renamed):
+            answer = await svc.worker.post(path, content=body, headers=attempt)
+            assert answer.status_code == 403, (path, answer.text)
+    not_a_ping = await svc.worker.post("/requeue", content=body, headers=ce)
+    assert not_a_ping.status_code == 400, not_a_ping.text
     assert stand_in.calls == {}, "nothing was reviewed"
     job = await svc.api.get(f"/analyses/{analysis_id}", headers=owner)
     assert job.json()["status"] == "queued", job.text
