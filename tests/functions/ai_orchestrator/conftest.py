@@ -72,13 +72,14 @@ def _backends(
     specs = {spec.target: spec for service in local.discover() for spec in service.functions}
     processes = []
     urls = {}
-    for target in ("versions", "providers", "quotas", "projects"):
+    for target in ("projects", "versions", "providers", "quotas"):
         base = specs[target]
         spec = local.FunctionSpec(
             base.service, base.target, base.kind, local.free_port(), base.source
         )
+        own = {**env, "PROJECTS_URL": urls["projects"]} if target == "quotas" else env
         with (logs / f"{target}.log").open("wb") as sink:
-            process = local.start_function(spec, env, log=sink)
+            process = local.start_function(spec, own, log=sink)
         processes.append(process)
         urls[target] = f"http://127.0.0.1:{spec.port}"
     try:
