@@ -611,3 +611,25 @@ async def test_a_project_in_a_running_ab_test_uses_its_variant_unless_config_is_
         "/analyses", json={**body, "config": {"alias": "nope"}}, headers=owner
     )
     assert unknown.status_code == 422, unknown.text
+
+
+async def test_a_backtracking_glob_is_answered_and_an_overlong_one_is_422(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 9 item 4: the ReDoS query over HTTP gets its (empty) answer; the pattern is
+    bounded, and the filter runs off the event loop."""
+    svc = service()
+    owner = identity.headers(new_user())
+    long_name = "a" * 200 + ".py"
+    project_id, snapshot_id = await _project(svc, owner, {long_name: "x = eval('1')\n"})
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+    assert await _findings(svc, owner, done["id"]), "the stand-in reports a finding"
+    hostile = await _findings(svc, owner, done["id"], path="**a**a**a**a**a**a**b")
+    assert hostile == []
+    matching = await _findings(svc, owner, done["id"], path="**a**a**a**a**a**a**.py")
+    assert {f["path"] for f in matching} == {long_name}
+    overlong = await svc.api.get(
+        f"/analyses/{done['id']}/findings", params={"path": "*" * 300}, headers=owner
+    )
+    assert overlong.status_code == 422, overlong.text
+    assert overlong.json()["errors"][0]["loc"] == ["query", "path"]
