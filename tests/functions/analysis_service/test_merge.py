@@ -8,13 +8,13 @@ import pytest
 
 from functions.analysis_service.diff import changed_lines, parse_diff
 from functions.analysis_service.merge import (
+    MAX_PATTERN_LENGTH,
     FilterError,
     Finding,
+    Glob,
     History,
     Severity,
     deduplicate,
-    MAX_PATTERN_LENGTH,
-    Glob,
     filter_findings,
     finding_from_report,
     merge_findings,
