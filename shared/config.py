@@ -79,6 +79,12 @@ class BaseConfig(BaseSettings):
     service_token: SecretStr | None = Field(
         None, description="A ready bearer token used instead of the service account."
     )
+    token_revocation_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a function reuses a user's published token generation"
+        " (revocation delay at most this).",
+    )
     event_signing_key: SecretStr | None = Field(
         None,
         description="HMAC key(s) signing and verifying CloudEvents, comma-separated, current"

@@ -133,7 +133,11 @@ def _hash(refresh_token: str) -> bytes:
     return hashlib.sha256(refresh_token.encode()).digest()
 
 
-async def _access_token(*, subject: str, role: str, scope: str) -> tuple[str, int]:
+async def _access_token(
+    *, subject: str, role: str, scope: str, generation: int | None = None
+) -> tuple[str, int]:
+    """A signed access token; a user's carries their token generation (``gen``), which
+    every function compares with the current one (``shared.auth``) to honour revocation."""
     config = settings()
     now = int(time.time())
     claims = {
@@ -147,6 +151,8 @@ async def _access_token(*, subject: str, role: str, scope: str) -> tuple[str, in
         "role": role,
         "scope": scope,
     }
+    if generation is not None:
+        claims["gen"] = generation
     return keys.sign(await key_ring(), claims), config.access_token_ttl_seconds
 
 
@@ -190,7 +196,12 @@ async def _password_grant(request: Request, params: dict[str, str]) -> TokenAnsw
         refresh = await _issue_refresh(
             conn, family_id=uuid.uuid4(), user_id=row["id"], scope=USER_SCOPE
         )
-    access, ttl = await _access_token(subject=str(row["id"]), role=row["role"], scope=USER_SCOPE)
+    access, ttl = await _access_token(
+        subject=str(row["id"]),
+        role=row["role"],
+        scope=USER_SCOPE,
+        generation=row["token_generation"],
+    )
     return TokenAnswer(access_token=access, expires_in=ttl, refresh_token=refresh, scope=USER_SCOPE)
 
 
@@ -227,7 +238,10 @@ async def _refresh_grant(params: dict[str, str]) -> TokenAnswer:
     if used is None or user["disabled"]:
         raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked.")
     access, ttl = await _access_token(
-        subject=str(user["id"]), role=user["role"], scope=used["scope"]
+        subject=str(user["id"]),
+        role=user["role"],
+        scope=used["scope"],
+        generation=user["token_generation"],
     )
     return TokenAnswer(
         access_token=access, expires_in=ttl, refresh_token=refresh, scope=used["scope"]

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from functions.auth_service import passwords, repository
-from functions.auth_service.context import database, verifier
+from functions.auth_service.context import database, redis, verifier
 from functions.auth_service.schemas import (
     ServiceAccountCreate,
     ServiceAccountCreated,
@@ -20,7 +20,7 @@ from functions.auth_service.schemas import (
     UserSelfUpdate,
 )
 from functions.auth_service.settings import settings
-from shared import pagination
+from shared import auth, pagination
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
@@ -97,10 +97,14 @@ async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
     if body.password is not None:
         _check_password(body.password, user["email"])
         changes["password_hash"] = await passwords.hash_password(body.password)
+    generation = None
     async with database.transaction() as conn:
         row = await repository.update_user(conn, user_id, **changes)
-        if "password_hash" in changes:
+        if "password_hash" in changes:  # signs out everywhere, this token included
             await repository.revoke_user_tokens(conn, user_id)
+            generation = await repository.bump_generation(conn, user_id)
+    if generation is not None:
+        await auth.publish_generation(redis, str(user_id), generation)
     return _user(row)
 
 
@@ -123,10 +127,15 @@ async def _guard_last_admin(conn: Any, target: Any, *, demoting: bool) -> None:
 
 @router.patch("/users/{id}", body=UserAdminUpdate, response=UserOut)
 async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
-    """Admin: change a user's role or disable them (disabling revokes refresh tokens)."""
+    """Admin: change a user's role or disable them (disabling revokes refresh tokens).
+
+    A role change or a disable also ends the user's access tokens on their next request
+    (their token generation moves on, ``shared.auth``), not when they expire.
+    """
     await verifier.require(request, role="admin")
     user_id = path_uuid(request)
     changes = body.model_dump(exclude_none=True)
+    generation = None
     async with database.transaction() as conn:
         target = await repository.user_by_id(conn, user_id)
         demoting = changes.get("role") == "member" or changes.get("disabled") is True
@@ -134,6 +143,10 @@ async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
         row = await repository.update_user(conn, user_id, **changes)
         if changes.get("disabled"):
             await repository.revoke_user_tokens(conn, user_id)
+        if row["role"] != target["role"] or (row["disabled"] and not target["disabled"]):
+            generation = await repository.bump_generation(conn, user_id)
+    if generation is not None:
+        await auth.publish_generation(redis, str(user_id), generation)
     return _user(row)
 
 
@@ -146,6 +159,7 @@ async def delete_user(request: Request) -> None:
         target = await repository.user_by_id(conn, user_id)
         await _guard_last_admin(conn, target, demoting=True)
         await repository.delete_user(conn, user_id)
+    await auth.publish_generation(redis, str(user_id), auth.TOMBSTONE)
 
 
 @router.post(
