@@ -180,17 +180,16 @@ async def _password_grant(request: Request, params: dict[str, str]) -> TokenAnsw
     except ValueError:
         email = username.strip().lower()[:254]
     ip = limiter.client_ip(request)
-    await limiter.check(account=email, ip=ip)
+    await limiter.attempt(account=email, ip=ip)
     async with database.connection() as conn:
         row = await repository.credentials_by_email(conn, email)
     if row is None:
         await passwords.burn_time(password)
     if row is None or not await passwords.verify_password(row["password_hash"], password):
-        await limiter.failed(account=email, ip=ip)
         raise OAuthError("invalid_grant", "The e-mail or password is wrong.")
     if row["disabled"]:
         raise OAuthError("invalid_grant", "This account is disabled.")
-    await limiter.succeeded(account=email)
+    await limiter.succeeded(account=email, ip=ip)
     await _rehash_if_needed(row["id"], row["password_hash"], password)
     async with database.transaction() as conn:
         refresh = await _issue_refresh(
@@ -275,14 +274,14 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
 async def _client_credentials_grant(request: Request, params: dict[str, str]) -> TokenAnswer:
     client_id, secret = _client_auth(request, params)
     ip = limiter.client_ip(request)
-    await limiter.check(account=f"client:{client_id}", ip=ip)
+    await limiter.attempt(account=f"client:{client_id}", ip=ip)
     async with database.connection() as conn:
         account = await repository.service_account_by_client_id(conn, client_id[:100])
     if account is None:
         await passwords.burn_time(secret)
     if account is None or not await passwords.verify_password(account["secret_hash"], secret):
-        await limiter.failed(account=f"client:{client_id}", ip=ip)
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    await limiter.succeeded(account=f"client:{client_id}", ip=ip)
     if account["disabled"]:
         raise OAuthError("invalid_client", "This client is disabled.", status=401)
     granted = set(account["scopes"])
