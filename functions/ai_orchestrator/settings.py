@@ -37,6 +37,12 @@ class OrchestratorConfig(access.AccessConfig):
         50, ge=1, le=1000, description="Chunks one /review may carry (422 above)."
     )
     max_chunk_bytes: int = Field(512 * KIB, ge=1, description="Largest chunk content or diff.")
+    member_max_review_bytes: int = Field(
+        256 * KIB,
+        ge=1,
+        description="Content a member's own POST /review may carry in all (413 above);"
+        " the worker's internal calls are bounded per chunk only.",
+    )
     max_request_bytes: int = Field(
         32 * 1024 * KIB, ge=1, description="Body limit of POST /review (50 chunks at the cap)."
     )

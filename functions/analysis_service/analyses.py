@@ -34,7 +34,14 @@ from functions.analysis_service.schemas import (
 from functions.analysis_service.settings import settings
 from shared import __version__, access, clients, events, pagination
 from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, PayloadTooLarge, Unavailable, ValidationFailed
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    ValidationFailed,
+)
 from shared.function import Router, path_uuid, query_uuid, render
 
 logger = logging.getLogger(__name__)
@@ -95,10 +102,23 @@ async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
         idempotency_key=request.headers.get("idempotency-key"),
     )
     async with database.transaction() as conn:
+        if not principal.is_privileged:
+            await _room_for_one_more(conn, fields["requested_by"], fields["idempotency_key"])
         row, created = await repository.insert_analysis(conn, fields=fields)
     if row["status"] == "queued":
         await _announce(row["id"], first=created)
     return render(to_analysis(row), status=202)
+
+
+async def _room_for_one_more(conn: Any, user_id: uuid.UUID, key: str | None) -> None:
+    """A member has at most ``MAX_ANALYSES_IN_FLIGHT_PER_USER`` queued or running: a burst
+    cannot monopolise the workers (429 until one finishes)."""
+    limit = settings().max_analyses_in_flight_per_user
+    if await repository.in_flight(conn, user_id, idempotency_key=key) >= limit:
+        raise RateLimited(
+            f"You have {limit} analyses queued or running; wait for one to finish.",
+            retry_after=5,
+        )
 
 
 def _check_diff(text: str | None) -> None:

@@ -35,6 +35,27 @@ def _decode(row: asyncpg.Record | None) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- analyses
 
 
+async def in_flight(
+    conn: asyncpg.Connection, user_id: uuid.UUID, *, idempotency_key: str | None
+) -> int:
+    """The user's queued and running analyses, under a per-user transaction lock (so a
+    burst cannot all count the same number); 0 for a repeat of a known Idempotency-Key."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 7))", str(user_id))
+    if idempotency_key is not None and await conn.fetchval(
+        "select 1 from analyses where requested_by = $1 and idempotency_key = $2",
+        user_id,
+        idempotency_key,
+    ):
+        return 0
+    return int(
+        await conn.fetchval(
+            "select count(*) from analyses where requested_by = $1"
+            " and status in ('queued', 'running')",
+            user_id,
+        )
+    )
+
+
 async def insert_analysis(
     conn: asyncpg.Connection, *, fields: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:

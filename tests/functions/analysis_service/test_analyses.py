@@ -633,3 +633,23 @@ async def test_a_backtracking_glob_is_answered_and_an_overlong_one_is_422(
     )
     assert overlong.status_code == 422, overlong.text
     assert overlong.json()["errors"][0]["loc"] == ["query", "path"]
+
+
+async def test_a_member_has_a_bounded_number_of_analyses_in_flight(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 9 item 7: 15 analyses in a burst were all accepted."""
+    svc = service(MAX_ANALYSES_IN_FLIGHT_PER_USER="2")
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    answers = await asyncio.gather(
+        *(svc.api.post("/analyses", json=body, headers=owner) for _ in range(5))
+    )
+    assert sorted(a.status_code for a in answers) == [202, 202, 429, 429, 429]
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.headers["retry-after"] and refused.json()["status"] == 429
+    queued = next(a for a in answers if a.status_code == 202).json()["id"]
+    assert (await _deliver(svc, queued)).json()["status"] == "completed"
+    again = await svc.api.post("/analyses", json=body, headers=owner)
+    assert again.status_code == 202, "a finished analysis frees its place"
