@@ -15,7 +15,7 @@ import asyncpg
 from starlette.requests import Request
 
 from functions.provider_service import probes, repository
-from functions.provider_service.context import database, verifier
+from functions.provider_service.context import database, redis, verifier
 from functions.provider_service.schemas import (
     ModelOut,
     ProviderCreate,
@@ -27,6 +27,7 @@ from functions.provider_service.schemas import (
 from functions.provider_service.settings import settings
 from shared import pagination
 from shared.auth import INTERNAL_SCOPE
+from shared.cache import down_errors
 from shared.errors import Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
 
@@ -114,14 +115,40 @@ async def delete_provider(request: Request) -> None:
 
 @router.get("/providers/{id}/health", response=ProviderHealth)
 async def provider_health(request: Request) -> ProviderHealth:
-    """A live probe of the provider's API (``GET /v1/models``), bounded by a timeout."""
-    await verifier.authenticate(request)
+    """Admin: a live probe of the provider's API (``GET /v1/models``), bounded by a timeout.
+
+    The probe sends the provider's key, so only admins may ask, a disabled provider is
+    not probed, and one provider is probed at most once per
+    ``PROVIDER_PROBE_MIN_INTERVAL_SECONDS`` (asking again in between answers the last
+    result): nobody can turn health checks into a stream of keyed requests.
+    """
+    await verifier.require(request, role="admin")
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.provider_call_target(conn, provider_id)
-    target = probes.Target(row["kind"], row["base_url"], row["api_key_secret"])
-    result = await probes.probe(target, limit_s=settings().provider_probe_timeout_seconds)
-    return ProviderHealth.model_validate(result)
+    if not row["enabled"]:
+        return ProviderHealth(status="disabled", latency_ms=0.0, detail="disabled; not probed")
+    config = settings()
+    key = redis.key("probe", str(provider_id))
+    try:
+        recent = await redis.client().get(key)
+    except down_errors():
+        recent = None
+    if recent is not None:
+        return ProviderHealth.model_validate_json(recent)
+    target = probes.Target(
+        row["kind"], row["base_url"], row["api_key_secret"], config.is_development
+    )
+    result = ProviderHealth.model_validate(
+        await probes.probe(target, limit_s=config.provider_probe_timeout_seconds)
+    )
+    try:
+        await redis.client().set(
+            key, result.model_dump_json(), ex=config.provider_probe_min_interval_seconds
+        )
+    except down_errors():
+        pass  # unthrottled while Redis is down; still admin-only
+    return result
 
 
 @router.get("/providers/{id}/credentials")

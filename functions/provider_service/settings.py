@@ -24,6 +24,9 @@ class ProviderConfig(access.AccessConfig):
     provider_probe_timeout_seconds: float = Field(
         5.0, gt=0, le=30, description="Bound of one GET /providers/{id}/health probe."
     )
+    provider_probe_min_interval_seconds: int = Field(
+        10, gt=0, description="One live health probe per provider per this many seconds."
+    )
     reservation_ttl_seconds: int = Field(
         120, gt=0, le=3600, description="A reservation not committed by then gives itself back."
     )

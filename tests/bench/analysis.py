@@ -222,7 +222,7 @@ def _overhead(bench: Bench, fake: Any) -> list[Result]:
             "name": name,
             "kind": "openai",
             "base_url": fake.base_url,
-            "api_key_secret": "env://FAKE_OPENAI_KEY",
+            "api_key_secret": "env://FAKE_OPENAI_API_KEY",
             "models": [
                 {
                     "name": "gpt-4o-mini",
@@ -248,7 +248,7 @@ def _overhead(bench: Bench, fake: Any) -> list[Result]:
         expect=(201,),
         json={"config": {"routing": routing}},
     )["id"]
-    server = orchestrator(bench, urls, FAKE_OPENAI_KEY=FAKE_KEY)
+    server = orchestrator(bench, urls, FAKE_OPENAI_API_KEY=FAKE_KEY)
     member = bench.identity.headers()
     body = {
         "project_id": new_project(bench, urls["projects"].url, member),

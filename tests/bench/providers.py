@@ -21,7 +21,7 @@ def quota_world(bench: Bench, providers_url: str, quotas_url: str) -> dict[str, 
         json={
             "name": name,
             "kind": "openai",
-            "api_key_secret": "env://BENCH_OPENAI_KEY",
+            "api_key_secret": "env://BENCH_OPENAI_API_KEY",
             "models": [
                 {
                     "name": MODEL,

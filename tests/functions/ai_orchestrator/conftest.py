@@ -121,8 +121,8 @@ class Platform:
             "SERVICE_TOKEN": self.identity.token(
                 sub="sa:platform", role="service", scope="internal"
             ),
-            "FAKE_OPENAI_KEY": "sk-test-fake-openai",
-            "FAKE_ANTHROPIC_KEY": "sk-ant-test-fake",
+            "FAKE_OPENAI_API_KEY": "sk-test-fake-openai",
+            "FAKE_ANTHROPIC_API_KEY": "sk-ant-test-fake",
             **extra,
         }
 
@@ -147,7 +147,7 @@ class Platform:
         }
         if base_url is not None:
             body["base_url"] = base_url
-            body["api_key_secret"] = f"env://FAKE_{kind.upper()}_KEY"
+            body["api_key_secret"] = f"env://FAKE_{kind.upper()}_API_KEY"
         answer = await self.http.post(
             f"{self.backends.providers}/providers", json=body, headers=self.admin
         )
