@@ -47,8 +47,15 @@ async def _writer(request: Request) -> Principal:
     return principal
 
 
-def _unit(request: Request) -> str:
+def _unit(request: Request, principal: Principal) -> str:
+    """The unit to assign: any for admins and internal services (analysis-service assigns
+    the analysed project), only their own user id for anyone else. Otherwise a member
+    could pick units until one arm is full and steer the test (issue 9)."""
     unit = request.query_params.get("unit", "")
+    if not principal.is_privileged:
+        if unit not in ("", principal.user_id):
+            raise Forbidden("A member may ask only for their own assignment (unit = user id).")
+        return principal.user_id
     if not 1 <= len(unit) <= 200:
         raise ValidationFailed([{"loc": ["query", "unit"], "msg": "must be 1 to 200 characters"}])
     return unit
@@ -105,9 +112,9 @@ async def list_tests(request: Request) -> dict[str, Any]:
 @router.get("/ab-tests/assign")
 async def assign_for_experiment(request: Request) -> Response:
     """The unit's variant in the experiment's running test, or ``null`` when none runs."""
-    await verifier.authenticate(request)
+    principal = await verifier.authenticate(request)
     experiment_id = query_uuid(request, "experiment_id", required=True)
-    unit = _unit(request)
+    unit = _unit(request, principal)
     test_id = await _running_test(experiment_id)
     if test_id is None:
         return Response(b"null", media_type="application/json")
@@ -203,8 +210,8 @@ async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...
 @router.get("/ab-tests/{id}/assign", response=Assignment)
 async def assign(request: Request) -> Assignment:
     """The unit's variant: deterministic, and sticky once made (running tests only)."""
-    await verifier.authenticate(request)
-    return await _assign(path_uuid(request), _unit(request))
+    principal = await verifier.authenticate(request)
+    return await _assign(path_uuid(request), _unit(request, principal))
 
 
 async def _assign(test_id: uuid.UUID, unit: str) -> Assignment:

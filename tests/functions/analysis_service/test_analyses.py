@@ -18,6 +18,7 @@ import pytest
 from tests.functions.analysis_service._support import (
     PY312,
     StandInOrchestrator,
+    add_member,
     new_user,
     project_with_files,
     wait_until,
@@ -653,3 +654,35 @@ async def test_a_member_has_a_bounded_number_of_analyses_in_flight(
     assert (await _deliver(svc, queued)).json()["status"] == "completed"
     again = await svc.api.post("/analyses", json=body, headers=owner)
     assert again.status_code == 202, "a finished analysis frees its place"
+
+
+async def test_a_viewers_dismissal_is_theirs_and_a_removed_member_cannot_give_feedback(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 9 item 10: a viewer's feedback suppressed a finding for the whole project, and
+    a removed member kept giving feedback while the access cache remembered them."""
+    svc = service(PROJECT_ACCESS_CACHE_SECONDS="30")
+    owner_id, viewer_id = new_user(), new_user()
+    owner, viewer = identity.headers(owner_id), identity.headers(viewer_id)
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    await add_member(svc.platform.urls["projects"], project_id, owner, viewer_id, "viewer")
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    first = await _analyze(svc, owner, body)
+    target = next(
+        f for f in await _findings(svc, viewer, first["id"]) if f["path"] == "app/util.py"
+    )
+    said = await svc.api.post(
+        f"/findings/{target['id']}/feedback", json={"verdict": "dismissed"}, headers=viewer
+    )
+    assert said.status_code == 200 and said.json()["suppressed_in_later_analyses"] is False
+    second = await _analyze(svc, owner, body)
+    assert "app/util.py" in [f["path"] for f in await _findings(svc, owner, second["id"])]
+    async with httpx.AsyncClient(headers=owner, timeout=10) as client:
+        removed = await client.delete(
+            f"{svc.platform.urls['projects']}/projects/{project_id}/members/{viewer_id}"
+        )
+    assert removed.status_code == 204, removed.text
+    late = await svc.api.post(
+        f"/findings/{target['id']}/feedback", json={"verdict": "accepted"}, headers=viewer
+    )
+    assert late.status_code == 404, late.text
