@@ -375,6 +375,8 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise BadRequest(f"The body is not valid JSON: {e}.") from None
+        except RecursionError:  # nested deeper than any document of ours (5,000 levels)
+            raise BadRequest("The body is not valid JSON: it is nested too deeply.") from None
         bad = _unstorable_text(data, ["body"])
         if bad is not None:
             raise ValidationFailed(
@@ -387,6 +389,11 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
         if invalid:
             raise BadRequest(f"The body is not valid JSON: {invalid[0]['msg']}.") from None
         raise _field_errors(e, "body") from None
+
+
+def unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
+    """Where ``value`` (parsed JSON) holds text PostgreSQL cannot store, or None."""
+    return _unstorable_text(value, location)
 
 
 def _unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:

@@ -22,8 +22,8 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.comparison_service import repository
-from shared.errors import NotFound
-from shared.function import validate
+from shared.errors import NotFound, ValidationFailed
+from shared.function import unstorable_text, validate
 
 logger = logging.getLogger(__name__)
 FEEDBACK = "dev.acr.finding.feedback"
@@ -51,9 +51,9 @@ class CompletedData(BaseModel):
     ab_test_id: uuid.UUID
     variant: str = Field(min_length=1, max_length=63)
     config_version_id: str | None = Field(None, max_length=200)
-    cost_usd: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
-    latency_ms: float | None = Field(None, ge=0, allow_inf_nan=False)
-    findings: int | None = Field(None, ge=0)
+    cost_usd: Decimal | None = Field(None, ge=0, le=1_000_000, allow_inf_nan=False)
+    latency_ms: float | None = Field(None, ge=0, le=1e10, allow_inf_nan=False)
+    findings: int | None = Field(None, ge=0, le=1_000_000_000)
 
 
 async def apply_event(
@@ -70,6 +70,9 @@ async def apply_event(
     if not isinstance(data, dict) or data.get("ab_test_id") in (None, ""):
         return {"status": "ignored", "reason": "The event belongs to no A/B test."}
     model = FeedbackData if event_type == FEEDBACK else CompletedData
+    bad = unstorable_text(data, ["data"])
+    if bad is not None:  # NUL or a lone surrogate would fail in PostgreSQL, as a 500
+        raise ValidationFailed([{"loc": bad, "msg": "must not contain NUL or lone surrogates"}])
     parsed = validate(data, model, location="data")
     try:
         test = await repository.test(conn, parsed.ab_test_id)

@@ -294,11 +294,13 @@ def _when(request: Request, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        # In UTC now: an offset at the edge of the calendar (9999-12-31T23:59-23:59) would
+        # otherwise overflow in the driver, as a 500.
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationFailed(
             [{"loc": ["query", name], "msg": "must be an RFC 3339 time or a date"}]
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @router.get("/usage", response=UsageReport)

@@ -128,3 +128,28 @@ async def test_reading_results_never_promotes_only_an_admin_stop_does(
 
 def _version(test: dict[str, Any], name: str) -> str:
     return str(next(v["version_id"] for v in test["variants"] if v["name"] == name))
+
+
+async def test_a_poisoned_signed_event_is_a_422_not_a_500(ab, versions_url, admin) -> None:
+    """Issue 9 item 11: NUL in an id, or an absurd cost, reached PostgreSQL."""
+    test = await running_test(ab, versions_url, admin)
+    poisons = [
+        (
+            "dev.acr.finding.feedback",
+            {**_feedback(test, "control", "accepted"), "finding_id": "a\u0000b"},
+        ),
+        (
+            "dev.acr.analysis.completed",
+            {
+                "analysis_id": "a1",
+                "status": "completed",
+                "ab_test_id": test["id"],
+                "variant": "control",
+                "cost_usd": "1e400",
+            },
+        ),
+    ]
+    for event_type, data in poisons:
+        headers, body = cloud_event(event_type, data)
+        answer = await ab.post("/ab-tests/events", content=body, headers=headers)
+        assert answer.status_code == 422, answer.text
