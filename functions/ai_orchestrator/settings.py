@@ -49,6 +49,9 @@ class OrchestratorConfig(access.AccessConfig):
     chat_default_max_tokens: int = Field(
         1024, ge=1, description="Output tokens reserved for a chat call that sets no maximum."
     )
+    chat_max_output_tokens: int = Field(
+        32768, ge=1, description="Largest max_tokens a chat call may ask for (400 above)."
+    )
 
 
 def settings() -> OrchestratorConfig:
