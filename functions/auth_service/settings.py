@@ -31,6 +31,9 @@ class AuthConfig(config.BaseConfig):
     password_min_length: int = Field(
         12, ge=8, le=64, description="Password policy minimum (max 128)."
     )
+    password_min_score: int = Field(
+        3, ge=0, le=4, description="Least zxcvbn strength score (0-4) of a new password."
+    )
     login_window_seconds: int = Field(
         900, gt=0, description="Login counters expire this long after the last attempt."
     )

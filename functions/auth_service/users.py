@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from functions.auth_service import passwords, repository
+from functions.auth_service import limiter, passwords, repository
 from functions.auth_service.context import database, redis, verifier
 from functions.auth_service.schemas import (
     ServiceAccountCreate,
@@ -33,8 +33,12 @@ def _user(row: Any) -> UserOut:
 
 
 def _check_password(password: str, email: str) -> None:
+    config = settings()
     problems = passwords.policy_violations(
-        password, email=email, min_length=settings().password_min_length
+        password,
+        email=email,
+        min_length=config.password_min_length,
+        min_score=config.password_min_score,
     )
     if problems:
         raise ValidationFailed(
@@ -84,13 +88,18 @@ async def read_me(request: Request) -> UserOut:
 
 @router.patch("/users/me", body=UserSelfUpdate, response=UserOut)
 async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
-    """Change one's name or password; the current password is always required."""
+    """Change one's name or password; the current password is always required, and
+    guesses at it are throttled like logins (a stolen access token must not become a
+    password oracle)."""
     user_id = await _me(request)
+    account, ip = f"user:{user_id}", limiter.client_ip(request)
+    await limiter.attempt(account=account, ip=ip)
     async with database.connection() as conn:
         stored = await repository.password_hash(conn, user_id)
         user = await repository.user_by_id(conn, user_id)
     if not await passwords.verify_password(stored, body.current_password):
         raise Forbidden("The current password is wrong.")
+    await limiter.succeeded(account=account, ip=ip)
     changes: dict[str, Any] = {}
     if body.name is not None:
         changes["name"] = body.name
