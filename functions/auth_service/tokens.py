@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -74,10 +75,20 @@ async def jwks(request: Request) -> Response:
     )
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+
+
 @router.get("/.well-known/oauth-authorization-server", public=True)
 async def metadata(request: Request) -> dict[str, Any]:
-    """RFC 8414 authorization server metadata."""
-    base = str(request.base_url).rstrip("/")
+    """RFC 8414 authorization server metadata, with public URLs only: the host a proxy
+    says the client used (``X-Forwarded-Host``/``-Proto``), else the issuer, never the
+    function's own internal address."""
+    forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    scheme = request.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+    if forwarded and _HOST.fullmatch(forwarded) and scheme in ("http", "https"):
+        base = f"{scheme}://{forwarded}"
+    else:
+        base = settings().jwt_issuer.rstrip("/")
     return {
         "issuer": settings().jwt_issuer,
         "token_endpoint": f"{base}/token",

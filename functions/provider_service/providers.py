@@ -34,11 +34,16 @@ from shared.function import Router, path_uuid
 router = Router()
 
 
-async def _with_models(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[ProviderOut]:
+async def _with_models(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record], *, show_url: bool = True
+) -> list[ProviderOut]:
+    """Providers with their models; ``show_url=False`` (a member asking) leaves out where
+    the platform sends its keys: the base URL is infrastructure, not catalog."""
     models: dict[uuid.UUID, list[ModelOut]] = {row["id"]: [] for row in rows}
     for model in await repository.models_of(conn, list(models)):
         models[model["provider_id"]].append(ModelOut.model_validate(dict(model)))
-    return [ProviderOut(models=models[row["id"]], **dict(row)) for row in rows]
+    out = [ProviderOut(models=models[row["id"]], **dict(row)) for row in rows]
+    return out if show_url else [p.model_copy(update={"base_url": None}) for p in out]
 
 
 async def _one(conn: asyncpg.Connection, provider_id: uuid.UUID) -> ProviderOut:
@@ -61,29 +66,31 @@ async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut
 @router.get("/providers", response=ProviderPage)
 async def list_providers(request: Request) -> dict[str, Any]:
     """Every provider, by priority (lower first) then name, with models and prices."""
-    await verifier.authenticate(request)
+    principal = await verifier.authenticate(request)
     limit, cursor = pagination.params(request)
     after = None
     if cursor is not None:
         try:
             after = (int(cursor["p"]), str(cursor["n"]))
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, OverflowError):
             raise ValidationFailed(
                 [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
             ) from None
     async with database.connection() as conn:
         rows = await repository.list_providers(conn, limit=limit + 1, after=after)
-        providers = await _with_models(conn, rows)
+        providers = await _with_models(conn, rows, show_url=principal.is_privileged)
     return pagination.page(providers, limit=limit, key=lambda p: {"p": p.priority, "n": p.name})
 
 
 @router.get("/providers/{id}", response=ProviderOut)
 async def read_provider(request: Request) -> ProviderOut:
-    """One provider; the key reference is never answered, only whether one is set."""
-    await verifier.authenticate(request)
+    """One provider; the key reference is never answered, only whether one is set, and
+    the base URL only to admins and internal services."""
+    principal = await verifier.authenticate(request)
     provider_id = path_uuid(request)
     async with database.connection() as conn:
-        return await _one(conn, provider_id)
+        row = await repository.provider_by_id(conn, provider_id)
+        return (await _with_models(conn, [row], show_url=principal.is_privileged))[0]
 
 
 @router.patch("/providers/{id}", body=ProviderUpdate, response=ProviderOut)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
@@ -303,3 +304,14 @@ async def test_a_provider_cannot_be_pointed_at_metadata_or_read_any_variable(
         f"/providers/{existing['id']}", json=change, headers=admin(identity)
     )
     assert patched.status_code == 422, patched.text
+
+
+async def test_members_do_not_see_where_provider_keys_are_sent(providers, identity) -> None:
+    """Issue 9 item 14: members saw every provider's base_url."""
+    created = await create_provider(providers, identity, base_url="https://llm.internal.example/v1")
+    someone = member(identity, uuid.uuid4())
+    one = (await providers.get(f"/providers/{created['id']}", headers=someone)).json()
+    listed = (await providers.get("/providers", params={"limit": "200"}, headers=someone)).json()
+    assert one["base_url"] is None and "llm.internal.example" not in json.dumps(listed)
+    as_admin = await providers.get(f"/providers/{created['id']}", headers=admin(identity))
+    assert as_admin.json()["base_url"] == "https://llm.internal.example/v1"
