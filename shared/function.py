@@ -45,6 +45,20 @@ access_logger = logging.getLogger("access")
 Endpoint = Callable[..., Awaitable[Any]]
 StartupHook = Callable[[], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+"""A UUID in its one canonical text form (any case): Python's ``uuid.UUID`` also takes
+braces, ``urn:uuid:`` and no hyphens, so one id had five spellings in paths and caches."""
+
+
+def parse_uuid(raw: str) -> uuid.UUID:
+    """``raw`` as a UUID if written in the canonical hyphenated form.
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not _UUID.fullmatch(raw):
+        raise ValueError(f"'{raw[:40]}' is not a UUID in its hyphenated form")
+    return uuid.UUID(raw)
 
 
 @dataclass
@@ -463,7 +477,7 @@ def query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.U
             raise ValidationFailed([{"loc": ["query", name], "msg": "is required"}])
         return None
     try:
-        return uuid.UUID(raw)
+        return parse_uuid(raw)
     except ValueError:
         raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
 
@@ -475,7 +489,7 @@ def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
         ValidationFailed: the segment is not a UUID.
     """
     try:
-        return uuid.UUID(str(request.path_params[name]))
+        return parse_uuid(str(request.path_params[name]))
     except ValueError:
         raise ValidationFailed([{"loc": ["path", name], "msg": "must be a UUID"}]) from None
 

@@ -181,6 +181,23 @@ _CHATTY_LOGGERS = ("httpx", "httpcore", "uvicorn.access")
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(service)s [%(request_id)s] %(name)s: %(message)s"
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class SafeTextFormatter(logging.Formatter):
+    """Text lines a terminal cannot be tricked by: control characters (ESC sequences, NUL,
+    carriage returns that rewrite a line) and bidirectional overrides in a message are
+    written as ``\\xNN``/``\\uNNNN`` escapes, so user input in a log line (a path, a name)
+    can neither forge another line nor repaint the operator's terminal. JSON lines escape
+    these by construction."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        head, newline, rest = text.partition("\n")  # a traceback keeps its own lines
+        safe = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), head)
+        return safe + newline + rest
+
+
 def setup(*, service: str, level: str = "INFO", fmt: str = "auto") -> None:
     """Route the root logger through redaction to JSON (cluster) or text (local).
 
@@ -202,7 +219,7 @@ def setup(*, service: str, level: str = "INFO", fmt: str = "auto") -> None:
         )
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(_TEXT_FORMAT))
+        handler.setFormatter(SafeTextFormatter(_TEXT_FORMAT))
     # Our filters run before the handler's own (Cloud Logging's reads record.trace).
     handler.filters.insert(
         0, ContextFilter(service=service, project=os.environ.get("GOOGLE_CLOUD_PROJECT"))
