@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import compile_path
 
-from shared import __version__
+from shared import __version__, openapi
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, ProblemError, Unavailable
 
 if TYPE_CHECKING:
@@ -230,22 +230,11 @@ async def _aggregate(
 
 
 async def _merged_openapi(table: Table, client: httpx.AsyncClient) -> dict[str, Any]:
-    merged: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {"title": "AI Code Review Platform", "version": __version__},
-        "paths": {},
-        "components": {"schemas": {}},
+    documents = {
+        name: (await client.get(f"{base}/openapi.json")).json()
+        for name, base in table.functions.items()
     }
-    for base in table.functions.values():
-        document = (await client.get(f"{base}/openapi.json")).json()
-        for path, ops in document.get("paths", {}).items():
-            if path not in _HEALTH:
-                merged["paths"].setdefault(path, {}).update(ops)
-        merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
-        merged["components"].setdefault("securitySchemes", {}).update(
-            document.get("components", {}).get("securitySchemes", {})
-        )
-    return merged
+    return openapi.merge(documents, title="AI Code Review Platform", version=__version__)
 
 
 async def serve(
