@@ -173,6 +173,11 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
     headers.append(("x-forwarded-for", f"{prior}, {client_host}" if prior else client_host))
     headers.append(("x-forwarded-proto", request.url.scheme))
     headers.append(("x-forwarded-host", request.headers.get("host", "")))
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and "transfer-encoding" not in request.headers:
+        # Forwarded, so the function refuses an oversized body from its declared length
+        # (413 at once) instead of reading it up to its limit first.
+        headers.append(("content-length", declared))
     url = f"{base}{path}"
     if request.url.query:
         url += f"?{request.url.query}"
@@ -185,7 +190,7 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
         raise BadRequest(f"The path cannot be forwarded: {e}.") from e
     except httpx.TransportError as e:
         raise Unavailable(
-            "function", retry_after=2, detail=f"The function at {base} is unreachable."
+            "function", retry_after=2, detail="The function serving this path is unreachable."
         ) from e
     out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
     return StreamingResponse(

@@ -92,6 +92,23 @@ def redact(text: str) -> str:
     return text
 
 
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids
+    r"|\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}"
+    r"|\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"  # OpenAI / Anthropic keys
+    r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|\bAIza[0-9A-Za-z_-]{35}"  # Google API keys
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+)
+
+
+def mask_secrets(text: str) -> str:
+    """``redact`` plus the well-known shapes of credentials (AWS, GitHub, OpenAI, Slack,
+    Google keys, PEM private keys) wherever they stand: for texts shown to users, such as a
+    finding's message, which may quote the very secret it reports."""
+    return _TOKEN_SHAPES.sub(REDACTED, redact(text))
+
+
 def redact_value(value: Any) -> Any:
     """Redact a structured payload: secret-named keys are masked whatever their value."""
     if isinstance(value, Mapping):

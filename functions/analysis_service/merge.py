@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from functions.analysis_service.fingerprints import fingerprint, number_occurrences, rule_key
+from shared.logs import mask_secrets
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Source = Literal["static", "ai"]
@@ -152,6 +153,8 @@ def finding_from_report(
 
     Lines below 1 become 1, an ``end_line`` before ``line`` is dropped, labels are
     lowercased categories and stripped rules, and long texts are cut to their limits.
+    Secret literals an analyzer or a model quoted are masked (``shared.logs.mask_secrets``):
+    findings, and the SARIF made from them, never carry the secret they report.
     """
     line = max(1, _int(report.get("line"), 1))
     end = _int(report.get("end_line"), 0)
@@ -162,8 +165,8 @@ def finding_from_report(
         severity=normalize_severity(report.get("severity")),
         category=_text(report.get("category"), MAX_LABEL).lower() or "general",
         rule=_text(report.get("rule"), MAX_LABEL) or None,
-        message=_text(report.get("message"), MAX_MESSAGE),
-        suggestion=_text(report.get("suggestion"), MAX_SUGGESTION) or None,
+        message=mask_secrets(_text(report.get("message"), MAX_MESSAGE)),
+        suggestion=mask_secrets(_text(report.get("suggestion"), MAX_SUGGESTION)) or None,
         source=source,
         tool=tool,
     )

@@ -344,3 +344,34 @@ def test_an_overlong_pattern_is_a_filter_error_naming_the_path_parameter() -> No
     with pytest.raises(FilterError) as raised:
         path_matcher("*" + "a" * MAX_PATTERN_LENGTH)
     assert raised.value.param == "path"
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "Possible hardcoded password: 'hunter2-but-longer'",
+        "AWS key AKIAIOSFODNN7EXAMPLE committed",
+        "OpenAI key sk-proj-abcdefghijklmnopqrstuvwxyz0123 in config",
+        "token ghp_0123456789abcdefghijABCDEFGHIJ012345 found",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+    ],
+)
+def test_secret_literals_quoted_by_an_analyzer_are_masked(quoted: str) -> None:
+    """Issue 9 item 17: findings and SARIF carried detected secrets verbatim."""
+    report = {
+        "path": "a.py",
+        "line": 1,
+        "severity": "high",
+        "message": quoted,
+        "suggestion": quoted,
+    }
+    finding = finding_from_report(report, source="static")
+    for secret in (
+        "hunter2-but-longer",
+        "AKIAIOSFODNN7EXAMPLE",
+        "abcdefghijklmnopqrstuvwxyz0123",
+        "0123456789abcdefghijABCDEFGHIJ012345",
+        "MIIEow",
+    ):
+        assert secret not in finding.message and secret not in (finding.suggestion or "")
+    assert "[REDACTED]" in finding.message
