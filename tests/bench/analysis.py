@@ -63,8 +63,12 @@ def broker(worker_url: str) -> Iterator[str]:
 
 def backends(bench: Bench) -> dict[str, Server]:
     """versions, providers, quotas, projects, project-files: shared by the run."""
-    names = ("versions", "providers", "quotas", "projects", "project_files")
-    return dict(zip(names, bench.shared(*names), strict=True))
+    (projects,) = bench.shared("projects")
+    # quotas asks projects whether a member may reserve in a project (issue 9)
+    quotas = ("quotas", {"PROJECTS_URL": projects.url})
+    names = ("versions", "providers", "quotas", "project_files")
+    servers = bench.shared("versions", "providers", quotas, "project_files")
+    return {**dict(zip(names, servers, strict=True)), "projects": projects}
 
 
 def orchestrator(bench: Bench, urls: dict[str, Server], **env: str) -> Server:
