@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import compile_path
 
-from shared import __version__
+from shared import __version__, openapi
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, ProblemError, Unavailable
 
 if TYPE_CHECKING:
@@ -173,6 +173,11 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
     headers.append(("x-forwarded-for", f"{prior}, {client_host}" if prior else client_host))
     headers.append(("x-forwarded-proto", request.url.scheme))
     headers.append(("x-forwarded-host", request.headers.get("host", "")))
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and "transfer-encoding" not in request.headers:
+        # Forwarded, so the function refuses an oversized body from its declared length
+        # (413 at once) instead of reading it up to its limit first.
+        headers.append(("content-length", declared))
     url = f"{base}{path}"
     if request.url.query:
         url += f"?{request.url.query}"
@@ -185,7 +190,7 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
         raise BadRequest(f"The path cannot be forwarded: {e}.") from e
     except httpx.TransportError as e:
         raise Unavailable(
-            "function", retry_after=2, detail=f"The function at {base} is unreachable."
+            "function", retry_after=2, detail="The function serving this path is unreachable."
         ) from e
     out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
     return StreamingResponse(
@@ -230,22 +235,11 @@ async def _aggregate(
 
 
 async def _merged_openapi(table: Table, client: httpx.AsyncClient) -> dict[str, Any]:
-    merged: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {"title": "AI Code Review Platform", "version": __version__},
-        "paths": {},
-        "components": {"schemas": {}},
+    documents = {
+        name: (await client.get(f"{base}/openapi.json")).json()
+        for name, base in table.functions.items()
     }
-    for base in table.functions.values():
-        document = (await client.get(f"{base}/openapi.json")).json()
-        for path, ops in document.get("paths", {}).items():
-            if path not in _HEALTH:
-                merged["paths"].setdefault(path, {}).update(ops)
-        merged["components"]["schemas"].update(document.get("components", {}).get("schemas", {}))
-        merged["components"].setdefault("securitySchemes", {}).update(
-            document.get("components", {}).get("securitySchemes", {})
-        )
-    return merged
+    return openapi.merge(documents, title="AI Code Review Platform", version=__version__)
 
 
 async def serve(

@@ -261,6 +261,7 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
     base.update({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
     base.update(_admin(state))
     base.update(_platform_client(state))
+    base.update(_event_key(state))
     services = discover()
     _migrate(database_url, services)
     processes = []
@@ -361,6 +362,20 @@ def _admin(state: Path) -> dict[str, str]:
     print(f"bootstrap admin (printed once, kept in {path}):")
     print(f"  e-mail:   {creds['ADMIN_EMAIL']}\n  password: {creds['ADMIN_PASSWORD']}")
     return creds
+
+
+def _event_key(state: Path) -> dict[str, str]:
+    """``EVENT_SIGNING_KEY`` and ``QUOTA_SIGNING_KEY`` from the environment, else generated
+    once per checkout and kept in .local/ (never constants in source: what they sign is
+    trusted)."""
+    names = ("EVENT_SIGNING_KEY", "QUOTA_SIGNING_KEY")
+    path = state / "signing-keys.json"
+    kept = dict(json.loads(path.read_text())) if path.exists() else {}
+    generated = {name: kept.get(name) or secrets.token_urlsafe(32) for name in names}
+    if generated != kept:
+        path.write_text(json.dumps(generated))
+        path.chmod(0o600)
+    return {name: os.environ.get(name) or generated[name] for name in names}
 
 
 def _platform_client(state: Path) -> dict[str, str]:

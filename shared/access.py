@@ -4,9 +4,10 @@ The one mechanism for "may this caller read project X": ``GET {PROJECTS_URL}/pro
 {id}/access`` with the caller's own ``Authorization`` (and ``X-Acting-User``, for
 service tokens acting for a user), answered ``200 {project_id, role}`` for members
 and admins, ``404`` for everyone else. Positive answers are cached in-process for
-``PROJECT_ACCESS_CACHE_SECONDS`` (default 30), keyed by a hash of the credentials
-plus the project id; refusals are not cached, so a new member is let in at once,
-while a removed member keeps reading for at most that long.
+``PROJECT_ACCESS_CACHE_SECONDS`` (default 5), keyed by a hash of the credentials
+plus the project id; refusals are not cached, so a new member is let in at once, while a
+removed member keeps *reading* for at most that long. A write asks with ``fresh=True``,
+which skips the cache: a removed member cannot write (or give feedback) even once.
 """
 
 from __future__ import annotations
@@ -42,12 +43,16 @@ class AccessConfig(BaseConfig):
 
     projects_url: str = Field(DEFAULT_PROJECTS_URL, description="The projects function's URL.")
     project_access_cache_seconds: float = Field(
-        30.0, ge=0, description="How long a positive project-access answer is reused."
+        5.0, ge=0, description="How long a positive project-access answer is reused for reads."
     )
 
 
 async def project_role(
-    source: Request | Mapping[str, str], project_id: UUID | str, *, settings: Settings
+    source: Request | Mapping[str, str],
+    project_id: UUID | str,
+    *,
+    settings: Settings,
+    fresh: bool = False,
 ) -> str:
     """The caller's role in ``project_id``: ``owner``, ``maintainer``, ``viewer`` or ``admin``.
 
@@ -55,6 +60,7 @@ async def project_role(
         source: The incoming request, or its headers (``Authorization``, ``X-Acting-User``).
         project_id: The project asked about.
         settings: Gives ``projects_url`` and ``project_access_cache_seconds``.
+        fresh: Ask project-service even if an answer is cached (before a write).
 
     Raises:
         NotFound: the project does not exist or the caller is not a member.
@@ -65,7 +71,7 @@ async def project_role(
     headers = clients.forwarded(source)
     key = (_fingerprint(headers), str(project_id))
     now = time.monotonic()
-    cached = _cache.get(key)
+    cached = None if fresh else _cache.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
     role = await _ask(settings.projects_url, str(project_id), headers)

@@ -3,10 +3,20 @@
 The JWKS is fetched once and cached for ``JWKS_CACHE_SECONDS``; a token signed with
 an unknown ``kid`` triggers one early refetch (key rotation), at most every
 ``_REFRESH_FLOOR`` seconds so forged ``kid`` values cannot hammer auth-tokens.
+
+Revocation takes effect on the next request, not when a token expires: a user's access
+tokens carry the *generation* they were issued in (claim ``gen``, 0 when absent), and
+auth-service bumps it when the user is disabled, deleted, changes role or password, and
+publishes it in Redis (``<prefix>users:generation:<id>``, a key outside any service's
+namespace). Every verifier compares a user token's ``gen`` with the published one, kept in
+process for ``TOKEN_REVOCATION_CACHE_SECONDS`` (1 s): an older token is a 401. If Redis is
+unreachable the check is skipped (logged): an outage then falls back to token expiry
+(at most 15 minutes) instead of refusing every request of every user.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -20,6 +30,14 @@ from shared.errors import Forbidden, Unauthorized, Unavailable
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet
+
+    from shared.cache import Cache
+
+logger = logging.getLogger(__name__)
+GENERATION_TTL_SECONDS = 86_400
+"""How long a published generation is kept: far beyond any access token's 15 minutes."""
+TOMBSTONE = 2**31 - 1
+"""The generation of a deleted user: no token was or will be issued in it."""
 
 ALGORITHMS = ("ES256", "EdDSA")
 INTERNAL_SCOPE = "internal"
@@ -75,6 +93,12 @@ class Verifier:
         self._keyset: KeySet | None = None
         self._fetched_at = 0.0
         self._verified: dict[str, Principal] = {}
+        self._redis: Cache | None = None
+        self._generations: dict[str, tuple[float, int]] = {}
+
+    def watch_revocations(self, redis: Cache) -> None:
+        """Check user tokens against the generations auth-service publishes in ``redis``."""
+        self._redis = redis
 
     async def _fetch(self) -> dict[str, Any]:
         from shared import clients
@@ -157,6 +181,8 @@ class Verifier:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("A bearer access token is required.", error="invalid_request")
         principal = await self.verify(token.strip())
+        if principal.role != "service":
+            await self._check_generation(principal)
         acting = request.headers.get("x-acting-user")
         if acting:
             if INTERNAL_SCOPE not in principal.scopes:
@@ -166,6 +192,38 @@ class Verifier:
             )
         request.scope[_PRINCIPAL] = principal
         return principal
+
+    async def _check_generation(self, principal: Principal) -> None:
+        """Refuse a token issued before the user's current generation (see the module)."""
+        if self._redis is None:
+            return
+        now = time.monotonic()
+        cached = self._generations.get(principal.subject)
+        if cached is not None and cached[0] > now:
+            current = cached[1]
+        else:
+            published = await self._published(principal.subject)
+            if published is None:
+                return
+            current = published
+            if len(self._generations) >= _VERIFIED_MAX:
+                self._generations.clear()
+            ttl = self._settings().token_revocation_cache_seconds
+            self._generations[principal.subject] = (now + ttl, current)
+        given = principal.claims.get("gen", 0)
+        if not isinstance(given, int) or given < current:
+            raise Unauthorized("The access token was revoked; sign in again.")
+
+    async def _published(self, user_id: str) -> int | None:
+        from shared.cache import down_errors
+
+        assert self._redis is not None
+        try:
+            raw = await self._redis.client().get(generation_key(self._settings(), user_id))
+        except down_errors():
+            logger.warning("Token revocations unavailable (Redis down): checked by expiry only")
+            return None
+        return int(raw) if raw is not None else 0
 
     async def require(
         self, request: Request, *, role: str | None = None, scopes: tuple[str, ...] = ()
@@ -183,6 +241,26 @@ class Verifier:
         if missing:
             raise Forbidden(f"This action needs the scope(s) {', '.join(missing)}.")
         return principal
+
+
+def generation_key(settings: BaseConfig, user_id: str) -> str:
+    """The Redis key of a user's token generation, shared by every service."""
+    return f"{settings.redis_key_prefix}users:generation:{user_id}"
+
+
+async def publish_generation(redis: Cache, user_id: str, generation: int) -> None:
+    """Make every verifier refuse the user's tokens of older generations (auth-service).
+
+    Raises:
+        Unavailable: Redis is down (the change is stored; tokens end by expiry only).
+    """
+    from shared.cache import down_errors
+
+    key = generation_key(redis.settings(), user_id)
+    try:
+        await redis.client().set(key, str(generation), ex=GENERATION_TTL_SECONDS)
+    except down_errors() as e:
+        raise Unavailable("redis", detail="The revocation could not be published.") from e
 
 
 def _header(token: str) -> dict[str, Any]:

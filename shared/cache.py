@@ -41,6 +41,9 @@ class Cache:
         self._loop: asyncio.AbstractEventLoop | None = None
         Cache.instances.add(self)
 
+    def settings(self) -> BaseConfig:
+        return self._settings()
+
     def key(self, *parts: str) -> str:
         """``<prefix><service>:<part>:<part>``; the prefix isolates runs and tenants."""
         settings = self._settings()

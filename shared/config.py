@@ -79,6 +79,23 @@ class BaseConfig(BaseSettings):
     service_token: SecretStr | None = Field(
         None, description="A ready bearer token used instead of the service account."
     )
+    token_revocation_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a function reuses a user's published token generation"
+        " (revocation delay at most this).",
+    )
+    event_signing_key: SecretStr | None = Field(
+        None,
+        description="HMAC key(s) signing and verifying CloudEvents, comma-separated, current"
+        " first; unset = events are neither sent nor accepted (make run generates one).",
+    )
+    event_max_age_seconds: int = Field(
+        3600,
+        gt=0,
+        description="Oldest event (by its signed time) a consumer accepts; ids are remembered"
+        " this long against replays.",
+    )
 
     @model_validator(mode="before")
     @classmethod

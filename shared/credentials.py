@@ -2,7 +2,9 @@
 
 Providers store a reference, never a key (provider-service keeps it; ai-orchestrator
 resolves it right before calling the provider): ``env://NAME`` reads ``os.environ`` at call
-time (local runs), anything else is a Secret Manager name (``sm://name``, ``name`` or a
+time (local runs), and only for names ending in ``_API_KEY`` (``OPENAI_API_KEY``): an
+admin's reference must not read the platform's own secrets or any other variable and send
+it to a URL of their choosing. Anything else is a Secret Manager name (``sm://name``, ``name`` or a
 full resource name) resolved by ``shared.config.resolve_reference`` (cached once per
 process). The resolved key is handed to the caller and never stored, returned or logged.
 """
@@ -11,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 
 from shared import config
 
 ENV_PREFIX = "env://"
+ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,119}_API_KEY")
+"""The only environment variables an ``env://`` reference may name."""
 
 
 class KeyUnavailable(Exception):
@@ -29,6 +34,8 @@ async def resolve(reference: str) -> str:
     """
     if reference.startswith(ENV_PREFIX):
         name = reference[len(ENV_PREFIX) :]
+        if not ENV_NAME.fullmatch(name):
+            raise KeyUnavailable(f"'{name}' is not a provider key variable (NAME_API_KEY).")
         value = os.environ.get(name, "")
         if not value:
             raise KeyUnavailable(f"Environment variable '{name}' is not set.")

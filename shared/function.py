@@ -45,6 +45,20 @@ access_logger = logging.getLogger("access")
 
 StartupHook = Callable[[], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+"""A UUID in its one canonical text form (any case): Python's ``uuid.UUID`` also takes
+braces, ``urn:uuid:`` and no hyphens, so one id had five spellings in paths and caches."""
+
+
+def parse_uuid(raw: str) -> uuid.UUID:
+    """``raw`` as a UUID if written in the canonical hyphenated form.
+
+    Raises:
+        ValueError: it is not.
+    """
+    if not _UUID.fullmatch(raw):
+        raise ValueError(f"'{raw[:40]}' is not a UUID in its hyphenated form")
+    return uuid.UUID(raw)
 
 
 class Function:
@@ -276,6 +290,8 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as e:
             raise BadRequest(f"The body is not valid JSON: {e}.") from None
+        except RecursionError:  # nested deeper than any document of ours (5,000 levels)
+            raise BadRequest("The body is not valid JSON: it is nested too deeply.") from None
         bad = _unstorable_text(data, ["body"])
         if bad is not None:
             raise ValidationFailed(
@@ -288,6 +304,11 @@ def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
         if invalid:
             raise BadRequest(f"The body is not valid JSON: {invalid[0]['msg']}.") from None
         raise _field_errors(e, "body") from None
+
+
+def unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
+    """Where ``value`` (parsed JSON) holds text PostgreSQL cannot store, or None."""
+    return _unstorable_text(value, location)
 
 
 def _unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
@@ -357,7 +378,7 @@ def query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.U
             raise ValidationFailed([{"loc": ["query", name], "msg": "is required"}])
         return None
     try:
-        return uuid.UUID(raw)
+        return parse_uuid(raw)
     except ValueError:
         raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
 
@@ -369,7 +390,7 @@ def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
         ValidationFailed: the segment is not a UUID.
     """
     try:
-        return uuid.UUID(str(request.path_params[name]))
+        return parse_uuid(str(request.path_params[name]))
     except ValueError:
         raise ValidationFailed([{"loc": ["path", name], "msg": "must be a UUID"}]) from None
 

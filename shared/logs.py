@@ -92,6 +92,23 @@ def redact(text: str) -> str:
     return text
 
 
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids
+    r"|\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}"
+    r"|\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}"  # OpenAI / Anthropic keys
+    r"|\bxox[abprs]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|\bAIza[0-9A-Za-z_-]{35}"  # Google API keys
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+)
+
+
+def mask_secrets(text: str) -> str:
+    """``redact`` plus the well-known shapes of credentials (AWS, GitHub, OpenAI, Slack,
+    Google keys, PEM private keys) wherever they stand: for texts shown to users, such as a
+    finding's message, which may quote the very secret it reports."""
+    return _TOKEN_SHAPES.sub(REDACTED, redact(text))
+
+
 def redact_value(value: Any) -> Any:
     """Redact a structured payload: secret-named keys are masked whatever their value."""
     if isinstance(value, Mapping):
@@ -181,6 +198,23 @@ _CHATTY_LOGGERS = ("httpx", "httpcore", "uvicorn.access")
 _TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(service)s [%(request_id)s] %(name)s: %(message)s"
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class SafeTextFormatter(logging.Formatter):
+    """Text lines a terminal cannot be tricked by: control characters (ESC sequences, NUL,
+    carriage returns that rewrite a line) and bidirectional overrides in a message are
+    written as ``\\xNN``/``\\uNNNN`` escapes, so user input in a log line (a path, a name)
+    can neither forge another line nor repaint the operator's terminal. JSON lines escape
+    these by construction."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        head, newline, rest = text.partition("\n")  # a traceback keeps its own lines
+        safe = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode(), head)
+        return safe + newline + rest
+
+
 def setup(*, service: str, level: str = "INFO", fmt: str = "auto") -> None:
     """Route the root logger through redaction to JSON (cluster) or text (local).
 
@@ -202,7 +236,7 @@ def setup(*, service: str, level: str = "INFO", fmt: str = "auto") -> None:
         )
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(_TEXT_FORMAT))
+        handler.setFormatter(SafeTextFormatter(_TEXT_FORMAT))
     # Our filters run before the handler's own (Cloud Logging's reads record.trace).
     handler.filters.insert(
         0, ContextFilter(service=service, project=os.environ.get("GOOGLE_CLOUD_PROJECT"))

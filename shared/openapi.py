@@ -77,6 +77,7 @@ def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
         item[route.method.lower()] = _operation(route, refs)
         if route.path != route.path_format:  # OpenAPI has no {name:path}; the gateway needs it
             item["x-path-template"] = route.path
+    _link(routes, paths)
     for path in sorted(HEALTH_PATHS):
         paths[path] = {"get": _health_operation(path)}
     return {
@@ -90,6 +91,103 @@ def document(name: str, routes: list[Route], *, version: str) -> dict[str, Any]:
             },
         },
     }
+
+
+def _link(routes: list[Route], paths: dict[str, dict[str, Any]]) -> None:
+    """OpenAPI links from each creation to the operations on what it created, so a client
+    (and schemathesis' stateful phase) can follow ``POST /projects`` to ``GET
+    /projects/{id}``: the new resource's ``id`` fills the next path parameter, and the
+    creation's own path parameters carry over."""
+    for route in routes:
+        fields = getattr(route.response, "model_fields", {})
+        if route.method != "POST" or route.status != 201 or "id" not in fields:
+            continue
+        prefix = route.path_format.rstrip("/") + "/{"
+        links: dict[str, Any] = {}
+        for target in routes:
+            if target is route or target.internal or not target.path_format.startswith(prefix):
+                continue
+            created = target.path_format[len(prefix) :].split("}", 1)[0]
+            if created in route.convertors:
+                continue
+            parameters = {f"path.{created}": "$response.body#/id"}
+            parameters |= {f"path.{n}": f"$request.path.{n}" for n in route.convertors}
+            if set(target.convertors) != {k.removeprefix("path.") for k in parameters}:
+                continue
+            name = f"{target.method.lower()}_{target.endpoint.__name__}"
+            links[name] = {"operationId": name, "parameters": parameters}
+        if links:
+            paths[route.path_format]["post"]["responses"]["201"] = {
+                **paths[route.path_format]["post"]["responses"]["201"],
+                "links": links,
+            }
+
+
+def merge(documents: dict[str, dict[str, Any]], *, title: str, version: str) -> dict[str, Any]:
+    """One document of several functions' (by function name), as the gateway serves it.
+
+    Only what a client can call is listed: health paths (each function has its own) and
+    ``x-internal`` operations (event deliveries, 404 at the gateway) are left out. Two
+    functions may name different schemas alike (``Usage``) or reuse an operationId; the
+    later one is renamed with its function's name, and its references and links follow.
+    """
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": {}},
+    }
+    schemas, operation_ids = merged["components"]["schemas"], set()
+    for function, document in documents.items():
+        prefix = "".join(part.capitalize() for part in function.replace("_", "-").split("-"))
+        components = document.get("components", {})
+        renamed = {
+            name: f"{prefix}{name}"
+            for name, schema in components.get("schemas", {}).items()
+            if name in schemas and schemas[name] != schema
+        }
+        ids = {
+            op["operationId"]
+            for item in document.get("paths", {}).values()
+            for op in item.values()
+            if isinstance(op, dict) and "operationId" in op
+        }
+        renamed_ops = {i: f"{function}_{i}" for i in ids if i in operation_ids}
+        document = _rename(document, renamed, renamed_ops)
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            schemas.setdefault(name, schema)
+        merged["components"]["securitySchemes"].update(components.get("securitySchemes", {}))
+        for path, item in document.get("paths", {}).items():
+            if path in HEALTH_PATHS:
+                continue
+            kept = {
+                k: v for k, v in item.items() if not (isinstance(v, dict) and v.get("x-internal"))
+            }
+            if any(isinstance(v, dict) for v in kept.values()):
+                merged["paths"].setdefault(path, {}).update(kept)
+                operation_ids |= {v["operationId"] for v in kept.values() if isinstance(v, dict)}
+    return merged
+
+
+def _rename(value: Any, schemas: dict[str, str], operations: dict[str, str]) -> Any:
+    if not schemas and not operations:
+        return value
+    if isinstance(value, list):
+        return [_rename(v, schemas, operations) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "$ref" and isinstance(item, str) and item.startswith("#/components/schemas/"):
+            name = item.rsplit("/", 1)[1]
+            out[key] = _REF.format(model=schemas.get(name, name))
+        elif key == "operationId" and isinstance(item, str):
+            out[key] = operations.get(item, item)
+        elif key == "schemas" and isinstance(item, dict):
+            out[key] = {schemas.get(k, k): _rename(v, schemas, operations) for k, v in item.items()}
+        else:
+            out[key] = _rename(item, schemas, operations)
+    return out
 
 
 _Mode = typing.Literal["validation", "serialization"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -23,7 +23,7 @@ def params(request: Request) -> tuple[int, dict[str, Any] | None]:
         ValidationFailed: ``limit`` is not 1..200 or ``cursor`` is not one we issued.
     """
     raw_limit = request.query_params.get("limit", str(DEFAULT_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= MAX_LIMIT:
         raise ValidationFailed(
             [{"loc": ["query", "limit"], "msg": f"must be an integer from 1 to {MAX_LIMIT}"}]
         )
@@ -38,7 +38,7 @@ def encode(position: dict[str, Any]) -> str:
 def decode(cursor: str) -> dict[str, Any]:
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         value = None
     if not isinstance(value, dict):
         raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}])
@@ -76,8 +76,13 @@ def created_after(cursor: dict[str, Any] | None) -> tuple[datetime, uuid.UUID] |
     if cursor is None:
         return None
     try:
-        return datetime.fromisoformat(str(cursor["t"])), uuid.UUID(str(cursor["id"]))
-    except (KeyError, ValueError):
+        moment = datetime.fromisoformat(str(cursor["t"]))
+        if moment.tzinfo is None:
+            raise ValueError("a cursor's time has an offset")
+        # A tampered offset can push the time past datetime's range: refused here, not
+        # as a 500 when the driver converts it.
+        return moment.astimezone(UTC), uuid.UUID(str(cursor["id"]))
+    except (KeyError, ValueError, OverflowError):
         raise ValidationFailed(
             [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
         ) from None

@@ -34,6 +34,8 @@ def function(
         verifier: The service's token verifier: every route that is not public is
             authenticated before its body is read.
     """
+    if verifier is not None:
+        verifier.watch_revocations(redis)
     return Function(
         name,
         router,

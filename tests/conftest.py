@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,6 +23,9 @@ from shared import config
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
+os.environ.setdefault("EVENT_SIGNING_KEY", secrets.token_urlsafe(32))
+"""One CloudEvent key per run, as ``make run`` generates one per checkout: every function
+process of the run inherits it, so their events verify as in a cluster."""
 
 
 @pytest.fixture(autouse=True)
@@ -192,6 +196,46 @@ def platform_env(
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
     }
+
+
+@pytest.fixture(scope="session")
+def projects_url(
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    identity: Identity,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """One real ``projects`` process for the session: the project-access checks
+    (``shared.access``) of the function under test ask it, as in a cluster."""
+    base = _spec("projects")
+    spec = local.FunctionSpec(base.service, base.target, base.kind, local.free_port(), base.source)
+    env = {
+        "JWKS_URL": identity.jwks_url,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": redis_prefix,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+        "LOG_FORMAT": "text",
+    }
+    log = tmp_path_factory.mktemp("projects") / "projects.log"
+    with log.open("wb") as sink:
+        process = local.start_function(spec, env, log=sink)
+    url = f"http://127.0.0.1:{spec.port}"
+    try:
+        local.wait_for_function(url, spec.name, timeout=30, process=process)
+        yield url
+    finally:
+        local.stop([process], timeout=20)
+
+
+async def new_project(projects_url: str, owner: dict[str, str]) -> str:
+    """A project created by ``owner`` (headers) in the real projects process."""
+    async with httpx.AsyncClient(base_url=projects_url, headers=owner, timeout=10) as client:
+        created = await client.post("/projects", json={"name": f"p-{uuid.uuid4().hex[:8]}"})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 @pytest.fixture

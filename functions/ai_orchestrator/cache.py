@@ -78,6 +78,7 @@ async def store(
                 config_version_id=config_version_id,
                 provider=provider,
                 model=model,
+                max_age_seconds=settings().response_cache_seconds,
             )
     except Unavailable:
         logger.warning("Database is down: cache key %s not recorded", cache_key[:12])

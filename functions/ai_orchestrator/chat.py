@@ -61,7 +61,28 @@ def parse(raw: bytes) -> dict[str, Any]:
         raise BadRequest("'messages' must be a non-empty list.")
     if body.get("stream"):
         raise BadRequest("Streaming is not supported; send stream: false.")
+    _check_output_bounds(body)
     return body
+
+
+def _check_output_bounds(body: dict[str, Any]) -> None:
+    """What the quota reserves must bound what the provider may write: one answer
+    (``n`` = 1) of at most ``max_tokens``, an integer from 1 to ``CHAT_MAX_OUTPUT_TOKENS``.
+    A float, a negative or a huge value, or ``n`` > 1, would reach the provider unreserved.
+
+    Raises:
+        BadRequest: a bound is missing its type or range.
+    """
+    limit = settings().chat_max_output_tokens
+    given = {k: body[k] for k in ("max_tokens", "max_completion_tokens") if body.get(k) is not None}
+    for name, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise BadRequest(f"'{name}' must be an integer from 1 to {limit}.")
+    if len(set(given.values())) > 1:
+        raise BadRequest("'max_tokens' and 'max_completion_tokens' differ; send one.")
+    n = body.get("n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n != 1):
+        raise BadRequest("Only one choice per request is offered: 'n' must be 1.")
 
 
 def project_of(request: Request) -> uuid.UUID:
@@ -102,7 +123,7 @@ async def complete(caller: Caller, body: dict[str, Any], model: str) -> Response
     """Route the request; the answer is the provider's ``chat.completion``."""
     found, missing, version_id, timeout = await targets(model, caller.headers)
     caller.config_version_id = version_id
-    output = body.get("max_completion_tokens") or body.get("max_tokens")
+    output = body.get("max_completion_tokens") or body.get("max_tokens")  # checked by parse
     reserve_output = int(output) if isinstance(output, int) else settings().chat_default_max_tokens
     if not isinstance(output, int):  # the provider may write no more than the quota holds
         body = {**body, "max_completion_tokens": reserve_output}

@@ -62,7 +62,10 @@ async def insert_cache_key(
     config_version_id: uuid.UUID | None,
     provider: str,
     model: str,
+    max_age_seconds: int,
 ) -> None:
+    """Record a cached key, and drop a few keys whose Redis answers have expired: the
+    table holds at most what Redis may still hold, not every chunk ever reviewed."""
     await conn.execute(
         "insert into cache_keys (key, config_version_id, provider, model)"
         " values ($1, $2, $3, $4) on conflict (key) do nothing",
@@ -70,4 +73,9 @@ async def insert_cache_key(
         config_version_id,
         provider,
         model,
+    )
+    await conn.execute(
+        "delete from cache_keys where key in (select key from cache_keys"
+        " where created_at < now() - make_interval(secs => $1) order by created_at limit 10)",
+        float(max_age_seconds),
     )

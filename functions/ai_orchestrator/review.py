@@ -21,7 +21,7 @@ from functions.ai_orchestrator.providers import Provider, ReviewResult
 from functions.ai_orchestrator.routing import Caller, Target
 from functions.ai_orchestrator.schemas import ChunkIn, ChunkUsage, FindingOut, ReviewAnswer, Usage
 from functions.ai_orchestrator.settings import settings
-from shared.errors import ValidationFailed
+from shared.errors import PayloadTooLarge, ValidationFailed
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 MIXED = "mixed"
@@ -59,9 +59,24 @@ def pieces(chunks: Sequence[ChunkIn], *, budget: int) -> list[Piece]:
     return out
 
 
-def check_limits(chunks: Sequence[ChunkIn]) -> None:
-    """Refuse too many chunks, oversized ones and repeated ids (422 naming each)."""
+def check_limits(chunks: Sequence[ChunkIn], *, privileged: bool = True) -> None:
+    """Refuse too many chunks, oversized ones and repeated ids (422 naming each).
+
+    A member calling ``/review`` directly (not the worker's internal token) may send at most
+    ``MEMBER_MAX_REVIEW_BYTES`` in all: the built-in reviewer's CPU is bounded per request
+    (413 above), where the worker's own chunks are already bounded by the analysis.
+
+    Raises:
+        ValidationFailed: see above.
+        PayloadTooLarge: a member's chunks are over ``MEMBER_MAX_REVIEW_BYTES`` in all.
+    """
     config = settings()
+    total = sum(len((c.content or c.diff or "").encode()) for c in chunks)
+    if not privileged and total > config.member_max_review_bytes:
+        raise PayloadTooLarge(
+            f"The chunks hold {total} bytes; a member's review is at most"
+            f" {config.member_max_review_bytes}."
+        )
     errors: list[dict[str, object]] = []
     if len(chunks) > config.max_chunks_per_request:
         errors.append(

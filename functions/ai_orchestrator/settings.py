@@ -37,11 +37,20 @@ class OrchestratorConfig(access.AccessConfig):
         50, ge=1, le=1000, description="Chunks one /review may carry (422 above)."
     )
     max_chunk_bytes: int = Field(512 * KIB, ge=1, description="Largest chunk content or diff.")
+    member_max_review_bytes: int = Field(
+        256 * KIB,
+        ge=1,
+        description="Content a member's own POST /review may carry in all (413 above);"
+        " the worker's internal calls are bounded per chunk only.",
+    )
     max_request_bytes: int = Field(
         32 * 1024 * KIB, ge=1, description="Body limit of POST /review (50 chunks at the cap)."
     )
     chat_default_max_tokens: int = Field(
         1024, ge=1, description="Output tokens reserved for a chat call that sets no maximum."
+    )
+    chat_max_output_tokens: int = Field(
+        32768, ge=1, description="Largest max_tokens a chat call may ask for (400 above)."
     )
 
 

@@ -13,6 +13,7 @@ analysis is not tagged: it would otherwise count in a variant it did not run.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.analysis_service import diff, jobs, merge, remote, repository, sarif
-from functions.analysis_service.context import database, verifier
+from functions.analysis_service.context import database, platform, verifier
 from functions.analysis_service.schemas import (
     Analysis,
     AnalysisCreate,
@@ -33,7 +34,14 @@ from functions.analysis_service.schemas import (
 from functions.analysis_service.settings import settings
 from shared import __version__, access, clients, events, pagination
 from shared.auth import Principal
-from shared.errors import Conflict, Forbidden, PayloadTooLarge, Unavailable, ValidationFailed
+from shared.errors import (
+    Conflict,
+    Forbidden,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    ValidationFailed,
+)
 from shared.function import Router, path_uuid, query_uuid, render
 
 logger = logging.getLogger(__name__)
@@ -85,7 +93,7 @@ async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
     user_headers = clients.forwarded(request)
     if body.snapshot_id is not None:
         await remote.snapshot(body.project_id, body.snapshot_id, headers=user_headers)
-    fields = await _version_fields(body, headers=user_headers)
+    fields = await _version_fields(body, headers=user_headers, user_id=principal.user_id)
     fields.update(
         project_id=body.project_id,
         snapshot_id=body.snapshot_id,
@@ -94,10 +102,35 @@ async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
         idempotency_key=request.headers.get("idempotency-key"),
     )
     async with database.transaction() as conn:
+        if not principal.is_privileged:
+            await _room_for_one_more(conn, fields["requested_by"], fields["idempotency_key"])
         row, created = await repository.insert_analysis(conn, fields=fields)
     if row["status"] == "queued":
         await _announce(row["id"], first=created)
     return render(to_analysis(row), status=202)
+
+
+async def _as_platform(user_id: str) -> dict[str, str] | None:
+    """The platform's own token acting for the caller: ab-tests lets only internal
+    services choose the unit (the project) to assign, so an assignment is bound to an
+    analysis of a project its caller may read, and a member cannot pick units. None (the
+    analysis runs untested, logged) when the platform token is unavailable."""
+    try:
+        return await platform.headers(acting_for=user_id)
+    except Unavailable as e:
+        logger.warning("No platform token for the A/B assignment: %s", e.detail)
+        return None
+
+
+async def _room_for_one_more(conn: Any, user_id: uuid.UUID, key: str | None) -> None:
+    """A member has at most ``MAX_ANALYSES_IN_FLIGHT_PER_USER`` queued or running: a burst
+    cannot monopolise the workers (429 until one finishes)."""
+    limit = settings().max_analyses_in_flight_per_user
+    if await repository.in_flight(conn, user_id, idempotency_key=key) >= limit:
+        raise RateLimited(
+            f"You have {limit} analyses queued or running; wait for one to finish.",
+            retry_after=5,
+        )
 
 
 def _check_diff(text: str | None) -> None:
@@ -115,7 +148,9 @@ def _check_diff(text: str | None) -> None:
         raise ValidationFailed([{"loc": ["body", "diff"], "msg": "changes no file"}])
 
 
-async def _version_fields(body: AnalysisCreate, *, headers: dict[str, str]) -> dict[str, Any]:
+async def _version_fields(
+    body: AnalysisCreate, *, headers: dict[str, str], user_id: str
+) -> dict[str, Any]:
     """The version to run, and the A/B test and variant when one decided it."""
     given = body.config.model_dump(mode="json", exclude_none=True) if body.config else {}
     resolved = await remote.resolve_version(
@@ -124,9 +159,10 @@ async def _version_fields(body: AnalysisCreate, *, headers: dict[str, str]) -> d
         headers=headers,
     )
     fields: dict[str, Any] = {"config": given, "ab_test_id": None, "variant": None}
-    if not given:
+    platform_headers = None if given else await _as_platform(user_id)
+    if platform_headers is not None:
         assigned = await remote.assignment(
-            str(resolved["experiment_id"]), body.project_id, headers=headers
+            str(resolved["experiment_id"]), body.project_id, headers=platform_headers
         )
         if assigned is not None:
             variant_version = uuid.UUID(str(assigned["version_id"]))
@@ -196,9 +232,10 @@ async def list_findings(request: Request) -> dict[str, Any]:
                 conn, row["id"], user_id=principal.user_id, after=position, limit=batch
             )
             try:
-                kept += _filtered(rows, request)
+                # Off the event loop: a page's filtering is bounded, but not free.
+                kept += await asyncio.to_thread(_filtered, rows, request)
             except merge.FilterError as e:
-                raise ValidationFailed([{"loc": ["query", "severity"], "msg": str(e)}]) from None
+                raise ValidationFailed([{"loc": ["query", e.param], "msg": str(e)}]) from None
             if len(rows) < batch:
                 break
             position = (rows[-1]["path"], rows[-1]["line"], rows[-1]["id"])
@@ -290,7 +327,12 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     finding_id = path_uuid(request)
     async with database.connection() as conn:
         finding = await repository.finding(conn, finding_id)
-    await _readable(request, finding["project_id"])
+    role = await access.project_role(
+        request, finding["project_id"], settings=settings(), fresh=True
+    )
+    # Anyone who can read gives their verdict (it counts in A/B tests); only maintainers,
+    # owners and admins decide what the whole project stops seeing.
+    suppresses = role in ("owner", "maintainer", "admin")
     async with database.transaction() as conn:
         previous, updated_at = await repository.give_feedback(
             conn,
@@ -298,6 +340,7 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
             user_id=uuid.UUID(principal.user_id),
             verdict=body.verdict,
             comment=body.comment,
+            project_wide=suppresses,
         )
     await _emit_feedback(finding, verdict=body.verdict, previous=previous)
     return FeedbackOut(
@@ -305,7 +348,7 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
         verdict=body.verdict,
         previous_verdict=previous,
         comment=body.comment,
-        suppressed_in_later_analyses=body.verdict != "accepted",
+        suppressed_in_later_analyses=suppresses and body.verdict != "accepted",
         updated_at=updated_at,
     )
 
@@ -322,7 +365,9 @@ async def _emit_feedback(finding: dict[str, Any], *, verdict: str, previous: str
         "config_version_id": _text(finding["config_version_id"]),
     }
     try:
-        await events.emit(FEEDBACK, data, source="analyses", subject=str(finding["id"]))
+        await events.emit(
+            FEEDBACK, data, settings=settings(), source="analyses", subject=str(finding["id"])
+        )
     except Unavailable:
         # The verdict is stored; only the A/B outcome is lost, which must not fail the user.
         logger.warning("Event %s for finding %s could not be sent", FEEDBACK, finding["id"])

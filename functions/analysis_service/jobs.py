@@ -391,6 +391,7 @@ async def emit_finished(row: dict[str, Any], *, findings: int) -> None:
         await events.emit(
             COMPLETED,
             data,
+            settings=settings(),
             source="analysis-worker",
             subject=str(row["id"]),
             event_id=f"{row['id']}:finished",
@@ -408,6 +409,7 @@ async def emit_requested(analysis_id: uuid.UUID, *, source: str, event_id: str) 
     await events.emit(
         REQUESTED,
         {"analysis_id": str(analysis_id)},
+        settings=settings(),
         source=source,
         subject=str(analysis_id),
         event_id=event_id,

@@ -20,12 +20,12 @@ The pipeline (:func:`merge_findings`) runs in this order, each step a plain func
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from functions.analysis_service.fingerprints import fingerprint, number_occurrences, rule_key
+from shared.logs import mask_secrets
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 Source = Literal["static", "ai"]
@@ -69,7 +69,12 @@ _WORDS: dict[str, Severity] = {
 
 
 class FilterError(ValueError):
-    """A findings filter parameter has a value outside its vocabulary (the API answers 422)."""
+    """A findings filter parameter has a value outside its vocabulary (the API answers 422
+    naming the query parameter ``param``)."""
+
+    def __init__(self, message: str, *, param: str = "severity") -> None:
+        super().__init__(message)
+        self.param = param
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,8 @@ def finding_from_report(
 
     Lines below 1 become 1, an ``end_line`` before ``line`` is dropped, labels are
     lowercased categories and stripped rules, and long texts are cut to their limits.
+    Secret literals an analyzer or a model quoted are masked (``shared.logs.mask_secrets``):
+    findings, and the SARIF made from them, never carry the secret they report.
     """
     line = max(1, _int(report.get("line"), 1))
     end = _int(report.get("end_line"), 0)
@@ -158,8 +165,8 @@ def finding_from_report(
         severity=normalize_severity(report.get("severity")),
         category=_text(report.get("category"), MAX_LABEL).lower() or "general",
         rule=_text(report.get("rule"), MAX_LABEL) or None,
-        message=_text(report.get("message"), MAX_MESSAGE),
-        suggestion=_text(report.get("suggestion"), MAX_SUGGESTION) or None,
+        message=mask_secrets(_text(report.get("message"), MAX_MESSAGE)),
+        suggestion=mask_secrets(_text(report.get("suggestion"), MAX_SUGGESTION)) or None,
         source=source,
         tool=tool,
     )
@@ -319,27 +326,100 @@ def parse_severities(value: str | None) -> frozenset[Severity] | None:
     return frozenset(chosen)
 
 
+MAX_PATTERN_LENGTH = 256
+"""Longest ``?path=`` glob (422 above): with the matcher below the cost of a match is
+bounded by this times the path's length (project-service bounds paths)."""
+
+
 def path_matcher(pattern: str | None) -> Callable[[str], bool]:
     """``?path=``: a glob when it has ``*`` or ``?`` (``*`` stays within a directory, ``**``
     crosses them), else a directory-or-file prefix (``src`` matches ``src/a.py``, not
-    ``srcx/a.py``)."""
+    ``srcx/a.py``).
+
+    Raises:
+        FilterError: the pattern is longer than ``MAX_PATTERN_LENGTH``.
+    """
     if not pattern or not pattern.strip("/"):
         return lambda path: True
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise FilterError(
+            f"The path pattern is longer than {MAX_PATTERN_LENGTH} characters.", param="path"
+        )
     if "*" in pattern or "?" in pattern:
-        regex = _glob(pattern)
-        return lambda path: regex.fullmatch(path) is not None
+        return Glob(pattern).matches
     prefix = pattern.strip("/")
     return lambda path: path == prefix or path.startswith(prefix + "/")
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    tokens = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
-    out, i = [], 0
-    while i < len(pattern):
-        token = next((t for t in tokens if pattern.startswith(t, i)), None)
-        out.append(tokens[token] if token else re.escape(pattern[i]))
-        i += len(token) if token else 1
-    return re.compile("".join(out))
+class Glob:
+    """A glob matched in time linear in the path (times the pattern's length), never by
+    backtracking: a regex such as ``.*a.*a.*a.*b`` takes exponential time on a long run of
+    ``a`` (issue 9: five segments took 5 s and stalled the function).
+
+    The pattern is an NFA with one position per token, simulated on all positions at
+    once as the bits of one integer (shift-and, extended with loops and empty moves):
+    ``*`` loops on anything but ``/``, ``**`` on anything, ``**/`` is ``(any*/)?`` as an
+    optional group (an entry position that may skip it, then a loop left by a ``/``).
+    """
+
+    def __init__(self, pattern: str) -> None:
+        kinds: list[tuple[str, str]] = []
+        i = 0
+        while i < len(pattern):
+            if pattern.startswith("**/", i):
+                kinds += [("group", ""), ("loop", "")]
+                i += 3
+            elif pattern.startswith("**", i):
+                kinds.append(("dstar", ""))
+                i += 2
+            elif pattern[i] == "*":
+                kinds.append(("star", ""))
+                i += 1
+            elif pattern[i] == "?":
+                kinds.append(("one", ""))
+                i += 1
+            else:
+                kinds.append(("literal", pattern[i]))
+                i += 1
+        self._literal: dict[str, int] = {}
+        self._one = self._star = self._dstar = self._loop = self._skip1 = self._skip2 = 0
+        for position, (kind, char) in enumerate(kinds):
+            bit = 1 << position
+            if kind == "literal":
+                self._literal[char] = self._literal.get(char, 0) | bit
+            elif kind == "one":
+                self._one |= bit
+            elif kind == "star":
+                self._star |= bit
+                self._skip1 |= bit
+            elif kind == "dstar":
+                self._dstar |= bit
+                self._skip1 |= bit
+            elif kind == "group":
+                self._skip1 |= bit
+                self._skip2 |= bit
+            else:
+                self._loop |= bit
+        self._accept = 1 << len(kinds)
+        self._start = self._closure(1)
+
+    def _closure(self, states: int) -> int:
+        while True:
+            grown = states | ((states & self._skip1) << 1) | ((states & self._skip2) << 2)
+            if grown == states:
+                return states
+            states = grown
+
+    def matches(self, path: str) -> bool:
+        states = self._start
+        for char in path:
+            slash = char == "/"
+            advance = self._literal.get(char, 0) | (self._loop if slash else self._one)
+            stay = self._dstar | self._loop | (0 if slash else self._star)
+            states = self._closure(((states & advance) << 1) | (states & stay))
+            if not states:
+                return False
+        return bool(states & self._accept)
 
 
 def filter_findings(

@@ -35,6 +35,27 @@ def _decode(row: asyncpg.Record | None) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- analyses
 
 
+async def in_flight(
+    conn: asyncpg.Connection, user_id: uuid.UUID, *, idempotency_key: str | None
+) -> int:
+    """The user's queued and running analyses, under a per-user transaction lock (so a
+    burst cannot all count the same number); 0 for a repeat of a known Idempotency-Key."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 7))", str(user_id))
+    if idempotency_key is not None and await conn.fetchval(
+        "select 1 from analyses where requested_by = $1 and idempotency_key = $2",
+        user_id,
+        idempotency_key,
+    ):
+        return 0
+    return int(
+        await conn.fetchval(
+            "select count(*) from analyses where requested_by = $1"
+            " and status in ('queued', 'running')",
+            user_id,
+        )
+    )
+
+
 async def insert_analysis(
     conn: asyncpg.Connection, *, fields: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
@@ -454,9 +475,11 @@ async def give_feedback(
     user_id: uuid.UUID,
     verdict: str,
     comment: str | None,
+    project_wide: bool = True,
 ) -> tuple[str | None, datetime]:
-    """Store the user's verdict; a dismissal suppresses the fingerprint in the project's
-    later analyses, an acceptance lifts that. Returns the previous verdict and the time."""
+    """Store the user's verdict; when ``project_wide`` (a maintainer's), a dismissal
+    suppresses the fingerprint in the project's later analyses and an acceptance lifts
+    that. Returns the previous verdict and the time."""
     previous = await conn.fetchval(
         "select verdict from feedback where finding_id = $1 and user_id = $2 for update",
         finding["id"],
@@ -471,7 +494,7 @@ async def give_feedback(
         verdict,
         comment,
     )
-    if verdict in ("dismissed", "false_positive"):
+    if project_wide and verdict in ("dismissed", "false_positive"):
         await conn.execute(
             "insert into suppressions (project_id, fingerprint, verdict, finding_id, created_by)"
             " values ($1, $2, $3, $4, $5) on conflict (project_id, fingerprint) do update"
@@ -483,7 +506,7 @@ async def give_feedback(
             finding["id"],
             user_id,
         )
-    else:
+    elif project_wide:
         await conn.execute(
             "delete from suppressions where project_id = $1 and fingerprint = $2",
             finding["project_id"],

@@ -40,6 +40,9 @@ class AnalysisConfig(access.AccessConfig):
         3, ge=0, le=10, description="Retries of a 503 from the orchestrator before giving up."
     )
     max_findings: int = Field(10_000, gt=0, description="Findings kept per analysis.")
+    max_analyses_in_flight_per_user: int = Field(
+        5, gt=0, description="Queued or running analyses a member may have (429 above)."
+    )
 
 
 def settings() -> AnalysisConfig:

@@ -16,10 +16,15 @@ function: a 2xx acknowledges an event, a 5xx asks the Broker to deliver it again
   their deadline (``timeout``), re-queues jobs whose worker died and re-sends their event.
 * ``POST /dead-letter`` — events the Broker gave up on: a job still queued fails, naming why.
 
-All three are ``internal`` routes: they answer only at the cluster-local address the Broker
-and the PingSource deliver to (``shared.events.is_cluster_local``), and the Knative
-Service is itself ``cluster-local``, so nothing outside the cluster can start, re-queue or
-fail a job.
+``/`` and ``/dead-letter`` accept only events signed by a platform producer, within the
+age window, once per event id (``shared.events.delivery``): a pod that can reach the
+worker still cannot start, fail or replay a job. ``/requeue`` is the exception, because a
+PingSource's events cannot carry our signature: it accepts only the PingSource's event
+type, ignores its data, and its only effect is the idempotent sweep the PingSource runs
+every minute anyway (time out jobs past their deadline, re-queue jobs whose heartbeat is
+older than the lease), so a forged tick can do nothing a real one would not. All three are
+also ``internal`` routes, answering only at the cluster-local address the Broker and the
+PingSource deliver to, and the Knative Service is itself ``cluster-local``.
 """
 
 from __future__ import annotations
@@ -33,28 +38,37 @@ from typing import Any
 from starlette.requests import Request
 
 from functions.analysis_service import jobs, repository
-from functions.analysis_service.context import database, verifier
+from functions.analysis_service.context import database, redis, verifier
 from functions.analysis_service.settings import settings
 from shared import events
-from shared.errors import NotFound, Unavailable
+from shared.errors import BadRequest, NotFound, Unavailable
 from shared.function import Router
 
 logger = logging.getLogger(__name__)
 router = Router()
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 SWEEP_BATCH = 100
+PING = "dev.knative.sources.ping"
 
 
-async def _event(request: Request) -> Any:
+async def _authenticate(request: Request) -> None:
     if request.headers.get("authorization"):
         await verifier.authenticate(request)  # a forged token is still a 401
-    return await events.read(request)
 
 
 @router.post("/", public=True, internal=True)
 async def receive(request: Request) -> dict[str, Any]:
     """A ``dev.acr.analysis.requested`` event: run the job it names (see the module docstring)."""
-    event = await _event(request)
+    await _authenticate(request)
+    async with events.delivery(
+        request, consumer="analysis-worker", settings=settings(), redis=redis
+    ) as event:
+        if event is None:
+            return {"status": "duplicate"}
+        return await _receive(event)
+
+
+async def _receive(event: Any) -> dict[str, Any]:
     source, event_id, event_type = str(event["source"]), str(event["id"]), str(event["type"])
     if event_type != jobs.REQUESTED:
         return {"status": "ignored", "reason": f"Event type '{event_type}' is not handled here."}
@@ -112,7 +126,10 @@ async def _unclaimed(conn: Any, analysis_id: uuid.UUID) -> str:
 @router.post("/requeue", public=True, internal=True)
 async def requeue(request: Request) -> dict[str, Any]:
     """The PingSource's tick: time out overdue jobs, re-queue abandoned ones."""
-    await _event(request)
+    await _authenticate(request)
+    event = await events.read(request)
+    if str(event["type"]) != PING:
+        raise BadRequest(f"/requeue takes only the PingSource's '{PING}' events.")
     config = settings()
     async with database.transaction() as conn:
         timed_out = await repository.expired(conn, limit=SWEEP_BATCH)
@@ -136,7 +153,16 @@ async def requeue(request: Request) -> dict[str, Any]:
 @router.post("/dead-letter", public=True, internal=True)
 async def dead_letter(request: Request) -> dict[str, Any]:
     """An event the Broker gave up on; a requested job still queued fails with the reason."""
-    event = await _event(request)
+    await _authenticate(request)
+    async with events.delivery(
+        request, consumer="analysis-worker-dead-letter", settings=settings(), redis=redis
+    ) as event:
+        if event is None:
+            return {"status": "duplicate"}
+        return await _dead_letter(event)
+
+
+async def _dead_letter(event: Any) -> dict[str, Any]:
     analysis_id = _analysis_id(event.get_data())
     if str(event["type"]) != jobs.REQUESTED or analysis_id is None:
         logger.error("Dead letter %s of type %s dropped", event["id"], event["type"])

@@ -1,14 +1,34 @@
-"""limiter slows password guessing: failures counted per account and per client IP in Redis.
+"""limiter slows password guessing with backoff, never with a lock an attacker can set.
 
-Each failed login increments two counters that expire ``LOGIN_WINDOW_SECONDS`` after
-the first failure; once a counter reaches its limit, logins for that account (or from
-that IP) answer 429 with ``Retry-After`` until it expires. A success clears the
-account's counter. If Redis is down, logins fail closed (503).
+Every attempt is counted *before* its password is checked (an attempt is a failure until
+it succeeds), in three Redis counters at once, by one Lua script:
+
+* the account from this address (``LOGIN_MAX_FAILURES_PER_ACCOUNT`` free failures),
+* the account from every address (``LOGIN_ACCOUNT_WIDE_FAILURES``),
+* the address, across accounts (``LOGIN_MAX_FAILURES_PER_IP``).
+
+Past its free failures a counter asks for a delay since its last attempt, doubling from
+1 s: up to ``LOGIN_WINDOW_SECONDS`` for the two an attacker owns (their address), but only
+up to ``LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS`` (60 s) account-wide, so a stranger failing on
+purpose can slow the owner's login by a minute at most instead of locking them out for
+15. An attempt refused by a delay is a 429 with ``Retry-After`` and is not counted, and
+because counting comes first, twenty concurrent guesses are twenty attempts: only the free
+ones are checked. A success gives its attempt back and clears the account's counters.
+Counters expire ``LOGIN_WINDOW_SECONDS`` after the last attempt. If Redis is down, logins
+fail closed (503).
+
+The client address comes only from the hop we trust: the peer, unless the peer is one of
+``TRUSTED_PROXIES`` (the gateway, the load balancer), in which case ``X-Forwarded-For`` is
+read from the right, past every trusted proxy, to the first address they did not add.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import math
+import time
+from functools import cache
 
 from starlette.requests import Request
 
@@ -17,70 +37,102 @@ from functions.auth_service.settings import settings
 from shared.cache import down_errors
 from shared.errors import RateLimited, Unavailable
 
-_INCR = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n
+_ATTEMPT = """
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  local free = tonumber(ARGV[1 + 2 * i])
+  local cap = tonumber(ARGV[2 + 2 * i])
+  local state = redis.call('HMGET', key, 'n', 'last')
+  local n = tonumber(state[1] or '0')
+  if n >= free then
+    local delay = math.min(1000 * 2 ^ (n - free), cap)
+    local wait = tonumber(state[2] or '0') + delay - now
+    if wait > 0 then return {0, wait, i} end
+  end
+end
+for _, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, 'n', 1)
+  redis.call('HSET', key, 'last', now)
+  redis.call('EXPIRE', key, window)
+end
+return {1, 0, 0}
 """
+_WHY = {
+    1: "Too many failed logins for this account from this address.",
+    2: "Too many failed logins for this account.",
+    3: "Too many failed logins from this address.",
+}
+
+
+@cache
+def _networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip()
+    )
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(settings().trusted_proxies))
 
 
 def client_ip(request: Request) -> str:
-    """The caller's IP: trusted proxies' ``X-Forwarded-For`` entries are skipped from the right."""
-    hops = settings().trusted_proxy_hops
-    forwarded = [
-        p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()
-    ]
-    if hops and forwarded:
-        return forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
-    return request.client.host if request.client else "unknown"
+    """The caller's address, from the hop we trust (see the module docstring)."""
+    peer = request.client.host if request.client else "unknown"
+    if not _trusted(peer):
+        return peer
+    hops = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _trusted(hop):
+            return hop[:64]
+    return peer
 
 
-def _keys(account: str, ip: str) -> tuple[str, str]:
+def _keys(account: str, ip: str) -> list[str]:
     digest = hashlib.sha256(account.encode()).hexdigest()[:32]
-    return redis.key("login-fail", "account", digest), redis.key("login-fail", "ip", ip)
+    return [
+        redis.key("login", "pair", digest, ip),
+        redis.key("login", "account", digest),
+        redis.key("login", "ip", ip),
+    ]
 
 
-async def check(*, account: str, ip: str) -> None:
-    """Refuse when the account or the IP has too many recent failures.
+async def attempt(*, account: str, ip: str) -> None:
+    """Count one login attempt, or refuse it while a counter asks for a delay.
 
     Raises:
-        RateLimited: a limit is reached (``Retry-After`` = seconds until it lifts).
+        RateLimited: a delay is running (``Retry-After`` = seconds until it ends).
         Unavailable: Redis is down (fail closed).
     """
     config = settings()
-    account_key, ip_key = _keys(account, ip)
+    window_ms = config.login_window_seconds * 1000
+    limits = [
+        (config.login_max_failures_per_account, window_ms),
+        (config.login_account_wide_failures, config.login_account_backoff_max_seconds * 1000),
+        (config.login_max_failures_per_ip, window_ms),
+    ]
+    args: list[int] = [int(time.time() * 1000), config.login_window_seconds]
+    for free, cap in limits:
+        args += [free, cap]
     try:
-        client = redis.client()
-        async with client.pipeline(transaction=False) as pipe:
-            for key in (account_key, ip_key):
-                pipe.get(key)
-                pipe.ttl(key)
-            acc_n, acc_ttl, ip_n, ip_ttl = await pipe.execute()
+        allowed, wait_ms, which = await redis.client().eval(_ATTEMPT, 3, *_keys(account, ip), *args)
     except down_errors() as e:
         raise Unavailable("redis") from e
-    if acc_n is not None and int(acc_n) >= config.login_max_failures_per_account:
-        raise RateLimited(
-            "Too many failed logins for this account.", retry_after=max(int(acc_ttl), 1)
-        )
-    if ip_n is not None and int(ip_n) >= config.login_max_failures_per_ip:
-        raise RateLimited(
-            "Too many failed logins from this address.", retry_after=max(int(ip_ttl), 1)
-        )
+    if not allowed:
+        raise RateLimited(_WHY[int(which)], retry_after=max(math.ceil(float(wait_ms) / 1000), 1))
 
 
-async def failed(*, account: str, ip: str) -> None:
-    window = settings().login_window_seconds
+async def succeeded(*, account: str, ip: str) -> None:
+    """The attempt was right: clear the account's counters, give the address its attempt."""
+    pair, account_key, ip_key = _keys(account, ip)
     try:
-        pipe = redis.client().pipeline(transaction=False)  # both counters, one round trip
-        for key in _keys(account, ip):
-            pipe.eval(_INCR, 1, key, window)
+        pipe = redis.client().pipeline(transaction=False)
+        pipe.delete(pair, account_key)
+        pipe.hincrby(ip_key, "n", -1)
         await pipe.execute()
-    except down_errors() as e:
-        raise Unavailable("redis") from e
-
-
-async def succeeded(*, account: str) -> None:
-    try:
-        await redis.client().delete(_keys(account, "")[0])
     except down_errors() as e:
         raise Unavailable("redis") from e

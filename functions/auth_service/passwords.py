@@ -3,7 +3,12 @@
 OWASP Password Storage Cheat Sheet: Argon2id, m=19 MiB, t=2, p=1. Policy (NIST SP
 800-63B): at least ``PASSWORD_MIN_LENGTH`` (12) and at most 128 characters, any
 characters allowed, not the e-mail address, not one repeated character, not a common
-password; no composition rules.
+password; no composition rules. "Common" is judged offline by zxcvbn (Dropbox's estimator:
+frequency lists of breached passwords, English words, names, keyboard patterns, repeats
+and sequences, shipped with the package): a password must reach ``PASSWORD_MIN_SCORE``
+(3 of 4, "safely unguessable"), so ``abcabcabcabc`` or ``qwertyuiop12`` is refused
+although it is long enough. Only its first 64 characters are scored: zxcvbn's matching
+grows faster than linearly with length, and 64 characters that score well are enough.
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ def hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16)
 
 
-def policy_violations(password: str, *, email: str, min_length: int) -> list[str]:
+def policy_violations(
+    password: str, *, email: str, min_length: int, min_score: int = 3
+) -> list[str]:
     """What is wrong with ``password`` (empty when it is acceptable)."""
     problems = []
     if len(password) < min_length:
@@ -44,6 +51,14 @@ def policy_violations(password: str, *, email: str, min_length: int) -> list[str
         problems.append("is a commonly used password")
     if email and (lowered == email.lower() or lowered == email.split("@")[0].lower()):
         problems.append("must not be the e-mail address")
+    if not problems and min_score > 0:
+        from zxcvbn import zxcvbn
+
+        hints = [email, email.split("@")[0]] if email else []
+        estimate = zxcvbn(password[:64], user_inputs=hints)
+        if estimate["score"] < min_score:
+            advice = estimate["feedback"].get("warning") or "it is easy to guess"
+            problems.append(f"is too easy to guess ({advice.rstrip('.').lower()})")
     return problems
 
 

@@ -10,7 +10,7 @@ import asyncpg
 
 from shared.errors import Conflict, NotFound
 
-_USER = "id, email, name, role, disabled, created_at, updated_at"
+_USER = "id, email, name, role, disabled, token_generation, created_at, updated_at"
 
 
 async def create_user(
@@ -101,6 +101,18 @@ async def delete_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
     result = await conn.execute("delete from users where id = $1", user_id)
     if result == "DELETE 0":
         raise NotFound(f"User '{user_id}' does not exist.")
+
+
+async def bump_generation(conn: asyncpg.Connection, user_id: uuid.UUID) -> int:
+    """End every access token issued so far to the user: their generation moves on."""
+    value = await conn.fetchval(
+        "update users set token_generation = token_generation + 1 where id = $1"
+        " returning token_generation",
+        user_id,
+    )
+    if value is None:
+        raise NotFound(f"User '{user_id}' does not exist.")
+    return int(value)
 
 
 async def count_admins(conn: asyncpg.Connection) -> int:

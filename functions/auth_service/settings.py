@@ -31,18 +31,28 @@ class AuthConfig(config.BaseConfig):
     password_min_length: int = Field(
         12, ge=8, le=64, description="Password policy minimum (max 128)."
     )
-    login_window_seconds: int = Field(900, gt=0, description="Window of the failed-login counters.")
+    password_min_score: int = Field(
+        3, ge=0, le=4, description="Least zxcvbn strength score (0-4) of a new password."
+    )
+    login_window_seconds: int = Field(
+        900, gt=0, description="Login counters expire this long after the last attempt."
+    )
     login_max_failures_per_account: int = Field(
-        5, gt=0, description="Failures per account in the window before 429."
+        5, gt=0, description="Free failures per account from one address before backoff."
+    )
+    login_account_wide_failures: int = Field(
+        20, gt=0, description="Free failures per account from all addresses before backoff."
+    )
+    login_account_backoff_max_seconds: int = Field(
+        60, gt=0, description="Longest account-wide delay (what a stranger can impose)."
     )
     login_max_failures_per_ip: int = Field(
-        30, gt=0, description="Failures per client IP in the window before 429."
+        30, gt=0, description="Free failures per client address before backoff."
     )
-    trusted_proxy_hops: int = Field(
-        1,
-        ge=0,
-        description="How many X-Forwarded-For entries from the right were added by "
-        "proxies we trust (the gateway / load balancer).",
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is"
+        " believed (the gateway, the load balancer); empty = the peer is the client.",
     )
 
     @property

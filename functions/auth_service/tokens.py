@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -74,10 +75,20 @@ async def jwks(request: Request) -> Response:
     )
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+
+
 @router.get("/.well-known/oauth-authorization-server", public=True)
 async def metadata(request: Request) -> dict[str, Any]:
-    """RFC 8414 authorization server metadata."""
-    base = str(request.base_url).rstrip("/")
+    """RFC 8414 authorization server metadata, with public URLs only: the host a proxy
+    says the client used (``X-Forwarded-Host``/``-Proto``), else the issuer, never the
+    function's own internal address."""
+    forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    scheme = request.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+    if forwarded and _HOST.fullmatch(forwarded) and scheme in ("http", "https"):
+        base = f"{scheme}://{forwarded}"
+    else:
+        base = settings().jwt_issuer.rstrip("/")
     return {
         "issuer": settings().jwt_issuer,
         "token_endpoint": f"{base}/token",
@@ -133,7 +144,11 @@ def _hash(refresh_token: str) -> bytes:
     return hashlib.sha256(refresh_token.encode()).digest()
 
 
-async def _access_token(*, subject: str, role: str, scope: str) -> tuple[str, int]:
+async def _access_token(
+    *, subject: str, role: str, scope: str, generation: int | None = None
+) -> tuple[str, int]:
+    """A signed access token; a user's carries their token generation (``gen``), which
+    every function compares with the current one (``shared.auth``) to honour revocation."""
     config = settings()
     now = int(time.time())
     claims = {
@@ -147,6 +162,8 @@ async def _access_token(*, subject: str, role: str, scope: str) -> tuple[str, in
         "role": role,
         "scope": scope,
     }
+    if generation is not None:
+        claims["gen"] = generation
     return keys.sign(await key_ring(), claims), config.access_token_ttl_seconds
 
 
@@ -174,23 +191,27 @@ async def _password_grant(request: Request, params: dict[str, str]) -> TokenAnsw
     except ValueError:
         email = username.strip().lower()[:254]
     ip = limiter.client_ip(request)
-    await limiter.check(account=email, ip=ip)
+    await limiter.attempt(account=email, ip=ip)
     async with database.connection() as conn:
         row = await repository.credentials_by_email(conn, email)
     if row is None:
         await passwords.burn_time(password)
     if row is None or not await passwords.verify_password(row["password_hash"], password):
-        await limiter.failed(account=email, ip=ip)
         raise OAuthError("invalid_grant", "The e-mail or password is wrong.")
     if row["disabled"]:
         raise OAuthError("invalid_grant", "This account is disabled.")
-    await limiter.succeeded(account=email)
+    await limiter.succeeded(account=email, ip=ip)
     await _rehash_if_needed(row["id"], row["password_hash"], password)
     async with database.transaction() as conn:
         refresh = await _issue_refresh(
             conn, family_id=uuid.uuid4(), user_id=row["id"], scope=USER_SCOPE
         )
-    access, ttl = await _access_token(subject=str(row["id"]), role=row["role"], scope=USER_SCOPE)
+    access, ttl = await _access_token(
+        subject=str(row["id"]),
+        role=row["role"],
+        scope=USER_SCOPE,
+        generation=row["token_generation"],
+    )
     return TokenAnswer(access_token=access, expires_in=ttl, refresh_token=refresh, scope=USER_SCOPE)
 
 
@@ -227,7 +248,10 @@ async def _refresh_grant(params: dict[str, str]) -> TokenAnswer:
     if used is None or user["disabled"]:
         raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked.")
     access, ttl = await _access_token(
-        subject=str(user["id"]), role=user["role"], scope=used["scope"]
+        subject=str(user["id"]),
+        role=user["role"],
+        scope=used["scope"],
+        generation=user["token_generation"],
     )
     return TokenAnswer(
         access_token=access, expires_in=ttl, refresh_token=refresh, scope=used["scope"]
@@ -261,14 +285,14 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
 async def _client_credentials_grant(request: Request, params: dict[str, str]) -> TokenAnswer:
     client_id, secret = _client_auth(request, params)
     ip = limiter.client_ip(request)
-    await limiter.check(account=f"client:{client_id}", ip=ip)
+    await limiter.attempt(account=f"client:{client_id}", ip=ip)
     async with database.connection() as conn:
         account = await repository.service_account_by_client_id(conn, client_id[:100])
     if account is None:
         await passwords.burn_time(secret)
     if account is None or not await passwords.verify_password(account["secret_hash"], secret):
-        await limiter.failed(account=f"client:{client_id}", ip=ip)
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
+    await limiter.succeeded(account=f"client:{client_id}", ip=ip)
     if account["disabled"]:
         raise OAuthError("invalid_client", "This client is disabled.", status=401)
     granted = set(account["scopes"])

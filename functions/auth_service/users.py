@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from functions.auth_service import passwords, repository
-from functions.auth_service.context import database, verifier
+from functions.auth_service import limiter, passwords, repository
+from functions.auth_service.context import database, redis, verifier
 from functions.auth_service.schemas import (
     ServiceAccountCreate,
     ServiceAccountCreated,
@@ -20,7 +20,7 @@ from functions.auth_service.schemas import (
     UserSelfUpdate,
 )
 from functions.auth_service.settings import settings
-from shared import pagination
+from shared import auth, pagination
 from shared.auth import Principal
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
@@ -33,8 +33,12 @@ def _user(row: Any) -> UserOut:
 
 
 def _check_password(password: str, email: str) -> None:
+    config = settings()
     problems = passwords.policy_violations(
-        password, email=email, min_length=settings().password_min_length
+        password,
+        email=email,
+        min_length=config.password_min_length,
+        min_score=config.password_min_score,
     )
     if problems:
         raise ValidationFailed(
@@ -84,23 +88,32 @@ async def read_me(request: Request) -> UserOut:
 
 @router.patch("/users/me", body=UserSelfUpdate, response=UserOut)
 async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
-    """Change one's name or password; the current password is always required."""
+    """Change one's name or password; the current password is always required, and
+    guesses at it are throttled like logins (a stolen access token must not become a
+    password oracle)."""
     user_id = await _me(request)
+    account, ip = f"user:{user_id}", limiter.client_ip(request)
+    await limiter.attempt(account=account, ip=ip)
     async with database.connection() as conn:
         stored = await repository.password_hash(conn, user_id)
         user = await repository.user_by_id(conn, user_id)
     if not await passwords.verify_password(stored, body.current_password):
         raise Forbidden("The current password is wrong.")
+    await limiter.succeeded(account=account, ip=ip)
     changes: dict[str, Any] = {}
     if body.name is not None:
         changes["name"] = body.name
     if body.password is not None:
         _check_password(body.password, user["email"])
         changes["password_hash"] = await passwords.hash_password(body.password)
+    generation = None
     async with database.transaction() as conn:
         row = await repository.update_user(conn, user_id, **changes)
-        if "password_hash" in changes:
+        if "password_hash" in changes:  # signs out everywhere, this token included
             await repository.revoke_user_tokens(conn, user_id)
+            generation = await repository.bump_generation(conn, user_id)
+    if generation is not None:
+        await auth.publish_generation(redis, str(user_id), generation)
     return _user(row)
 
 
@@ -123,10 +136,15 @@ async def _guard_last_admin(conn: Any, target: Any, *, demoting: bool) -> None:
 
 @router.patch("/users/{id}", body=UserAdminUpdate, response=UserOut)
 async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
-    """Admin: change a user's role or disable them (disabling revokes refresh tokens)."""
+    """Admin: change a user's role or disable them (disabling revokes refresh tokens).
+
+    A role change or a disable also ends the user's access tokens on their next request
+    (their token generation moves on, ``shared.auth``), not when they expire.
+    """
     await verifier.require(request, role="admin")
     user_id = path_uuid(request)
     changes = body.model_dump(exclude_none=True)
+    generation = None
     async with database.transaction() as conn:
         target = await repository.user_by_id(conn, user_id)
         demoting = changes.get("role") == "member" or changes.get("disabled") is True
@@ -134,6 +152,10 @@ async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
         row = await repository.update_user(conn, user_id, **changes)
         if changes.get("disabled"):
             await repository.revoke_user_tokens(conn, user_id)
+        if row["role"] != target["role"] or (row["disabled"] and not target["disabled"]):
+            generation = await repository.bump_generation(conn, user_id)
+    if generation is not None:
+        await auth.publish_generation(redis, str(user_id), generation)
     return _user(row)
 
 
@@ -146,6 +168,7 @@ async def delete_user(request: Request) -> None:
         target = await repository.user_by_id(conn, user_id)
         await _guard_last_admin(conn, target, demoting=True)
         await repository.delete_user(conn, user_id)
+    await auth.publish_generation(redis, str(user_id), auth.TOMBSTONE)
 
 
 @router.post(

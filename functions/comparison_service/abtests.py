@@ -24,7 +24,7 @@ from functions.comparison_service.settings import settings
 from shared import clients, events, pagination
 from shared.auth import Principal
 from shared.cache import down_errors
-from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
+from shared.errors import Conflict, Forbidden, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid, query_uuid
 
 router = Router()
@@ -47,8 +47,15 @@ async def _writer(request: Request) -> Principal:
     return principal
 
 
-def _unit(request: Request) -> str:
+def _unit(request: Request, principal: Principal) -> str:
+    """The unit to assign: any for admins and internal services (analysis-service assigns
+    the analysed project), only their own user id for anyone else. Otherwise a member
+    could pick units until one arm is full and steer the test (issue 9)."""
     unit = request.query_params.get("unit", "")
+    if not principal.is_privileged:
+        if unit not in ("", principal.user_id):
+            raise Forbidden("A member may ask only for their own assignment (unit = user id).")
+        return principal.user_id
     if not 1 <= len(unit) <= 200:
         raise ValidationFailed([{"loc": ["query", "unit"], "msg": "must be 1 to 200 characters"}])
     return unit
@@ -105,9 +112,9 @@ async def list_tests(request: Request) -> dict[str, Any]:
 @router.get("/ab-tests/assign")
 async def assign_for_experiment(request: Request) -> Response:
     """The unit's variant in the experiment's running test, or ``null`` when none runs."""
-    await verifier.authenticate(request)
+    principal = await verifier.authenticate(request)
     experiment_id = query_uuid(request, "experiment_id", required=True)
-    unit = _unit(request)
+    unit = _unit(request, principal)
     test_id = await _running_test(experiment_id)
     if test_id is None:
         return Response(b"null", media_type="application/json")
@@ -121,15 +128,24 @@ async def assign_for_experiment(request: Request) -> Response:
 @router.post("/ab-tests/events", public=True, internal=True)
 async def receive_event(request: Request) -> dict[str, str]:
     """Outcome CloudEvents (``dev.acr.finding.feedback``, ``dev.acr.analysis.completed``),
-    binary or structured mode, from the broker's Trigger; the event id dedupes. Internal:
-    Broker deliveries carry no token, so it answers only at the cluster-local address."""
+    binary or structured mode, from the broker's Trigger; the event id dedupes. Broker
+    deliveries carry no token: an event counts only if a platform producer signed it
+    (``shared.events.delivery``), whatever its Host, and it is internal as well."""
     if request.headers.get("authorization"):
         await verifier.authenticate(request)  # a forged or expired token is still a 401
-    event = await events.read(request)
-    async with database.transaction() as conn:
-        answer = await outcomes.apply_event(
-            conn, event_id=str(event["id"]), event_type=str(event["type"]), data=event.get_data()
-        )
+    async with events.delivery(
+        request, consumer="ab-tests", settings=settings(), redis=redis
+    ) as event:
+        if event is None:
+            return {"status": "duplicate", "reason": "The event was already handled."}
+        async with database.transaction() as conn:
+            answer = await outcomes.apply_event(
+                conn,
+                event_id=str(event["id"]),
+                event_type=str(event["type"]),
+                data=event.get_data(),
+                produced_at=events.produced_at(event),
+            )
     return {"id": str(event["id"]), **answer}
 
 
@@ -164,8 +180,20 @@ async def start_test(request: Request) -> Test:
 
 @router.post("/ab-tests/{id}/stop", response=Test)
 async def stop_test(request: Request) -> Test:
-    """Stop assigning (admin); outcomes of assigned units still count."""
-    return await _transition(request, to="stopped", allowed_from=("running",))
+    """Stop assigning and counting (admin); with ``auto_promote``, a winner is promoted.
+
+    Promotion happens only by an admin's action (this stop, or ``/promote``), never as a
+    side effect of reading results: a reader's token or a burst of outcomes must not move
+    ``production``.
+    """
+    stopped = await _transition(request, to="stopped", allowed_from=("running",))
+    if stopped.auto_promote and not stopped.promoted_variant:
+        document, test = await reports.results(stopped.id)
+        if document["decision"] == "winner":
+            await reports.promote(test, document, document["winner"], clients.forwarded(request))
+            async with database.connection() as conn:
+                stopped = Test.model_validate(await repository.test(conn, stopped.id))
+    return stopped
 
 
 async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...]) -> Test:
@@ -182,8 +210,8 @@ async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...
 @router.get("/ab-tests/{id}/assign", response=Assignment)
 async def assign(request: Request) -> Assignment:
     """The unit's variant: deterministic, and sticky once made (running tests only)."""
-    await verifier.authenticate(request)
-    return await _assign(path_uuid(request), _unit(request))
+    principal = await verifier.authenticate(request)
+    return await _assign(path_uuid(request), _unit(request, principal))
 
 
 async def _assign(test_id: uuid.UUID, unit: str) -> Assignment:
@@ -248,6 +276,8 @@ async def record_outcome(request: Request, body: OutcomeIn) -> dict[str, Any]:
     metrics = body.metrics
     async with database.transaction() as conn:
         test = await repository.test(conn, test_id)
+        if test["status"] != "running":
+            raise Conflict(f"A/B test '{test['name']}' is {test['status']}; it counts no outcomes.")
         if body.variant not in {v["name"] for v in test["variants"]}:
             raise ValidationFailed([{"loc": ["body", "variant"], "msg": "is not a variant"}])
         assigned = await repository.assigned_variant(conn, test_id, body.unit)
@@ -287,15 +317,8 @@ async def read_results(request: Request) -> dict[str, Any]:
     """Per-variant metrics with 95% CIs, lifts, p-values, the SRM check and the decision."""
     await verifier.authenticate(request)
     test_id = path_uuid(request)
-    document, test = await reports.results(test_id)
-    if test["auto_promote"] and document["decision"] == "winner" and not test["promoted_variant"]:
-        try:
-            document["promotion"] = await reports.promote(
-                test, document, document["winner"], clients.forwarded(request)
-            )
-        except (Forbidden, Unavailable, NotFound) as e:
-            document["promotion"] = {"status": "pending", "detail": e.detail}
-    return document
+    document, _ = await reports.results(test_id)
+    return document  # reading never promotes: see stop_test
 
 
 @router.post("/ab-tests/{id}/promote", body=Promote)

@@ -4,6 +4,13 @@ A stored path is relative, ``/``-separated, without ``.`` or empty segments, and
 never escapes the project: ``..`` segments, absolute paths, drive letters,
 backslashes, NUL and other control characters are refused. The reasons are the
 stable codes that archive answers list under ``skipped[].reason``.
+
+A path is also one Unicode string for one name: it is stored in NFC, so ``é`` typed
+precomposed and decomposed is one file, not two that look the same; bidirectional
+controls (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F, which make ``evil\u202egnp.py``
+display as ``evilyp.png``) and other invisible format characters are refused; and a name
+that was not valid UTF-8 (an archive's raw bytes) is refused instead of being stored
+lossily, where two different names could become one.
 """
 
 from __future__ import annotations
@@ -45,6 +52,11 @@ def normalize(raw: str, *, max_length: int) -> str:
         raise PathRefused(INVALID, f"Path '{_shown(raw)}' contains a backslash.")
     if any(unicodedata.category(c) in ("Cc", "Cs") for c in raw):
         raise PathRefused(INVALID, f"Path '{_shown(raw)}' contains a control character.")
+    if any(unicodedata.category(c) == "Cf" for c in raw):  # bidi overrides, zero widths
+        raise PathRefused(INVALID, f"Path '{_shown(raw)}' contains an invisible format character.")
+    if "\ufffd" in raw:  # what a decoder leaves of bytes that were not UTF-8
+        raise PathRefused(INVALID, f"Path '{_shown(raw)}' is not valid UTF-8.")
+    raw = unicodedata.normalize("NFC", raw)
     segments = [s for s in raw.split("/") if s not in ("", ".")]
     if ".." in segments:
         raise PathRefused(TRAVERSAL, f"Path '{_shown(raw)}' leaves the project.")

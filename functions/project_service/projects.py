@@ -27,6 +27,7 @@ from functions.project_service.schemas import (
     ProjectPage,
     ProjectUpdate,
 )
+from functions.project_service.settings import settings
 from shared import pagination
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.function import Router, path_uuid, render
@@ -41,8 +42,12 @@ def _project(row: Any, role: str | None) -> ProjectOut:
 @router.post("/projects", status=201, body=ProjectCreate, response=ProjectOut, idempotent=True)
 async def create_project(request: Request, body: ProjectCreate) -> ProjectOut:
     """Create a project; the caller becomes its owner."""
-    owner = membership.require_user(await membership.caller(request))
+    who = await membership.caller(request)
+    owner = membership.require_user(who)
     async with database.transaction() as conn:
+        limit = settings().max_projects_per_user
+        if not who.is_admin and await repository.projects_created_by(conn, owner) >= limit:
+            raise Conflict(f"You have created {limit} projects, the most a member may keep.")
         row = await repository.create_project(
             conn, name=body.name, description=body.description, owner=owner
         )

@@ -24,6 +24,13 @@ _SNAPSHOT = "id, project_id, tree_sha256, file_count, total_bytes, created_at"
 # ---------------------------------------------------------------- projects and members
 
 
+async def projects_created_by(conn: asyncpg.Connection, user_id: uuid.UUID) -> int:
+    """Projects the user created and that still exist, under a per-user transaction lock
+    (a burst of creations cannot all see the same count)."""
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended($1, 11))", str(user_id))
+    return int(await conn.fetchval("select count(*) from projects where created_by = $1", user_id))
+
+
 async def create_project(
     conn: asyncpg.Connection, *, name: str, description: str, owner: uuid.UUID
 ) -> asyncpg.Record:

@@ -31,6 +31,9 @@ class ProjectConfig(config.BaseConfig):
         2 * MiB, gt=0, description="Largest single file, uploaded alone or inside an archive."
     )
     path_max_length: int = Field(1024, ge=16, le=4096, description="Longest file path (chars).")
+    max_projects_per_user: int = Field(
+        100, gt=0, description="Projects a member may create and keep (409 above; admins: any)."
+    )
 
 
 def settings() -> ProjectConfig:

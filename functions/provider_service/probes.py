@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from shared import clients, credentials
+from shared import clients, credentials, egress
 
 DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
@@ -29,6 +29,8 @@ class Target:
     kind: str
     base_url: str | None
     key_reference: str | None
+    allow_loopback: bool = False
+    """Development only: local fakes of the vendors' APIs (``shared.egress``)."""
 
 
 def request_for(target: Target, key: str | None) -> tuple[str, dict[str, str]]:
@@ -54,6 +56,10 @@ async def probe(target: Target, *, limit_s: float) -> dict[str, Any]:
     except credentials.KeyUnavailable as e:
         return {"status": "unhealthy", "latency_ms": 0.0, "detail": f"API key unavailable: {e}"}
     url, headers = request_for(target, key)
+    try:  # the stored URL was checked; the addresses its name resolves to are checked now
+        await egress.check_resolved(url, allow_loopback=target.allow_loopback)
+    except egress.Refused as e:
+        return {"status": "unhealthy", "latency_ms": 0.0, "detail": f"not probed: {e}"}
     started = time.perf_counter()
     try:
         # No retries and no propagation headers: this is a third party, and a probe.

@@ -15,7 +15,7 @@ import asyncpg
 from starlette.requests import Request
 
 from functions.provider_service import probes, repository
-from functions.provider_service.context import database, verifier
+from functions.provider_service.context import database, redis, verifier
 from functions.provider_service.schemas import (
     ModelOut,
     ProviderCreate,
@@ -27,17 +27,23 @@ from functions.provider_service.schemas import (
 from functions.provider_service.settings import settings
 from shared import pagination
 from shared.auth import INTERNAL_SCOPE
+from shared.cache import down_errors
 from shared.errors import Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
 
 router = Router()
 
 
-async def _with_models(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[ProviderOut]:
+async def _with_models(
+    conn: asyncpg.Connection, rows: list[asyncpg.Record], *, show_url: bool = True
+) -> list[ProviderOut]:
+    """Providers with their models; ``show_url=False`` (a member asking) leaves out where
+    the platform sends its keys: the base URL is infrastructure, not catalog."""
     models: dict[uuid.UUID, list[ModelOut]] = {row["id"]: [] for row in rows}
     for model in await repository.models_of(conn, list(models)):
         models[model["provider_id"]].append(ModelOut.model_validate(dict(model)))
-    return [ProviderOut(models=models[row["id"]], **dict(row)) for row in rows]
+    out = [ProviderOut(models=models[row["id"]], **dict(row)) for row in rows]
+    return out if show_url else [p.model_copy(update={"base_url": None}) for p in out]
 
 
 async def _one(conn: asyncpg.Connection, provider_id: uuid.UUID) -> ProviderOut:
@@ -60,29 +66,31 @@ async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut
 @router.get("/providers", response=ProviderPage)
 async def list_providers(request: Request) -> dict[str, Any]:
     """Every provider, by priority (lower first) then name, with models and prices."""
-    await verifier.authenticate(request)
+    principal = await verifier.authenticate(request)
     limit, cursor = pagination.params(request)
     after = None
     if cursor is not None:
         try:
             after = (int(cursor["p"]), str(cursor["n"]))
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, OverflowError):
             raise ValidationFailed(
                 [{"loc": ["query", "cursor"], "msg": "is not a valid cursor"}]
             ) from None
     async with database.connection() as conn:
         rows = await repository.list_providers(conn, limit=limit + 1, after=after)
-        providers = await _with_models(conn, rows)
+        providers = await _with_models(conn, rows, show_url=principal.is_privileged)
     return pagination.page(providers, limit=limit, key=lambda p: {"p": p.priority, "n": p.name})
 
 
 @router.get("/providers/{id}", response=ProviderOut)
 async def read_provider(request: Request) -> ProviderOut:
-    """One provider; the key reference is never answered, only whether one is set."""
-    await verifier.authenticate(request)
+    """One provider; the key reference is never answered, only whether one is set, and
+    the base URL only to admins and internal services."""
+    principal = await verifier.authenticate(request)
     provider_id = path_uuid(request)
     async with database.connection() as conn:
-        return await _one(conn, provider_id)
+        row = await repository.provider_by_id(conn, provider_id)
+        return (await _with_models(conn, [row], show_url=principal.is_privileged))[0]
 
 
 @router.patch("/providers/{id}", body=ProviderUpdate, response=ProviderOut)
@@ -114,14 +122,40 @@ async def delete_provider(request: Request) -> None:
 
 @router.get("/providers/{id}/health", response=ProviderHealth)
 async def provider_health(request: Request) -> ProviderHealth:
-    """A live probe of the provider's API (``GET /v1/models``), bounded by a timeout."""
-    await verifier.authenticate(request)
+    """Admin: a live probe of the provider's API (``GET /v1/models``), bounded by a timeout.
+
+    The probe sends the provider's key, so only admins may ask, a disabled provider is
+    not probed, and one provider is probed at most once per
+    ``PROVIDER_PROBE_MIN_INTERVAL_SECONDS`` (asking again in between answers the last
+    result): nobody can turn health checks into a stream of keyed requests.
+    """
+    await verifier.require(request, role="admin")
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.provider_call_target(conn, provider_id)
-    target = probes.Target(row["kind"], row["base_url"], row["api_key_secret"])
-    result = await probes.probe(target, limit_s=settings().provider_probe_timeout_seconds)
-    return ProviderHealth.model_validate(result)
+    if not row["enabled"]:
+        return ProviderHealth(status="disabled", latency_ms=0.0, detail="disabled; not probed")
+    config = settings()
+    key = redis.key("probe", str(provider_id))
+    try:
+        recent = await redis.client().get(key)
+    except down_errors():
+        recent = None
+    if recent is not None:
+        return ProviderHealth.model_validate_json(recent)
+    target = probes.Target(
+        row["kind"], row["base_url"], row["api_key_secret"], config.is_development
+    )
+    result = ProviderHealth.model_validate(
+        await probes.probe(target, limit_s=config.provider_probe_timeout_seconds)
+    )
+    try:
+        await redis.client().set(
+            key, result.model_dump_json(), ex=config.provider_probe_min_interval_seconds
+        )
+    except down_errors():
+        pass  # unthrottled while Redis is down; still admin-only
+    return result
 
 
 @router.get("/providers/{id}/credentials")

@@ -7,7 +7,9 @@ when Redis is down (fail closed). Commit appends to the PostgreSQL ledger first
 ledger row is still written, and the hold simply expires. ``GET /usage`` sums the ledger.
 
 Who may call: admins and internal service tokens for anyone; a member only for
-themselves (``user_id`` equal to the token's user). Rules are written by admins.
+themselves (``user_id`` equal to the token's user) and only in a project they belong to
+(asked of project-service, ``shared.access``), so nobody can hold or spend another
+project's quota. Rules are written by admins.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from functions.provider_service.schemas import (
     UsageRow,
 )
 from functions.provider_service.settings import settings
+from shared import access
 from shared.auth import Principal
 from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
 from shared.function import Router, query_uuid
@@ -44,6 +47,7 @@ from shared.function import Router, query_uuid
 logger = logging.getLogger(__name__)
 router = Router()
 _GLOBAL_IDS = ("*", "global")
+NO_PROJECT = uuid.UUID(int=0)
 _SCOPE_PATH = {
     "scope": {"type": "string", "enum": ["global", "project", "user"]},
     "scope_id": {
@@ -157,7 +161,12 @@ async def _consumption(rule: rules.Rule, now: datetime) -> list[Consumption]:
 @router.post("/quotas/reserve", status=201, body=ReserveIn, response=Reservation)
 async def reserve(request: Request, body: ReserveIn) -> Reservation:
     """Hold quota for one call; 429 names the limit, 503 when Redis is down."""
-    _require_self(await verifier.authenticate(request), body.user_id)
+    principal = await verifier.authenticate(request)
+    _require_self(principal, body.user_id)
+    if not principal.is_privileged and body.project_id != NO_PROJECT:
+        # A member holds quota only in their own projects; the nil UUID is "no project"
+        # (a chat call that names none), governed by user and global rules only.
+        await access.project_role(request, body.project_id, settings=settings())
     price = await _price(body.provider, body.model)
     now = rules.utcnow()
     matched = rules.matching(
@@ -211,6 +220,7 @@ async def commit(request: Request, body: CommitIn) -> Committed:
     principal = await verifier.authenticate(request)
     ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
     _require_self(principal, ticket.user_id)
+    await _known_model(ticket)
     cost = rules.cost(
         ticket.price, input_tokens=body.input_tokens, output_tokens=body.output_tokens
     )
@@ -235,6 +245,17 @@ async def commit(request: Request, body: CommitIn) -> Committed:
         output_tokens=row["output_tokens"],
         replayed=not row["inserted"],
     )
+
+
+async def _known_model(ticket: reservations.Ticket) -> None:
+    """A commit writes the ledger only for a model the catalog prices (422 otherwise):
+    the ticket's signature proves who made it, this proves it names something real."""
+    try:
+        await _price(ticket.provider, ticket.model)
+    except NotFound:
+        raise ValidationFailed(
+            [{"loc": ["body", "reservation_id"], "msg": "names a model that is not configured"}]
+        ) from None
 
 
 async def _settle(ticket: reservations.Ticket, *, tokens: int, cost: Any) -> None:
@@ -273,11 +294,13 @@ def _when(request: Request, name: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw)
-    except ValueError:
+        # In UTC now: an offset at the edge of the calendar (9999-12-31T23:59-23:59) would
+        # otherwise overflow in the driver, as a 500.
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ValidationFailed(
             [{"loc": ["query", name], "msg": "must be an RFC 3339 time or a date"}]
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @router.get("/usage", response=UsageReport)

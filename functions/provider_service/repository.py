@@ -88,7 +88,7 @@ async def provider_by_id(conn: asyncpg.Connection, provider_id: uuid.UUID) -> as
 async def provider_call_target(conn: asyncpg.Connection, provider_id: uuid.UUID) -> asyncpg.Record:
     """Kind, base URL and key reference: only for the code that makes the call."""
     row = await conn.fetchrow(
-        "select id, name, kind, base_url, api_key_secret from providers where id = $1",
+        "select id, name, kind, base_url, api_key_secret, enabled from providers where id = $1",
         provider_id,
     )
     if row is None:

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from functions.provider_service.rules import Price
-from shared.errors import NotFound
+from shared.errors import NotFound, ValidationFailed
 
 VERSION = "r1"
+MAX_PRICE = Decimal("1000000")
+"""The largest price per million tokens a ticket may carry (NUMERIC(20,10) holds 1e10)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ def decode(token: str, *, key: bytes) -> Ticket:
 
     Raises:
         NotFound: the token is malformed or its signature is not ours (nothing names it).
+        ValidationFailed: it is signed but a field is out of range (see ``validated``).
     """
     unknown = NotFound("No such reservation (the id is malformed or not signed by this service).")
     version, _, rest = token.partition(".")
@@ -70,7 +73,7 @@ def decode(token: str, *, key: bytes) -> Ticket:
         raise unknown
     try:
         data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        return Ticket(
+        ticket = Ticket(
             id=uuid.UUID(data["i"]),
             user_id=uuid.UUID(data["u"]),
             project_id=uuid.UUID(data["p"]),
@@ -79,8 +82,33 @@ def decode(token: str, *, key: bytes) -> Ticket:
             price=Price(Decimal(data["pi"]), Decimal(data["po"])),
             expires_at=datetime.fromtimestamp(int(data["e"]), UTC),
         )
-    except (ValueError, KeyError, TypeError, InvalidOperation):
+    except (ValueError, KeyError, TypeError, InvalidOperation, OverflowError):
         raise unknown from None
+    return validated(ticket)
+
+
+def validated(ticket: Ticket) -> Ticket:
+    """``ticket`` if every field is one reserve could have written.
+
+    Raises:
+        ValidationFailed: a price is negative or not finite, or a name is empty or too long
+            (a ticket signed with a leaked key must still not reach the database as a 500).
+    """
+    errors = []
+    prices = (
+        ("input", ticket.price.input_usd_per_mtok),
+        ("output", ticket.price.output_usd_per_mtok),
+    )
+    for name, price in prices:
+        if not price.is_finite() or price < 0 or price > MAX_PRICE:
+            errors.append(f"{name} price must be a non-negative amount up to {MAX_PRICE}")
+    if not 0 < len(ticket.provider) <= 100 or not 0 < len(ticket.model) <= 200:
+        errors.append("provider and model must be 1-100 and 1-200 characters")
+    if errors:
+        raise ValidationFailed(
+            [{"loc": ["body", "reservation_id"], "msg": message} for message in errors]
+        )
+    return ticket
 
 
 def _sign(key: bytes, body: str) -> bytes:

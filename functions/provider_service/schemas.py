@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
+from shared import egress
 from shared.money import Money, plain
 
 Kind = Literal["openai", "anthropic", "local"]
@@ -22,7 +23,7 @@ Scope = Literal["global", "project", "user"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$")
-_ENV_REF = re.compile(r"^env://[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_ENV_REF = re.compile(r"^env://[A-Z][A-Z0-9_]{0,119}_API_KEY$")
 _SM_REF = re.compile(r"^(sm://)?([A-Za-z0-9_-]{1,255}|projects/[^\s]{1,400})$")
 MAX_PRICE = Decimal("1000000")
 
@@ -39,10 +40,16 @@ class _Body(BaseModel):
 
 
 def check_key_reference(value: str | None) -> str | None:
-    """``env://NAME`` or a Secret Manager name (``sm://name``, ``name``, full resource name)."""
-    if value is None or _ENV_REF.match(value) or _SM_REF.match(value):
+    """``env://NAME_API_KEY`` or a Secret Manager name (``sm://name``, ``name``, full
+    resource name); environment references are limited to ``*_API_KEY`` names
+    (``shared.credentials``)."""
+    if (
+        value is None
+        or _ENV_REF.match(value)
+        or (not value.startswith("env://") and _SM_REF.match(value))
+    ):
         return value
-    raise ValueError("must be env://NAME or a Secret Manager secret name (sm://NAME)")
+    raise ValueError("must be env://NAME_API_KEY or a Secret Manager secret name (sm://NAME)")
 
 
 def check_provider_name(value: str | None) -> str | None:
@@ -56,6 +63,9 @@ def check_base_url(value: str | None) -> str | None:
         return None
     if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
         raise ValueError("must be an absolute http(s) URL without query or fragment")
+    from functions.provider_service.settings import settings
+
+    egress.check_url(value, allow_loopback=settings().is_development)
     return value.rstrip("/")
 
 
@@ -146,7 +156,7 @@ class ProviderPage(BaseModel):
 
 
 class ProviderHealth(BaseModel):
-    status: Literal["healthy", "unhealthy"]
+    status: Literal["healthy", "unhealthy", "disabled"]
     latency_ms: float
     detail: str | None = None
 

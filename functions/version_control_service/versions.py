@@ -231,6 +231,10 @@ async def resolve(request: Request) -> Response:
     """
     await verifier.authenticate(request)
     experiment_ref = request.query_params.get("experiment") or settings().default_experiment
+    try:  # one spelling per experiment id in the cache key, as the move that clears it uses
+        experiment_ref = str(uuid.UUID(experiment_ref))
+    except ValueError:
+        pass
     version_ref = request.query_params.get("version_id")
     alias = None if version_ref else request.query_params.get("alias") or "production"
     key = redis.key("resolve", experiment_ref, f"v:{version_ref}" if version_ref else f"a:{alias}")

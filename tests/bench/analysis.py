@@ -63,8 +63,12 @@ def broker(worker_url: str) -> Iterator[str]:
 
 def backends(bench: Bench) -> dict[str, Server]:
     """versions, providers, quotas, projects, project-files: shared by the run."""
-    names = ("versions", "providers", "quotas", "projects", "project_files")
-    return dict(zip(names, bench.shared(*names), strict=True))
+    (projects,) = bench.shared("projects")
+    # quotas asks projects whether a member may reserve in a project (issue 9)
+    quotas = ("quotas", {"PROJECTS_URL": projects.url})
+    names = ("versions", "providers", "quotas", "project_files")
+    servers = bench.shared("versions", "providers", quotas, "project_files")
+    return {**dict(zip(names, servers, strict=True)), "projects": projects}
 
 
 def orchestrator(bench: Bench, urls: dict[str, Server], **env: str) -> Server:
@@ -222,7 +226,7 @@ def _overhead(bench: Bench, fake: Any) -> list[Result]:
             "name": name,
             "kind": "openai",
             "base_url": fake.base_url,
-            "api_key_secret": "env://FAKE_OPENAI_KEY",
+            "api_key_secret": "env://FAKE_OPENAI_API_KEY",
             "models": [
                 {
                     "name": "gpt-4o-mini",
@@ -248,7 +252,7 @@ def _overhead(bench: Bench, fake: Any) -> list[Result]:
         expect=(201,),
         json={"config": {"routing": routing}},
     )["id"]
-    server = orchestrator(bench, urls, FAKE_OPENAI_KEY=FAKE_KEY)
+    server = orchestrator(bench, urls, FAKE_OPENAI_API_KEY=FAKE_KEY)
     member = bench.identity.headers()
     body = {
         "project_id": new_project(bench, urls["projects"].url, member),

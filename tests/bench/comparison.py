@@ -8,6 +8,7 @@ import json
 import random
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.bench.harness import (
@@ -103,7 +104,8 @@ def assign(bench: Bench) -> list[Result]:
     versions, hello = bench.shared("versions", "hello")
     (ab_tests,) = bench.shared(("ab_tests", {"VERSIONS_URL": versions.url}))
     test_id = running_test(bench, versions, ab_tests)
-    member = bench.identity.headers()
+    # analysis-service's platform token: only internal services name the unit (issue 9)
+    member = bench.identity.headers("sa:platform", role="service", scope="internal")
     units = bench.options.assign_units
     for n in range(units):  # every repeat unit is assigned (and cached) before the load
         client_get(ab_tests, f"/ab-tests/{test_id}/assign?unit=repeat-{n}", member)
@@ -216,7 +218,11 @@ async def ingest(
         for event_id, event_type, data in events[:real]:
             async with conn.transaction():
                 answer = await outcomes.apply_event(
-                    conn, event_id=event_id, event_type=event_type, data=data
+                    conn,
+                    event_id=event_id,
+                    event_type=event_type,
+                    data=data,
+                    produced_at=datetime.now(UTC),  # the signed time of a running test's event
                 )
             if answer["status"] != "applied":
                 raise RuntimeError(f"event {event_id}: {answer}")

@@ -21,7 +21,7 @@ def quota_world(bench: Bench, providers_url: str, quotas_url: str) -> dict[str, 
         json={
             "name": name,
             "kind": "openai",
-            "api_key_secret": "env://BENCH_OPENAI_KEY",
+            "api_key_secret": "env://BENCH_OPENAI_API_KEY",
             "models": [
                 {
                     "name": MODEL,
@@ -43,7 +43,9 @@ def quota_world(bench: Bench, providers_url: str, quotas_url: str) -> dict[str, 
     call("PUT", f"{quotas_url}/quotas/user/{user}", json=rule, headers=bench.admin)
     reserve = {
         "user_id": user,
-        "project_id": str(uuid.uuid4()),
+        # The nil UUID, "no project" (a chat call that names none): a member's reserve in a
+        # project also asks project-service, a cached access check this bench leaves out.
+        "project_id": str(uuid.UUID(int=0)),
         "provider": name,
         "model": MODEL,
         "estimated_tokens": 1500,

@@ -57,11 +57,13 @@ def fuzzed(
     asyncio.run(admin(f'drop database if exists "{name}" with (force)'))
 
 
+@pytest.mark.timeout(1200)  # every operation, then stateful sequences along the links
 def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
     fuzzed: _platform.Platform, tmp_path: Path
 ) -> None:
     login = httpx.post(
         f"{fuzzed.url}/token",
+        timeout=60,  # one Argon2 verification, on a machine busy with the platform
         data={
             "grant_type": "password",
             "username": fuzzed.admin_email,
@@ -69,12 +71,27 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
         },
     )
     assert login.status_code == 200, login.text
+    document = httpx.get(f"{fuzzed.url}/openapi.json", timeout=60).json()
+    links = [
+        name
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for answer in operation.get("responses", {}).values()
+        for name in answer.get("links", {})
+    ]
+    assert len(links) >= 20, "creations link to what they created (the stateful phase)"
+    internal = [
+        op for item in document["paths"].values() for op in item.values() if isinstance(op, dict)
+    ]
+    assert not any(op.get("x-internal") for op in internal), "internal routes are not listed"
     tool = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert tool, "schemathesis is a dev requirement"
     command = [
         tool, "run", f"{fuzzed.url}/openapi.json",
         "--header", f"Authorization: Bearer {login.json()['access_token']}",
         "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance",
+        "--phases", "examples,coverage,fuzzing,stateful",
         "--max-examples", "30",
         "--seed", "20261126",
         "--request-timeout", "20",
@@ -83,11 +100,15 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
         command,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1100,
         cwd=tmp_path,
         env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"},
         check=False,
     )
     report = result.stdout[-6000:]
+    (tmp_path / "schemathesis.txt").write_text(result.stdout)
+    print(result.stdout[-3000:])
     assert result.returncode == 0, report
     assert "Server error" not in report, report
+    stateful = [line for line in result.stdout.splitlines() if "Stateful" in line]
+    assert stateful and not any("skip" in line.lower() for line in stateful), stateful

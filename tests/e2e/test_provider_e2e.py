@@ -8,17 +8,21 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import new_project
+
 ADMIN = "00000000-0000-4000-8000-0000000e2e01"
 
 
 async def test_a_provider_is_registered_limited_reserved_committed_and_reported(
     start_function: Callable[..., Any], identity: Any
 ) -> None:
+    projects = start_function("projects")
     providers = start_function("providers")
-    quotas = start_function("quotas")
+    quotas = start_function("quotas", PROJECTS_URL=projects.url)
     admin = identity.headers(ADMIN, role="admin")
-    user, project = uuid.uuid4(), uuid.uuid4()
+    user = uuid.uuid4()
     me = identity.headers(str(user), role="member")
+    project = await new_project(projects.url, me)  # a member reserves only in their projects
     name = f"e2e-{uuid.uuid4().hex[:8]}"
     async with (
         httpx.AsyncClient(base_url=providers.url, timeout=10) as p,

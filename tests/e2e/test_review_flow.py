@@ -64,7 +64,7 @@ def platform(
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
         "DEFAULT_EXPERIMENT": f"e2e-{uuid.uuid4().hex[:8]}",
-        "FAKE_OPENAI_KEY": _openai_server.api_key,
+        "FAKE_OPENAI_API_KEY": _openai_server.api_key,
     }
     running, front = _platform.start(env, tmp_path_factory.mktemp("platform"))
     yield running
@@ -189,7 +189,7 @@ async def test_a_review_runs_end_to_end_with_the_local_and_an_openai_reviewer(
             "name": f"fake-openai-{uuid.uuid4().hex[:6]}",
             "kind": "openai",
             "base_url": fake.base_url,
-            "api_key_secret": "env://FAKE_OPENAI_KEY",
+            "api_key_secret": "env://FAKE_OPENAI_API_KEY",
             "models": [
                 {
                     "name": MODEL,

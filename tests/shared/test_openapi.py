@@ -273,3 +273,51 @@ def test_other_success_statuses_are_documented_with_the_same_body() -> None:
     responses = doc["paths"]["/things/{path}"]["put"]["responses"]
     assert responses["200"] == responses["201"]
     assert responses["201"]["content"]["application/json"]["schema"]["$ref"].endswith("/Made")
+
+
+def test_merging_renames_colliding_schemas_and_operations_and_drops_internal_routes() -> None:
+    """Issue 9 items 14 and 16: ``Usage`` and ``ConfigRef`` of two functions overwrote each
+    other, and the merged document listed internal event routes."""
+    from shared import openapi
+
+    def doc(usage: dict[str, Any], op: str) -> dict[str, Any]:
+        return {
+            "paths": {
+                f"/{op}": {
+                    "get": {
+                        "operationId": "get_thing",
+                        "responses": {
+                            "200": {
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Usage"}
+                                    }
+                                },
+                                "links": {"self": {"operationId": "get_thing"}},
+                            }
+                        },
+                    },
+                    "post": {"operationId": f"events_{op}", "x-internal": True},
+                },
+                "/health": {"get": {"operationId": "health_health"}},
+            },
+            "components": {"schemas": {"Usage": usage}},
+        }
+
+    merged = openapi.merge(
+        {
+            "quotas": doc({"type": "object", "title": "tokens"}, "a"),
+            "ab-tests": doc({"type": "object", "title": "counts"}, "b"),
+        },
+        title="t",
+        version="1",
+    )
+    schemas = merged["components"]["schemas"]
+    assert schemas["Usage"]["title"] == "tokens" and schemas["AbTestsUsage"]["title"] == "counts"
+    b = merged["paths"]["/b"]["get"]
+    assert b["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/AbTestsUsage"
+    )
+    assert b["operationId"] == "ab-tests_get_thing"
+    assert b["responses"]["200"]["links"]["self"]["operationId"] == "ab-tests_get_thing"
+    assert "post" not in merged["paths"]["/a"] and "/health" not in merged["paths"]

@@ -72,13 +72,14 @@ def _backends(
     specs = {spec.target: spec for service in discovery.discover() for spec in service.functions}
     processes = []
     urls = {}
-    for target in ("versions", "providers", "quotas", "projects"):
+    for target in ("projects", "versions", "providers", "quotas"):
         base = specs[target]
         spec = discovery.FunctionSpec(
             base.service, base.target, base.kind, local.free_port(), base.source
         )
+        own = {**env, "PROJECTS_URL": urls["projects"]} if target == "quotas" else env
         with (logs / f"{target}.log").open("wb") as sink:
-            process = local.start_function(spec, env, log=sink)
+            process = local.start_function(spec, own, log=sink)
         processes.append(process)
         urls[target] = f"http://127.0.0.1:{spec.port}"
     try:
@@ -120,8 +121,8 @@ class Platform:
             "SERVICE_TOKEN": self.identity.token(
                 sub="sa:platform", role="service", scope="internal"
             ),
-            "FAKE_OPENAI_KEY": "sk-test-fake-openai",
-            "FAKE_ANTHROPIC_KEY": "sk-ant-test-fake",
+            "FAKE_OPENAI_API_KEY": "sk-test-fake-openai",
+            "FAKE_ANTHROPIC_API_KEY": "sk-ant-test-fake",
             **extra,
         }
 
@@ -146,7 +147,7 @@ class Platform:
         }
         if base_url is not None:
             body["base_url"] = base_url
-            body["api_key_secret"] = f"env://FAKE_{kind.upper()}_KEY"
+            body["api_key_secret"] = f"env://FAKE_{kind.upper()}_API_KEY"
         answer = await self.http.post(
             f"{self.backends.providers}/providers", json=body, headers=self.admin
         )

@@ -181,3 +181,29 @@ async def test_bad_json_is_an_openai_shaped_400(platform: Platform, client_for: 
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["type"] == "invalid_request_error", answer.text
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"max_tokens": -5},
+        {"max_tokens": 0},
+        {"max_tokens": 10**9},
+        {"max_tokens": 12.5},
+        {"max_completion_tokens": True},
+        {"max_tokens": 100, "max_completion_tokens": 5000},
+        {"n": 3},
+        {"n": 1.0},
+    ],
+)
+async def test_output_bounds_the_quota_cannot_cover_are_400_and_reach_no_provider(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI, extra: dict[str, Any]
+) -> None:
+    """Issue 9 item 12: negative or huge max_tokens were 503s; a float max_tokens or n > 1
+    reached the provider while the reservation covered 1,024 tokens and one answer."""
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    with pytest.raises(openai.BadRequestError):
+        await sdk().chat.completions.create(
+            model=f"{name}/{MODEL}", messages=[{"role": "user", "content": "hi"}], extra_body=extra
+        )
+    assert fake_openai.request_count == 0

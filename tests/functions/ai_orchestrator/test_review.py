@@ -425,3 +425,18 @@ async def test_a_non_member_cannot_review_for_someone_elses_project(platform, cl
     )
     assert answer.status_code == 404, answer.text
     assert answer.json()["detail"].startswith("Project"), answer.json()
+
+
+async def test_a_members_own_review_is_bounded_in_total_size(
+    platform: Platform, client_for: Any
+) -> None:
+    """Issue 9 item 7: one /review could carry 50 x 512 KiB of work for the built-in
+    reviewer. A member's own call is bounded in all; the worker's internal one is not."""
+    await platform.version([("local", "local-analyzers")])
+    client = client_for("orchestrator", **platform.orchestrator_env(MEMBER_MAX_REVIEW_BYTES="4096"))
+    chunks = [{"id": f"c{n}", "path": f"m{n}.py", "content": "x = 1\n" * 400} for n in range(3)]
+    refused = await post_review(client, platform, chunks)
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    small = await post_review(client, platform, chunks[:1])
+    assert small.status_code == 200, small.text

@@ -134,7 +134,7 @@ async def test_a_provider_without_a_usable_key_is_skipped(
 ) -> None:
     _, second = await two_providers(platform, fake_openai, fake_anthropic)
     env = platform.orchestrator_env()
-    del env["FAKE_OPENAI_KEY"]
+    del env["FAKE_OPENAI_API_KEY"]
     client = client_for("orchestrator", **env)
 
     answer = await post_review(client, platform, [sample_chunk()])

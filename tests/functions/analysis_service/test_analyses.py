@@ -17,6 +17,7 @@ import jsonschema
 from tests.functions.analysis_service._support import (
     PY312,
     StandInOrchestrator,
+    add_member,
     new_user,
     project_with_files,
     wait_until,
@@ -233,7 +234,8 @@ async def test_one_event_delivered_twice_at_once_produces_one_set_of_findings(
     analysis_id = created.json()["id"]
     first, second = await asyncio.gather(_deliver(svc, analysis_id), _deliver(svc, analysis_id))
     statuses = sorted([first.json()["status"], second.json()["status"]])
-    assert statuses == ["completed", "running-elsewhere"], statuses
+    # The second delivery of the same id is held off by its Redis claim (shared.events.delivery).
+    assert statuses == ["completed", "duplicate"], statuses
     assert max(stand_in.calls.values()) == 1, f"a chunk was reviewed twice: {stand_in.calls}"
     third = await _deliver(svc, analysis_id)
     assert third.json()["status"] == "duplicate", "the handled event is recognised by its id"
@@ -343,6 +345,35 @@ async def test_events_at_a_public_host_reach_no_worker_route(
     for path in ("/", "/requeue", "/dead-letter"):
         answer = await outside.post(path, content=body, headers=ce)
         assert answer.status_code == 404, (path, answer.text)
+    assert stand_in.calls == {}, "nothing was reviewed"
+    job = await svc.api.get(f"/analyses/{analysis_id}", headers=owner)
+    assert job.json()["status"] == "queued", job.text
+    assert (await _deliver(svc, analysis_id)).json()["status"] == "completed"
+
+
+async def test_unsigned_or_forged_events_start_nothing_even_at_the_cluster_host(
+    service: Callable[..., Service], identity: Any, stand_in: StandInOrchestrator
+) -> None:
+    """Issue 9 item 1: any pod can use the cluster-local Host; only a signature counts."""
+    svc = service()
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    created = await svc.api.post(
+        "/analyses", json={"project_id": project_id, "snapshot_id": snapshot_id}, headers=owner
+    )
+    analysis_id = created.json()["id"]
+    headers, body = _last_event(svc, analysis_id)
+    ce = {k: v for k, v in headers.items() if k.startswith("ce-") or k == "content-type"}
+    assert ce["ce-acrsignature"].startswith("v1="), "the producer signs what it emits"
+    unsigned = {k: v for k, v in ce.items() if k != "ce-acrsignature"}
+    forged = {**ce, "ce-acrsignature": "v1=" + "A" * 43}
+    renamed = {**ce, "ce-id": str(uuid.uuid4())}  # a replay under a new id breaks the signature
+    for path in ("/", "/dead-letter"):
+        for attempt in (unsigned, forged, renamed):
+            answer = await svc.worker.post(path, content=body, headers=attempt)
+            assert answer.status_code == 403, (path, answer.text)
+    not_a_ping = await svc.worker.post("/requeue", content=body, headers=ce)
+    assert not_a_ping.status_code == 400, not_a_ping.text
     assert stand_in.calls == {}, "nothing was reviewed"
     job = await svc.api.get(f"/analyses/{analysis_id}", headers=owner)
     assert job.json()["status"] == "queued", job.text
@@ -579,3 +610,77 @@ async def test_a_project_in_a_running_ab_test_uses_its_variant_unless_config_is_
         "/analyses", json={**body, "config": {"alias": "nope"}}, headers=owner
     )
     assert unknown.status_code == 422, unknown.text
+
+
+async def test_a_backtracking_glob_is_answered_and_an_overlong_one_is_422(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 9 item 4: the ReDoS query over HTTP gets its (empty) answer; the pattern is
+    bounded, and the filter runs off the event loop."""
+    svc = service()
+    owner = identity.headers(new_user())
+    long_name = "a" * 200 + ".py"
+    project_id, snapshot_id = await _project(svc, owner, {long_name: "x = eval('1')\n"})
+    done = await _analyze(svc, owner, {"project_id": project_id, "snapshot_id": snapshot_id})
+    assert await _findings(svc, owner, done["id"]), "the stand-in reports a finding"
+    hostile = await _findings(svc, owner, done["id"], path="**a**a**a**a**a**a**b")
+    assert hostile == []
+    matching = await _findings(svc, owner, done["id"], path="**a**a**a**a**a**a**.py")
+    assert {f["path"] for f in matching} == {long_name}
+    overlong = await svc.api.get(
+        f"/analyses/{done['id']}/findings", params={"path": "*" * 300}, headers=owner
+    )
+    assert overlong.status_code == 422, overlong.text
+    assert overlong.json()["errors"][0]["loc"] == ["query", "path"]
+
+
+async def test_a_member_has_a_bounded_number_of_analyses_in_flight(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 9 item 7: 15 analyses in a burst were all accepted."""
+    svc = service(MAX_ANALYSES_IN_FLIGHT_PER_USER="2")
+    owner = identity.headers(new_user())
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    answers = await asyncio.gather(
+        *(svc.api.post("/analyses", json=body, headers=owner) for _ in range(5))
+    )
+    assert sorted(a.status_code for a in answers) == [202, 202, 429, 429, 429]
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.headers["retry-after"] and refused.json()["status"] == 429
+    queued = next(a for a in answers if a.status_code == 202).json()["id"]
+    assert (await _deliver(svc, queued)).json()["status"] == "completed"
+    again = await svc.api.post("/analyses", json=body, headers=owner)
+    assert again.status_code == 202, "a finished analysis frees its place"
+
+
+async def test_a_viewers_dismissal_is_theirs_and_a_removed_member_cannot_give_feedback(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 9 item 10: a viewer's feedback suppressed a finding for the whole project, and
+    a removed member kept giving feedback while the access cache remembered them."""
+    svc = service(PROJECT_ACCESS_CACHE_SECONDS="30")
+    owner_id, viewer_id = new_user(), new_user()
+    owner, viewer = identity.headers(owner_id), identity.headers(viewer_id)
+    project_id, snapshot_id = await _project(svc, owner, FILES)
+    await add_member(svc.platform.urls["projects"], project_id, owner, viewer_id, "viewer")
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    first = await _analyze(svc, owner, body)
+    target = next(
+        f for f in await _findings(svc, viewer, first["id"]) if f["path"] == "app/util.py"
+    )
+    said = await svc.api.post(
+        f"/findings/{target['id']}/feedback", json={"verdict": "dismissed"}, headers=viewer
+    )
+    assert said.status_code == 200 and said.json()["suppressed_in_later_analyses"] is False
+    second = await _analyze(svc, owner, body)
+    assert "app/util.py" in [f["path"] for f in await _findings(svc, owner, second["id"])]
+    async with httpx.AsyncClient(headers=owner, timeout=10) as client:
+        removed = await client.delete(
+            f"{svc.platform.urls['projects']}/projects/{project_id}/members/{viewer_id}"
+        )
+    assert removed.status_code == 204, removed.text
+    late = await svc.api.post(
+        f"/findings/{target['id']}/feedback", json={"verdict": "accepted"}, headers=viewer
+    )
+    assert late.status_code == 404, late.text

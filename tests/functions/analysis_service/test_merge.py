@@ -8,8 +8,10 @@ import pytest
 
 from functions.analysis_service.diff import changed_lines, parse_diff
 from functions.analysis_service.merge import (
+    MAX_PATTERN_LENGTH,
     FilterError,
     Finding,
+    Glob,
     History,
     Severity,
     deduplicate,
@@ -286,3 +288,90 @@ def test_to_dict_is_json_ready() -> None:
     data = _finding(also_reported_by=("ai:gpt:",)).to_dict()
     assert data["also_reported_by"] == ["ai:gpt:"]
     assert {"path", "line", "end_line", "severity", "fingerprint", "suppressed"} <= data.keys()
+
+
+def _backtracking_reference(pattern: str) -> Any:
+    """The old translation to a Python regex: right on small inputs, exponential on some."""
+    import re
+
+    tokens = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    out, i = [], 0
+    while i < len(pattern):
+        token = next((t for t in tokens if pattern.startswith(t, i)), None)
+        out.append(tokens[token] if token else re.escape(pattern[i]))
+        i += len(token) if token else 1
+    return re.compile("".join(out))
+
+
+def test_the_linear_glob_agrees_with_the_regex_translation_on_small_inputs() -> None:
+    import random
+
+    rng = random.Random(9)
+    alphabet = ["a", "b", "/", "*", "**", "**/", "?", "."]
+    for _ in range(3000):
+        pattern = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 7)))
+        if "*" not in pattern and "?" not in pattern:
+            continue
+        reference = _backtracking_reference(pattern)
+        glob = Glob(pattern)
+        for _ in range(8):
+            path = "".join(rng.choice("ab/.") for _ in range(rng.randint(0, 9)))
+            expected = reference.fullmatch(path) is not None
+            assert glob.matches(path) is expected, (pattern, path)
+
+
+def test_a_redos_pattern_is_matched_in_one_pass_over_the_path(monkeypatch: Any) -> None:
+    """Issue 9 item 4: ``**a**a**a**a**a**b`` against a long run of ``a`` took 5 s (six
+    segments 28 s) per finding by backtracking. The matcher does one step per character of
+    the path, whatever the pattern: counted, not timed."""
+    glob = Glob("**a**a**a**a**a**a**a**b")
+    steps = 0
+    closure = glob._closure
+
+    def counting(states: int) -> int:
+        nonlocal steps
+        steps += 1
+        return closure(states)
+
+    monkeypatch.setattr(glob, "_closure", counting)
+    path = "a" * 5000
+    assert glob.matches(path) is False
+    assert steps == len(path), steps
+    assert Glob("**a**a**b").matches("a" * 50 + "b")
+
+
+def test_an_overlong_pattern_is_a_filter_error_naming_the_path_parameter() -> None:
+    with pytest.raises(FilterError) as raised:
+        path_matcher("*" + "a" * MAX_PATTERN_LENGTH)
+    assert raised.value.param == "path"
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "Possible hardcoded password: 'hunter2-but-longer'",
+        "AWS key AKIAIOSFODNN7EXAMPLE committed",
+        "OpenAI key sk-proj-abcdefghijklmnopqrstuvwxyz0123 in config",
+        "token ghp_0123456789abcdefghijABCDEFGHIJ012345 found",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+    ],
+)
+def test_secret_literals_quoted_by_an_analyzer_are_masked(quoted: str) -> None:
+    """Issue 9 item 17: findings and SARIF carried detected secrets verbatim."""
+    report = {
+        "path": "a.py",
+        "line": 1,
+        "severity": "high",
+        "message": quoted,
+        "suggestion": quoted,
+    }
+    finding = finding_from_report(report, source="static")
+    for secret in (
+        "hunter2-but-longer",
+        "AKIAIOSFODNN7EXAMPLE",
+        "abcdefghijklmnopqrstuvwxyz0123",
+        "0123456789abcdefghijABCDEFGHIJ012345",
+        "MIIEow",
+    ):
+        assert secret not in finding.message and secret not in (finding.suggestion or "")
+    assert "[REDACTED]" in finding.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -89,10 +90,10 @@ async def test_failures_across_accounts_from_one_address_lock_that_address(
     assert (await elsewhere.password_grant(user["email"])).status_code == 200
 
 
-async def test_the_rightmost_forwarded_hop_is_the_client_so_spoofing_does_not_help(
-    make_auth: Callable[..., Auth],
+async def test_behind_a_trusted_proxy_the_rightmost_untrusted_hop_is_the_client(
+    make_auth: Callable[..., Auth], client_ip: str
 ) -> None:
-    auth = make_auth(TRUSTED_PROXY_HOPS="1", LOGIN_MAX_FAILURES_PER_IP="3")
+    auth = make_auth(TRUSTED_PROXIES=client_ip, LOGIN_MAX_FAILURES_PER_IP="3")
     user = await auth.register()
     network = _random_network("172.16")
     attacker = f"{network}.1"
@@ -109,13 +110,13 @@ async def test_the_rightmost_forwarded_hop_is_the_client_so_spoofing_does_not_he
         data={"grant_type": "password", "username": user["email"], "password": PASSWORD},
         headers={"X-Forwarded-For": f"{network}.2"},
     )
-    assert honest.status_code == 200, "another client behind the same proxy is not locked"
+    assert honest.status_code == 200, "another client behind the same proxy is not limited"
 
 
-async def test_with_two_trusted_hops_the_second_entry_from_the_right_is_the_client(
-    make_auth: Callable[..., Auth],
+async def test_a_chain_of_trusted_proxies_is_walked_past(
+    make_auth: Callable[..., Auth], client_ip: str
 ) -> None:
-    auth = make_auth(TRUSTED_PROXY_HOPS="2", LOGIN_MAX_FAILURES_PER_IP="2")
+    auth = make_auth(TRUSTED_PROXIES=f"{client_ip}, 10.9.9.0/24", LOGIN_MAX_FAILURES_PER_IP="2")
     user = await auth.register()
     attacker = _random_network("172.17") + ".1"
     for n in range(2):
@@ -128,10 +129,12 @@ async def test_with_two_trusted_hops_the_second_entry_from_the_right_is_the_clie
     _assert_limited(limited)
 
 
-async def test_without_trusted_proxies_forwarded_headers_are_ignored(
+async def test_a_direct_caller_cannot_rotate_x_forwarded_for(
     make_auth: Callable[..., Auth],
 ) -> None:
-    auth = make_auth(TRUSTED_PROXY_HOPS="0", LOGIN_MAX_FAILURES_PER_IP="2")
+    """Issue 9 item 6: the per-address limit was bypassed by rotating X-Forwarded-For from
+    an untrusted peer (the loopback, by default, was trusted)."""
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_IP="2", LOGIN_MAX_FAILURES_PER_ACCOUNT="50")
     user = await auth.register()
     for n in range(2):
         await _fail(auth, unique_email(), 1, **{"X-Forwarded-For": f"203.0.113.{n}"})
@@ -141,6 +144,47 @@ async def test_without_trusted_proxies_forwarded_headers_are_ignored(
         headers={"X-Forwarded-For": "203.0.113.200"},
     )
     _assert_limited(rotated)
+
+
+async def test_a_stranger_cannot_lock_an_account_only_slow_it_briefly(
+    make_auth: Callable[..., Auth],
+) -> None:
+    """Issue 9 item 6: five wrong passwords locked any account for 15 minutes."""
+    env = {
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+        "LOGIN_ACCOUNT_WIDE_FAILURES": "6",
+        "LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS": "2",
+    }
+    owner_side = make_auth(**env)
+    user = await owner_side.register()
+    for network in ("172.20", "172.21"):  # six failures: the account-wide free ones
+        attacker = make_auth(client_ip_=_random_network(network) + ".9", **env)
+        await _fail(attacker, user["email"], 3)
+        _assert_limited(await attacker.password_grant(user["email"]))
+    slowed = await owner_side.password_grant(user["email"])
+    assert _assert_limited(slowed) <= 2, "account-wide, a stranger imposes at most the cap"
+    await asyncio.sleep(2.1)  # the cap is the promise under test, not a speed
+    assert (await owner_side.password_grant(user["email"])).status_code == 200
+
+
+async def test_concurrent_guesses_are_counted_before_they_are_checked(
+    make_auth: Callable[..., Auth],
+) -> None:
+    """Issue 9 item 6: twenty concurrent guesses were all evaluated."""
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="5")
+    user = await auth.register()
+    answers = await asyncio.gather(
+        *(
+            auth.tokens.post(
+                "/token",
+                data={"grant_type": "password", "username": user["email"], "password": f"g{n}"},
+            )
+            for n in range(20)
+        )
+    )
+    checked = [a for a in answers if a.status_code != 429]
+    assert len(checked) == 5, [a.status_code for a in answers]
+    assert all(a.json()["error"] == "invalid_grant" for a in checked)
 
 
 async def test_client_secret_guessing_is_limited_too(make_auth: Callable[..., Auth]) -> None:

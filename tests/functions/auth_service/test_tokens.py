@@ -303,9 +303,16 @@ async def test_authorization_server_metadata_follows_rfc_8414(auth: Auth) -> Non
     assert answer.status_code == 200, answer.text
     meta = answer.json()
     assert meta["issuer"] == ISSUER
-    assert meta["token_endpoint"] == "http://testserver/token"
-    assert meta["revocation_endpoint"] == "http://testserver/revoke"
-    assert meta["jwks_uri"] == "http://testserver/.well-known/jwks.json"
+    # Called directly (no proxy in front), the function names the issuer, not its own
+    # internal address (issue 9 item 14); behind a proxy, the host the client used.
+    assert meta["token_endpoint"] == f"{ISSUER}/token"
+    assert meta["revocation_endpoint"] == f"{ISSUER}/revoke"
+    assert meta["jwks_uri"] == f"{ISSUER}/.well-known/jwks.json"
+    proxied = await auth.tokens.get(
+        "/.well-known/oauth-authorization-server",
+        headers={"X-Forwarded-Host": "api.example.com", "X-Forwarded-Proto": "https"},
+    )
+    assert proxied.json()["token_endpoint"] == "https://api.example.com/token"
     assert set(meta["grant_types_supported"]) == {
         "password",
         "refresh_token",

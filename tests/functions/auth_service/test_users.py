@@ -446,3 +446,27 @@ async def test_without_admin_password_no_admin_is_created(
     assert (await users.get("/health/startup")).status_code == 200
     auth = make_auth()
     assert email not in [u["email"] for u in await _all_users(auth)]
+
+
+@pytest.mark.parametrize(
+    "weak", ["abcabcabcabc", "qwertyuiop12", "Password2024!", "letmeinletmein"]
+)
+async def test_weak_but_long_passwords_are_refused_offline(auth: Auth, weak: str) -> None:
+    """Issue 9 item 15: abcabcabcabc and qwertyuiop12 were accepted."""
+    answer = await auth.users.post("/users", json={"email": unique_email(), "password": weak})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"] == ["body", "password"]
+
+
+async def test_guessing_the_current_password_is_throttled(make_auth: Any) -> None:
+    """Issue 9 item 15: current_password could be guessed without limit with a token."""
+    auth = make_auth(LOGIN_MAX_FAILURES_PER_ACCOUNT="3")
+    user, session = await auth.user_token()
+    headers = bearer(session["access_token"])
+    statuses = []
+    for n in range(5):
+        answer = await auth.users.patch(
+            "/users/me", json={"name": "x", "current_password": f"guess {n}"}, headers=headers
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [403, 403, 403, 429, 429], statuses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -63,10 +64,17 @@ async def running_test(
 
 
 def cloud_event(
-    event_type: str, data: dict[str, Any], *, event_id: str | None = None, structured: bool = False
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    structured: bool = False,
+    key: bytes | None = None,
+    **attributes: str,
 ) -> tuple[dict[str, str], bytes]:
     """Headers and body of a CloudEvent as the Broker delivers it to ab-tests: binary mode
-    (as shared.events.emit sends it) or structured, at ab-tests' cluster-local Host."""
+    (as shared.events.emit sends it) or structured, at ab-tests' cluster-local Host, signed
+    with the run's ``EVENT_SIGNING_KEY`` (or ``key``) as a platform producer signs it."""
     from cloudevents.conversion import to_binary, to_structured
     from cloudevents.http import CloudEvent
 
@@ -75,7 +83,9 @@ def cloud_event(
         "source": "//ai-codereview.dev/analysis-service",
         "id": event_id or str(uuid.uuid4()),
         "datacontenttype": "application/json",
+        **attributes,
     }
+    signing_key = key if key is not None else os.environ["EVENT_SIGNING_KEY"].encode()
     convert = to_structured if structured else to_binary
-    headers, body = convert(CloudEvent(attributes, data))
+    headers, body = convert(CloudEvent(events.signed(attributes, data, signing_key), data))
     return {**headers, "host": events.cluster_local_host("ab-tests")}, body

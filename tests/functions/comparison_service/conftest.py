@@ -55,6 +55,12 @@ def member(identity: Any) -> dict[str, str]:
 
 
 @pytest.fixture
+def internal(identity: Any) -> dict[str, str]:
+    """analysis-service's platform token (scope internal), which names the unit."""
+    return identity.headers("sa:platform", role="service", scope="internal")
+
+
+@pytest.fixture
 def ab(client_for: Any, versions_url: str) -> httpx.AsyncClient:
     client: httpx.AsyncClient = client_for("ab_tests", VERSIONS_URL=versions_url)
     return client

@@ -59,19 +59,19 @@ def _counts(results: dict[str, Any], variant: str) -> dict[str, int]:
 
 
 async def test_a_test_is_created_as_a_draft_and_assigns_only_while_running(
-    ab, versions_url, admin, member
+    ab, versions_url, admin, member, internal
 ) -> None:
     experiment_id, ids = await experiment_with_versions(versions_url, admin)
     created = await ab.post("/ab-tests", json=ab_test_body(experiment_id, ids), headers=admin)
     assert created.status_code == 201 and created.json()["status"] == "draft", created.text
     test_id = created.json()["id"]
-    draft = await ab.get(f"/ab-tests/{test_id}/assign", params={"unit": "p"}, headers=member)
+    draft = await ab.get(f"/ab-tests/{test_id}/assign", params={"unit": "p"}, headers=internal)
     assert draft.status_code == 409 and "draft" in draft.json()["detail"], draft.text
     await ab.post(f"/ab-tests/{test_id}/start", headers=admin)
-    assert await _assign(ab, test_id, "p", member) in {"control", "treatment"}
+    assert await _assign(ab, test_id, "p", internal) in {"control", "treatment"}
     stopped = await ab.post(f"/ab-tests/{test_id}/stop", headers=admin)
     assert stopped.json()["status"] == "stopped" and stopped.json()["stopped_at"], stopped.text
-    after = await ab.get(f"/ab-tests/{test_id}/assign", params={"unit": "p"}, headers=member)
+    after = await ab.get(f"/ab-tests/{test_id}/assign", params={"unit": "p"}, headers=internal)
     assert after.status_code == 409 and "stopped" in after.json()["detail"], after.text
     again = await ab.post(f"/ab-tests/{test_id}/start", headers=admin)
     assert again.status_code == 409, again.text
@@ -90,7 +90,7 @@ async def test_variants_must_be_versions_of_the_tests_experiment(ab, versions_ur
 
 
 async def test_only_one_test_per_experiment_runs_and_the_analysis_side_can_find_it(
-    ab, versions_url, admin, member
+    ab, versions_url, admin, member, internal
 ) -> None:
     experiment_id, ids = await experiment_with_versions(versions_url, admin)
     first = (
@@ -100,12 +100,12 @@ async def test_only_one_test_per_experiment_runs_and_the_analysis_side_can_find_
         await ab.post("/ab-tests", json=ab_test_body(experiment_id, ids), headers=admin)
     ).json()
     query = {"experiment_id": experiment_id, "unit": "project-1"}
-    none = await ab.get("/ab-tests/assign", params=query, headers=member)
+    none = await ab.get("/ab-tests/assign", params=query, headers=internal)
     assert none.status_code == 200 and none.json() is None, none.text
     await ab.post(f"/ab-tests/{first['id']}/start", headers=admin)
     clash = await ab.post(f"/ab-tests/{second['id']}/start", headers=admin)
     assert clash.status_code == 409 and "already running" in clash.json()["detail"], clash.text
-    found = (await ab.get("/ab-tests/assign", params=query, headers=member)).json()
+    found = (await ab.get("/ab-tests/assign", params=query, headers=internal)).json()
     assert found["ab_test_id"] == first["id"] and found["unit"] == "project-1", found
     assert found["version_id"] in ids
     listed = await ab.get(
@@ -119,16 +119,18 @@ async def test_only_one_test_per_experiment_runs_and_the_analysis_side_can_find_
     assert {t["id"] for t in every.json()["items"]} == {first["id"], second["id"]}
     # the running test is cached per experiment; stopping it forgets that at once
     assert (await ab.post(f"/ab-tests/{first['id']}/stop", headers=admin)).status_code == 200
-    after = await ab.get("/ab-tests/assign", params=query, headers=member)
+    after = await ab.get("/ab-tests/assign", params=query, headers=internal)
     assert after.json() is None, after.text
     await ab.post(f"/ab-tests/{second['id']}/start", headers=admin)
-    again = (await ab.get("/ab-tests/assign", params=query, headers=member)).json()
+    again = (await ab.get("/ab-tests/assign", params=query, headers=internal)).json()
     assert again["ab_test_id"] == second["id"], again
 
 
-async def test_assignment_is_sticky_across_weight_changes(ab, versions_url, admin, member) -> None:
+async def test_assignment_is_sticky_across_weight_changes(
+    ab, versions_url, admin, internal
+) -> None:
     test = await running_test(ab, versions_url, admin)
-    before = {u: await _assign(ab, test["id"], f"project-{u}", member) for u in range(60)}
+    before = {u: await _assign(ab, test["id"], f"project-{u}", internal) for u in range(60)}
     assert set(before.values()) == {"control", "treatment"}, before
     patched = await ab.patch(
         f"/ab-tests/{test['id']}",
@@ -149,19 +151,19 @@ async def test_assignment_is_sticky_across_weight_changes(ab, versions_url, admi
     ]
     unchanged = (await ab.get(f"/ab-tests/{test['id']}", headers=admin)).json()
     assert [v["weight"] for v in unchanged["variants"]] == [0, 1], "nothing half-applied"
-    after = {u: await _assign(ab, test["id"], f"project-{u}", member) for u in range(60)}
+    after = {u: await _assign(ab, test["id"], f"project-{u}", internal) for u in range(60)}
     assert after == before, "a weight change never moves an assigned unit"
-    newcomers = {await _assign(ab, test["id"], f"new-{u}", member) for u in range(30)}
+    newcomers = {await _assign(ab, test["id"], f"new-{u}", internal) for u in range(30)}
     assert newcomers == {"treatment"}, "new units follow the new weights"
     results = await _results(ab, test["id"], admin)
     srm = results["sample_ratio_mismatch"]
     assert srm["flagged"] is False and srm["observed"]["treatment"] >= 30, srm
 
 
-async def test_assignments_over_http_follow_the_weights(ab, versions_url, admin, member) -> None:
+async def test_assignments_over_http_follow_the_weights(ab, versions_url, admin, internal) -> None:
     test = await running_test(ab, versions_url, admin)
     units = [f"unit-{i}" for i in range(1000)]
-    variants = await asyncio.gather(*(_assign(ab, test["id"], u, member) for u in units))
+    variants = await asyncio.gather(*(_assign(ab, test["id"], u, internal) for u in units))
     share = variants.count("control") / len(variants)
     assert 0.44 <= share <= 0.56, share
     results = await _results(ab, test["id"], admin)
@@ -322,13 +324,13 @@ async def test_posted_outcomes_must_match_the_units_assignment(ab, versions_url,
 
 
 async def test_a_simulated_test_over_http_finds_the_better_variant_and_promotes_it(
-    ab, versions_url, admin, member
+    ab, versions_url, admin, member, internal
 ) -> None:
     test = await running_test(ab, versions_url, admin, min_samples=50)
     rng = random.Random(3)
     rates = {"control": 0.30, "treatment": 0.70}
     for unit in range(160):
-        variant = await _assign(ab, test["id"], f"project-{unit}", member)
+        variant = await _assign(ab, test["id"], f"project-{unit}", internal)
         accepted = sum(rng.random() < rates[variant] for _ in range(2))
         recorded = await ab.post(
             f"/ab-tests/{test['id']}/outcomes",
@@ -423,3 +425,27 @@ async def test_forged_or_missing_tokens_are_401_and_members_cannot_manage(
         json={"unit": "u", "variant": "control", "metrics": {}},
     )
     assert outcome.status_code == 403, outcome.text
+
+
+async def test_a_member_cannot_choose_units_to_fill_one_arm(
+    ab, versions_url, admin, member
+) -> None:
+    """Issue 9 item 9: 40 chosen units all landed in control and fired the SRM check. A
+    member's assignment is their own (unit = their user id); only internal services (the
+    analysis, for its project) and admins name a unit."""
+    test = await running_test(ab, versions_url, admin)
+    for unit in ("project-1", "someone-else"):
+        chosen = await ab.get(
+            f"/ab-tests/{test['id']}/assign", params={"unit": unit}, headers=member
+        )
+        assert chosen.status_code == 403, chosen.text
+        by_experiment = await ab.get(
+            "/ab-tests/assign",
+            params={"experiment_id": test["experiment_id"], "unit": unit},
+            headers=member,
+        )
+        assert by_experiment.status_code == 403, by_experiment.text
+    own = await ab.get(f"/ab-tests/{test['id']}/assign", headers=member)
+    assert own.status_code == 200 and own.json()["unit"] != "project-1", own.text
+    results = await _results(ab, test["id"], admin)
+    assert sum(v["units"] for v in results["variants"]) == 1, "only the member's own unit"

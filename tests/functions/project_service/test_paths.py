@@ -49,3 +49,25 @@ def test_hostile_paths_are_refused_with_a_reason(raw: str, reason: str) -> None:
 def test_displayed_paths_are_always_encodable() -> None:
     shown = paths.display("bad\udcffname")
     assert shown.encode("utf-8") == b"bad\\udcffname"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "evil\u202egnp.py",  # right-to-left override: displays as evilyp.png
+        "a\u2066b.py",
+        "zero\u200bwidth.py",
+        "bad\ufffdname.py",  # what is left of bytes that were not UTF-8
+    ],
+)
+def test_invisible_and_undecodable_names_are_refused(raw: str) -> None:
+    """Issue 9 item 13."""
+    with pytest.raises(paths.PathRefused):
+        paths.normalize(raw, max_length=1024)
+
+
+def test_nfc_and_nfd_spellings_are_one_path() -> None:
+    """Issue 9 item 13: two files that look the same were stored twice."""
+    assert paths.normalize("caf\u00e9.py", max_length=100) == paths.normalize(
+        "cafe\u0301.py", max_length=100
+    )

@@ -233,3 +233,28 @@ async def test_a_token_acting_for_no_user_cannot_create_projects(projects, ident
     service = identity.headers("sa-ci", role="service", scope="internal")
     answer = await projects.post("/projects", json={"name": "x"}, headers=service)
     assert answer.status_code == 403, answer.text
+
+
+async def test_a_member_keeps_a_bounded_number_of_projects_even_in_a_burst(
+    client_for, new_user
+) -> None:
+    """Issue 9 item 7: 25 projects created in a burst were all accepted."""
+    import asyncio
+
+    projects = client_for("projects", MAX_PROJECTS_PER_USER="3")
+    owner, admin = new_user(), new_user(role="admin")
+    answers = await asyncio.gather(
+        *(
+            projects.post("/projects", json={"name": f"p{n}"}, headers=owner.headers)
+            for n in range(8)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201] * 3 + [409] * 5
+    assert all(
+        a.headers["content-type"] == "application/problem+json"
+        for a in answers
+        if a.status_code == 409
+    )
+    for _ in range(4):
+        made = await projects.post("/projects", json={"name": "a"}, headers=admin.headers)
+        assert made.status_code == 201, "admins are not limited"

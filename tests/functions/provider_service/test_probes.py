@@ -122,15 +122,13 @@ def providers(client_for):
 def _env_key(value: str) -> str:
     import os
 
-    name = f"PROBE_KEY_{uuid.uuid4().hex[:10].upper()}"
+    name = f"PROBE_{uuid.uuid4().hex[:10].upper()}_API_KEY"
     os.environ[name] = value
     return f"env://{name}"
 
 
 async def _health(providers: Any, identity: Any, provider: dict[str, Any]) -> dict[str, Any]:
-    answer = await providers.get(
-        f"/providers/{provider['id']}/health", headers=member(identity, uuid.uuid4())
-    )
+    answer = await providers.get(f"/providers/{provider['id']}/health", headers=admin(identity))
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -223,11 +221,11 @@ async def test_an_unset_environment_key_is_unhealthy_without_calling_out(
         providers,
         identity,
         base_url=openai_server.base_url,
-        api_key_secret="env://DEFINITELY_NOT_SET_ANYWHERE",
+        api_key_secret="env://DEFINITELY_NOT_SET_API_KEY",
     )
     health = await _health(providers, identity, provider)
     assert health["status"] == "unhealthy", health
-    assert "DEFINITELY_NOT_SET_ANYWHERE" in health["detail"], health
+    assert "DEFINITELY_NOT_SET_API_KEY" in health["detail"], health
     assert openai_server.seen == [], "no call without a key"
 
 
@@ -267,3 +265,46 @@ async def test_the_local_provider_is_the_offline_reviewer_and_always_healthy(
 async def test_the_health_of_an_unknown_provider_is_404(providers, identity) -> None:
     answer = await providers.get(f"/providers/{uuid.uuid4()}/health", headers=admin(identity))
     assert answer.status_code == 404, answer.text
+
+
+async def test_health_checks_are_admin_only_throttled_and_skip_disabled_providers(
+    providers, identity, openai_server
+) -> None:
+    """Issue 9 item 8: any member could make the platform send a provider's key, also for
+    disabled providers, as often as they liked."""
+    provider = await create_provider(
+        providers,
+        identity,
+        base_url=openai_server.base_url,
+        api_key_secret=_env_key(openai_server.api_key),
+    )
+    path = f"/providers/{provider['id']}/health"
+    as_member = await providers.get(path, headers=member(identity, uuid.uuid4()))
+    assert as_member.status_code == 403, as_member.text
+    assert openai_server.seen == [], "a member's request probed nothing"
+    first = await _health(providers, identity, provider)
+    again = await _health(providers, identity, provider)
+    assert first == again and first["status"] == "healthy"
+    assert len(openai_server.seen) == 1, "one live probe per interval"
+    disabled = await create_provider(
+        providers,
+        identity,
+        base_url=openai_server.base_url,
+        api_key_secret=_env_key(openai_server.api_key),
+        enabled=False,
+    )
+    assert (await _health(providers, identity, disabled))["status"] == "disabled"
+    assert len(openai_server.seen) == 1, "a disabled provider is not probed"
+
+
+async def test_a_probe_refuses_a_name_that_resolves_to_loopback_outside_development(
+    client_for, identity, openai_server
+) -> None:
+    from functions.provider_service import probes
+
+    target = probes.Target(
+        "openai", f"http://localhost:{openai_server.port}/v1", None, allow_loopback=False
+    )
+    result = await probes.probe(target, limit_s=2)
+    assert result["status"] == "unhealthy" and "not probed" in result["detail"], result
+    assert openai_server.seen == []

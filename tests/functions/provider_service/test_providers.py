@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
@@ -231,7 +232,7 @@ async def test_local_providers_need_no_url_and_cloud_ones_get_the_vendor_default
 async def test_the_key_reference_never_appears_in_answers_or_logs(
     providers, identity, caplog
 ) -> None:
-    reference = f"env://KEY_{uuid.uuid4().hex[:12].upper()}"
+    reference = f"env://KEY_{uuid.uuid4().hex[:12].upper()}_API_KEY"
     caplog.set_level(logging.DEBUG)
     created = await create_provider(providers, identity, api_key_secret=reference)
     listed = await providers.get("/providers", params={"limit": "200"}, headers=admin(identity))
@@ -254,7 +255,7 @@ async def test_only_internal_services_read_a_key_reference(client_for, identity)
         json={
             "name": f"ref-{uuid.uuid4().hex[:8]}",
             "kind": "openai",
-            "api_key_secret": "env://OPENAI_TEST_KEY",
+            "api_key_secret": "env://OPENAI_TEST_API_KEY",
             "models": [
                 {
                     "name": "gpt-x",
@@ -270,7 +271,47 @@ async def test_only_internal_services_read_a_key_reference(client_for, identity)
     path = f"/providers/{created.json()['id']}/credentials"
     internal = identity.headers("sa:orchestrator", role="service", scope="internal")
     answer = await providers.get(path, headers=internal)
-    assert answer.status_code == 200 and answer.json()["api_key_secret"] == "env://OPENAI_TEST_KEY"
+    assert (
+        answer.status_code == 200 and answer.json()["api_key_secret"] == "env://OPENAI_TEST_API_KEY"
+    )
     for headers in (admin, {**internal, "X-Acting-User": str(uuid.uuid4())}):
         denied = await providers.get(path, headers=headers)
         assert denied.status_code == 403, denied.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"base_url": "http://169.254.169.254/latest"},
+        {"base_url": "http://user:pass@api.example.com/v1"},
+        {"base_url": "http://2130706433/v1"},
+        {"api_key_secret": "env://HOME"},
+        {"api_key_secret": "env://PLATFORM_CLIENT_SECRET"},
+    ],
+)
+async def test_a_provider_cannot_be_pointed_at_metadata_or_read_any_variable(
+    providers, identity, change
+) -> None:
+    """Issue 9 item 8: base_url and env:// were an exfiltration path."""
+    from tests.functions.provider_service._support import provider_body
+
+    created = await providers.post(
+        "/providers", json=provider_body(**change), headers=admin(identity)
+    )
+    assert created.status_code == 422, created.text
+    existing = await create_provider(providers, identity)
+    patched = await providers.patch(
+        f"/providers/{existing['id']}", json=change, headers=admin(identity)
+    )
+    assert patched.status_code == 422, patched.text
+
+
+async def test_members_do_not_see_where_provider_keys_are_sent(providers, identity) -> None:
+    """Issue 9 item 14: members saw every provider's base_url."""
+    created = await create_provider(providers, identity, base_url="https://llm.internal.example/v1")
+    someone = member(identity, uuid.uuid4())
+    one = (await providers.get(f"/providers/{created['id']}", headers=someone)).json()
+    listed = (await providers.get("/providers", params={"limit": "200"}, headers=someone)).json()
+    assert one["base_url"] is None and "llm.internal.example" not in json.dumps(listed)
+    as_admin = await providers.get(f"/providers/{created['id']}", headers=admin(identity))
+    assert as_admin.json()["base_url"] == "https://llm.internal.example/v1"

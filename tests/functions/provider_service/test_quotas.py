@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from tests.conftest import new_project
 from tests.functions.provider_service._support import (
     admin,
     away_from_the_minute_edge,
@@ -26,8 +29,13 @@ def providers(client_for):
 
 
 @pytest.fixture
-def quotas(client_for, providers):
-    return client_for("quotas", SERVICE_NAME="provider-service")
+def quotas(client_for, providers, projects_url):
+    return client_for(
+        "quotas",
+        SERVICE_NAME="provider-service",
+        PROJECTS_URL=projects_url,
+        PROJECT_ACCESS_CACHE_SECONDS="0",
+    )
 
 
 @pytest.fixture
@@ -184,11 +192,14 @@ async def test_a_forged_or_tampered_reservation_id_is_unknown(quotas, identity, 
         assert answer.status_code == 404, answer.text
 
 
-async def test_members_reserve_only_for_themselves(quotas, identity, provider) -> None:
+async def test_members_reserve_only_for_themselves(
+    quotas, identity, provider, projects_url
+) -> None:
     me = uuid.uuid4()
+    project = uuid.UUID(await new_project(projects_url, member(identity, me)))
     mine = await quotas.post(
         "/quotas/reserve",
-        json=call(provider, user_id=me, project_id=uuid.uuid4()),
+        json=call(provider, user_id=me, project_id=project),
         headers=member(identity, me),
     )
     assert mine.status_code == 201, mine.text
@@ -316,3 +327,92 @@ async def test_a_rule_can_be_replaced_and_deleted(quotas, identity, provider) ->
     assert deleted.status_code == 204, deleted.text
     listed = await quotas.get(f"/quotas/project/{project}", headers=admin(identity))
     assert listed.json()["rules"] == [], listed.text
+
+
+async def test_a_member_cannot_reserve_or_commit_against_another_project(
+    quotas, identity, provider, projects_url
+) -> None:
+    """Issue 9 item 2: A reserved against B's project and committed into B's ledger."""
+    alice, bob = uuid.uuid4(), uuid.uuid4()
+    bobs = uuid.UUID(await new_project(projects_url, member(identity, bob)))
+    await put_rule(quotas, identity, "project", str(bobs), requests_per_minute=1)
+    away_from_the_minute_edge()
+    for project in (bobs, uuid.uuid4()):
+        answer = await quotas.post(
+            "/quotas/reserve",
+            json=call(provider, user_id=alice, project_id=project, tokens=1_000_000),
+            headers=member(identity, alice),
+        )
+        assert answer.status_code == 404, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    own = await quotas.post(
+        "/quotas/reserve",
+        json=call(provider, user_id=bob, project_id=bobs),
+        headers=member(identity, bob),
+    )
+    assert own.status_code == 201, "Alice's attempts must not have used Bob's one request"
+
+
+async def test_no_published_key_signs_reservations_in_development(
+    client_for, identity, provider
+) -> None:
+    """Issue 9 item 3: the development key is generated, never a constant in source."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from functions.provider_service import reservations, rules, settings
+
+    os.environ.pop("QUOTA_SIGNING_KEY", None)
+    quotas = client_for("quotas", SERVICE_NAME="provider-service")
+    key = settings.settings().signing_key()
+    assert len(key) == 32 and key not in Path(settings.__file__).read_bytes()
+    ticket = reservations.Ticket(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        uuid.uuid4(),
+        provider,
+        "gpt-4o",
+        rules.Price(Decimal("2.5"), Decimal("10")),
+        datetime.now(UTC) + timedelta(minutes=1),
+    )
+    published = reservations.encode(ticket, key=b"development-only-quota-signing-key")
+    answer = await _commit(quotas, identity, published, 1, 1_000_000)
+    assert answer.status_code == 404, answer.text
+
+
+async def test_every_field_of_a_signed_commit_is_validated(
+    client_for, identity, provider, database_url
+) -> None:
+    """Issue 9 item 3: a leaked key still cannot write a made-up model or a negative price."""
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from functions.provider_service import reservations, rules
+
+    quotas = client_for("quotas", SERVICE_NAME="provider-service", QUOTA_SIGNING_KEY="leaked")
+    user = uuid.uuid4()
+
+    def ticket(model: str, price: str) -> str:
+        made = reservations.Ticket(
+            uuid.uuid4(),
+            user,
+            uuid.uuid4(),
+            provider,
+            model,
+            rules.Price(Decimal(price), Decimal(price)),
+            datetime.now(UTC) + timedelta(minutes=1),
+        )
+        return reservations.encode(made, key=b"leaked")
+
+    for rid in (ticket("made-up-model", "1"), ticket("gpt-4o", "-5"), ticket("gpt-4o", "NaN")):
+        answer = await _commit(quotas, identity, rid, 10, 10)
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "select 1 from provider_service.usage_ledger where user_id = $1", user
+        )
+    finally:
+        await conn.close()
+    assert rows == [], "nothing reached the ledger"

@@ -152,3 +152,12 @@ async def test_members_read_only_their_own_usage(quotas, identity) -> None:
 async def test_bad_usage_queries_are_422(quotas, identity, params) -> None:
     answer = await quotas.get("/usage", params=params, headers=admin(identity))
     assert answer.status_code == 422, answer.text
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "2026-13-01"]
+)
+async def test_extreme_dates_are_422_not_500(quotas, identity, moment) -> None:
+    """Issue 9 item 11."""
+    answer = await quotas.get("/usage", params={"from": moment}, headers=service(identity))
+    assert answer.status_code == 422, answer.text

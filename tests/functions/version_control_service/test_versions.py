@@ -261,3 +261,22 @@ async def test_a_hostile_alias_name_is_refused(versions, admin) -> None:
         headers=admin,
     )
     assert answer.status_code == 422, answer.text
+
+
+async def test_an_upper_case_experiment_id_is_not_served_stale(versions, admin, member) -> None:
+    """Issue 9 item 13: /resolve cached an upper-case id under its own key, which a move
+    of the alias did not clear, for 5 minutes."""
+    experiment = await _experiment(versions, admin)
+    v1 = (await _version(versions, admin, experiment["id"])).json()
+    v2 = (
+        await _version(versions, admin, experiment["id"], config={**CONFIG, "token_budget": 999})
+    ).json()
+    path = f"/experiments/{experiment['id']}/aliases/production"
+    await versions.put(path, json={"version_id": v1["id"]}, headers=admin)
+    upper = {"experiment": experiment["id"].upper(), "alias": "production"}
+    assert (await versions.get("/resolve", params=upper, headers=member)).json()["version"][
+        "id"
+    ] == v1["id"]
+    await versions.put(path, json={"version_id": v2["id"]}, headers=admin)
+    after = await versions.get("/resolve", params=upper, headers=member)
+    assert after.json()["version"]["id"] == v2["id"], after.text
