@@ -70,7 +70,7 @@ security: install ## bandit, pip-audit of every image's requirements (strict in 
 	$(BIN)/bandit -q -c pyproject.toml -ll -ii -r shared functions
 	for r in functions/*/requirements.txt; do \
 	  $(BIN)/pip-audit --require-hashes --disable-pip -r $$r || exit 1; done
-	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+	DETECT_SECRETS_HOOK=$(BIN)/detect-secrets-hook cloudbuild/scripts/secret-scan.sh
 
 requirements: install ## recompile the pinned, hashed requirement files from their .in files
 	for s in $(SERVICES); do \
