@@ -118,7 +118,7 @@ def test_deploy_migrates_before_rolling_out_then_checks_and_notifies() -> None:
         assert order.index(earlier) < order.index(later), f"{earlier} before {later}: {order}."
     scripts = _scripts(config)
     assert "cloudbuild/build.yaml" in scripts, "Images are built by build.yaml."
-    assert 'kubectl kustomize "knative/overlays/${_ENV}"' in scripts, "Renders the _ENV overlay."
+    assert 'cloudbuild/scripts/render.sh "${_ENV}"' in scripts, "Renders the _ENV overlay."
     assert "knative/jobs/$$job.yaml" in scripts, "Runs the migration Jobs."
     assert "--for=condition=Ready" in scripts, "Waits for every ksvc to be Ready."
     assert "knative/jobs/smoke-test.yaml" in scripts, "Checks health after the rollout."
