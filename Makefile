@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run run-% test test-unit lint format migrate bench load validate security \
-        requirements deploy check-env clean
+        requirements deploy check-env clean bootstrap rollback ci-local
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -89,3 +89,18 @@ deploy: check-env ## submit the Cloud Build deploy pipeline: make deploy PROJECT
 
 clean: ## remove the venv, caches and local data (.local)
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+
+# ---- Deploy for real (README "Deploy"): bootstrap an environment, roll it back, and run
+# the pull-request pipeline's steps here. DRY_RUN=1 prints every gcloud/kubectl command
+# and runs none (no gcloud needed).
+bootstrap: ## create everything one environment needs: make bootstrap PROJECT_ID=... ENV=staging [DRY_RUN=1]
+	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
+	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
+	cloudbuild/bootstrap/bootstrap.sh
+
+rollback: ## pin every function of ENV back to its previous revision: make rollback ENV=staging [DRY_RUN=1]
+	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
+	cloudbuild/scripts/release.sh rollback
+
+ci-local: install ## run cloudbuild/ci.yaml's steps here, in order, with the local tools
+	cloudbuild/scripts/ci-local.sh
