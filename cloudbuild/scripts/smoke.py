@@ -79,6 +79,7 @@ def call(
 def admin_password() -> str:
     value = os.environ["ADMIN_PASSWORD"]
     if value.startswith("sm://"):
+        sys.path.insert(0, os.getcwd())  # the image's working directory holds shared/
         from shared import config
 
         return config.resolve_reference(value)
