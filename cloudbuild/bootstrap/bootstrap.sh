@@ -4,7 +4,8 @@
 # (staging or production, each with its own GKE cluster, database and Redis).
 #
 #   make bootstrap PROJECT_ID=my-project ENV=staging DOMAIN=staging.example.com \
-#     GITHUB_OWNER=my-org SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...
+#     GITHUB_OWNER=my-org GITHUB_REPO=ai-codereview ACME_EMAIL=me@example.com \
+#     SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...
 #   make bootstrap PROJECT_ID=my-project ENV=staging DRY_RUN=1   # print, run nothing
 #
 # Every gcloud/kubectl command is printed before it runs, as a shell line after "+ "
@@ -29,8 +30,8 @@ REGION="${REGION:-europe-west1}"
 DOMAIN="${DOMAIN:-$ENV.example.com}"
 GITHUB_OWNER="${GITHUB_OWNER:-OWNER}"
 GITHUB_REPO="${GITHUB_REPO:-ai-codereview}"
-ADMIN_EMAIL="${ADMIN_EMAIL:-admin@ai-codereview.dev}"
-ACME_EMAIL="${ACME_EMAIL:-$ADMIN_EMAIL}"
+# Let's Encrypt's contact for the certificates (expiry notices).
+ACME_EMAIL="${ACME_EMAIL:-admin@ai-codereview.dev}"
 DRY_RUN="${DRY_RUN:-}"
 case "$ENV" in staging | production) ;; *) echo "ENV must be staging or production" >&2; exit 2 ;; esac
 [ -n "$DRY_RUN" ] || : "${SLACK_WEBHOOK_URL:?SLACK_WEBHOOK_URL is required (a Slack incoming webhook)}"
