@@ -52,6 +52,7 @@ BUILD_GSA="ai-codereview-build@$PROJECT_ID.iam.gserviceaccount.com"
 KNATIVE_GSA="knative-controller@$PROJECT_ID.iam.gserviceaccount.com"
 NOTIFIER_GSA="build-notifier@$PROJECT_ID.iam.gserviceaccount.com"
 CERT_MANAGER_GSA="cert-manager@$PROJECT_ID.iam.gserviceaccount.com"
+NODES_GSA="gke-nodes@$PROJECT_ID.iam.gserviceaccount.com"
 DNS_ZONE="ai-codereview-$ENV"
 SLACK_SECRET=slack-deploy-webhook
 SERVICES=(auth-service version-control-service provider-service project-service
@@ -174,17 +175,22 @@ registry_and_signing() {
 service_accounts() {
   say "Service accounts"
   local account
-  for account in "$FUNCTIONS_GSA" "$BUILD_GSA" "$KNATIVE_GSA" "$NOTIFIER_GSA" "$CERT_MANAGER_GSA"; do
+  for account in "$FUNCTIONS_GSA" "$BUILD_GSA" "$KNATIVE_GSA" "$NOTIFIER_GSA" "$CERT_MANAGER_GSA" "$NODES_GSA"; do
     exists gcloud iam service-accounts describe "$account" --project="$PROJECT_ID" ||
       run gcloud iam service-accounts create "${account%%@*}" --project="$PROJECT_ID" \
         --display-name="ai-codereview ${account%%@*}"
+  done
+  # The nodes: pull images, write logs and metrics; nothing else (pods have their own).
+  local role
+  for role in roles/artifactregistry.reader roles/logging.logWriter roles/monitoring.metricWriter \
+    roles/monitoring.viewer roles/stackdriver.resourceMetadata.writer; do
+    project_role "serviceAccount:$NODES_GSA" "$role"
   done
   # The functions: logs and traces; Secret Manager access is granted per secret below.
   project_role "serviceAccount:$FUNCTIONS_GSA" roles/logging.logWriter
   project_role "serviceAccount:$FUNCTIONS_GSA" roles/cloudtrace.agent
   # Cloud Build (the triggers run as this account): nested builds, images, signing,
   # deploying to GKE, reading the Slack webhook, writing logs.
-  local role
   for role in roles/cloudbuild.builds.editor roles/artifactregistry.writer \
     roles/container.developer roles/logging.logWriter roles/storage.admin \
     roles/containeranalysis.notes.editor; do
@@ -209,7 +215,7 @@ cluster() {
       --enable-ip-alias --workload-pool="$PROJECT_ID.svc.id.goog" --workload-metadata=GKE_METADATA \
       --machine-type=e2-standard-4 --num-nodes=1 --enable-autoscaling --min-nodes=1 --max-nodes=4 \
       --enable-shielded-nodes --shielded-secure-boot --enable-autorepair --enable-autoupgrade \
-      --service-account="$FUNCTIONS_GSA" --scopes=cloud-platform
+      --service-account="$NODES_GSA" --scopes=cloud-platform
   run gcloud container clusters get-credentials "$CLUSTER" --region="$REGION" --project="$PROJECT_ID"
 }
 
