@@ -83,9 +83,11 @@ check-env:
 	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
 	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
 
-deploy: check-env ## submit the Cloud Build deploy pipeline: make deploy PROJECT_ID=... ENV=staging
+deploy: check-env ## submit the deploy pipeline: make deploy PROJECT_ID=... ENV=staging DOMAIN=...
+	@test -n "$$DOMAIN" || { echo "DOMAIN (the environment's, as given to make bootstrap) is required"; exit 1; }
 	gcloud builds submit --project=$$PROJECT_ID --config=cloudbuild/deploy.yaml \
-	  --substitutions=_ENV=$$ENV,SHORT_SHA=$$(git rev-parse --short HEAD) .
+	  --service-account=projects/$$PROJECT_ID/serviceAccounts/ai-codereview-build@$$PROJECT_ID.iam.gserviceaccount.com \
+	  --substitutions=_ENV=$$ENV,_DOMAIN=$$DOMAIN,_TAG=$$(git rev-parse --short HEAD) .
 
 clean: ## remove the venv, caches and local data (.local)
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -426,4 +426,4 @@ namespace_and_kubernetes_secrets
 edge
 triggers
 notifier
-say "Done: $ENV in $PROJECT_ID. Next: push to the branch of $ENV (or make deploy PROJECT_ID=$PROJECT_ID ENV=$ENV)."
+say "Done: $ENV in $PROJECT_ID. Next: push to the branch of $ENV (or make deploy PROJECT_ID=$PROJECT_ID ENV=$ENV DOMAIN=$DOMAIN)."
