@@ -140,3 +140,13 @@ def test_a_secret_the_baseline_does_not_list_fails(tmp_path: Path) -> None:
     done = _scan(repo)
     assert done.returncode != 0, done.stdout
     assert "new.py" in done.stdout + done.stderr
+
+
+def test_security_yaml_scans_history_with_the_allowlist_and_nothing_without_it() -> None:
+    from tests.deploy._repo import CLOUDBUILD, load_one
+
+    steps = {s["id"]: s for s in load_one(CLOUDBUILD / "security.yaml")["steps"]}
+    script = steps["gitleaks"]["args"][-1]
+    assert script.count("--config=.gitleaks.toml") == 2, "Both the git and dir scans."
+    scanners = next(a for a in steps["trivy-fs"]["args"] if a.startswith("--scanners="))
+    assert "secret" not in scanners, "A secret scanner without the fixture list would fail."
