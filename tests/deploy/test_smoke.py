@@ -4,12 +4,15 @@ passes when the platform works and fails, with a reason, when a function it call
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 
+import asyncpg
 import pytest
 
 from tests.deploy._repo import ROOT
@@ -19,13 +22,26 @@ pytestmark = pytest.mark.e2e
 SMOKE = ROOT / "cloudbuild" / "scripts" / "smoke.py"
 
 
+async def _admin_sql(server_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="module")
 def platform(
-    database_url: str,
+    postgres_server_url: str,
     redis_url: str,
     redis_prefix: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[_platform.Platform]:
+    """A platform on its own database: its admin and the smoke projects are its own, and
+    the other end-to-end modules' admins never meet them."""
+    name = f"acr_smoke_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_sql(postgres_server_url, f'create database "{name}"'))
+    database_url = urllib.parse.urlsplit(postgres_server_url)._replace(path=f"/{name}").geturl()
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -36,8 +52,13 @@ def platform(
         "DEFAULT_EXPERIMENT": f"smoke-{uuid.uuid4().hex[:8]}",
     }
     running, front = _platform.start(env, tmp_path_factory.mktemp("platform"))
-    yield running
-    _platform.stop(running, front)
+    try:
+        yield running
+    finally:
+        _platform.stop(running, front)
+        asyncio.run(
+            _admin_sql(postgres_server_url, f'drop database if exists "{name}" with (force)')
+        )
 
 
 def _smoke(platform: _platform.Platform, **overrides: str) -> subprocess.CompletedProcess[str]:
