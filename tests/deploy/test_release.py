@@ -186,6 +186,7 @@ def test_every_gate_passes_before_anything_reaches_the_cluster() -> None:
 def test_a_failed_check_returns_traffic_and_fails_the_build() -> None:
     steps = _steps()
     for step, recovery in [
+        ("candidate", "release.sh abort"),
         ("wait-ready", "release.sh abort"),
         ("smoke-candidate", "release.sh abort"),
         ("verify", "release.sh rollback"),
