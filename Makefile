@@ -10,7 +10,8 @@ export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run run-% test test-unit lint format migrate bench load validate security \
-        requirements deploy check-env clean dockerfiles images containers
+        requirements deploy check-env clean dockerfiles images containers bootstrap rollback \
+        ci-local
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -70,7 +71,7 @@ security: install ## bandit, pip-audit of every image's requirements (strict in 
 	$(BIN)/bandit -q -c pyproject.toml -ll -ii -r shared localdev functions
 	for r in functions/*/requirements.txt; do \
 	  $(BIN)/pip-audit --require-hashes --disable-pip -r $$r || exit 1; done
-	git ls-files -z | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+	DETECT_SECRETS_HOOK=$(BIN)/detect-secrets-hook cloudbuild/scripts/secret-scan.sh
 
 # Installed dependencies no code path of the service imports, left out of its image:
 # pygments, markdown-it-py and mdurl come with rich (bandit's console output), which the
@@ -99,9 +100,26 @@ check-env:
 	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
 	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
 
-deploy: check-env ## submit the Cloud Build deploy pipeline: make deploy PROJECT_ID=... ENV=staging
+deploy: check-env ## submit the deploy pipeline: make deploy PROJECT_ID=... ENV=staging DOMAIN=...
+	@test -n "$$DOMAIN" || { echo "DOMAIN (the environment's, as given to make bootstrap) is required"; exit 1; }
 	gcloud builds submit --project=$$PROJECT_ID --config=cloudbuild/deploy.yaml \
-	  --substitutions=_ENV=$$ENV,SHORT_SHA=$$(git rev-parse --short HEAD) .
+	  --service-account=projects/$$PROJECT_ID/serviceAccounts/ai-codereview-build@$$PROJECT_ID.iam.gserviceaccount.com \
+	  --substitutions=_ENV=$$ENV,_DOMAIN=$$DOMAIN,_TAG=$$(git rev-parse --short HEAD) .
 
 clean: ## remove the venv, caches and local data (.local)
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+
+# ---- Deploy for real (README "Deploy"): bootstrap an environment, roll it back, and run
+# the pull-request pipeline's steps here. DRY_RUN=1 prints every gcloud/kubectl command
+# and runs none (no gcloud needed).
+bootstrap: ## create everything one environment needs: make bootstrap PROJECT_ID=... ENV=staging [DRY_RUN=1]
+	@test -n "$$PROJECT_ID" || { echo "PROJECT_ID is required"; exit 1; }
+	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
+	cloudbuild/bootstrap/bootstrap.sh
+
+rollback: ## pin every function of ENV back to its previous revision: make rollback ENV=staging [DRY_RUN=1]
+	@test -n "$$ENV" || { echo "ENV (staging|production) is required"; exit 1; }
+	cloudbuild/scripts/release.sh rollback
+
+ci-local: install ## run cloudbuild/ci.yaml's steps here, in order, with the local tools
+	cloudbuild/scripts/ci-local.sh

@@ -50,14 +50,25 @@ async def bootstrap_admin() -> None:
 async def bootstrap_platform_client() -> None:
     """Create the platform service account (scope ``internal``) from
     ``PLATFORM_CLIENT_ID``/``PLATFORM_CLIENT_SECRET`` if it is missing; the other
-    functions use it for work no user's request carries (shared/service_token.py)."""
+    functions use it for work no user's request carries (shared/service_token.py).
+
+    The configuration is the account's source of truth: when the secret no longer matches
+    (rotated in Secret Manager), the stored hash follows it, so a rotation needs no call
+    to the API and no other function is refused its token for longer than a restart."""
     config = settings()
     if not config.platform_client_id or config.platform_client_secret is None:
         return
+    secret = config.platform_client_secret.get_secret_value()
     async with database.connection() as conn:
-        if await repository.service_account_by_client_id(conn, config.platform_client_id):
+        account = await repository.service_account_by_client_id(conn, config.platform_client_id)
+        if account is not None:
+            if await passwords.verify_password(account["secret_hash"], secret):
+                return
+            digest = await passwords.hash_password(secret)
+            await repository.set_service_account_secret(conn, account["id"], digest)
+            logger.info("Platform service account %s: secret rotated", config.platform_client_id)
             return
-        digest = await passwords.hash_password(config.platform_client_secret.get_secret_value())
+        digest = await passwords.hash_password(secret)
         await repository.ensure_service_account(
             conn,
             name="platform",

@@ -110,20 +110,24 @@ def test_deploy_migrates_before_rolling_out_then_checks_and_notifies() -> None:
     order = [s["id"] for s in config["steps"]]
     for earlier, later in [
         ("build-images", "migrate"),
-        ("migrate", "apply-services"),
-        ("apply-services", "wait-ready"),
-        ("wait-ready", "health-check"),
-        ("health-check", "notify"),
+        ("migrate", "candidate"),
+        ("candidate", "wait-ready"),
+        ("wait-ready", "smoke-candidate"),
+        ("smoke-candidate", "promote"),
+        ("promote", "verify"),
+        ("verify", "notify"),
     ]:
         assert order.index(earlier) < order.index(later), f"{earlier} before {later}: {order}."
     scripts = _scripts(config)
     assert "cloudbuild/build.yaml" in scripts, "Images are built by build.yaml."
-    assert 'kubectl kustomize "knative/overlays/${_ENV}"' in scripts, "Renders the _ENV overlay."
+    assert 'cloudbuild/scripts/render.sh "${_ENV}"' in scripts, "Renders the _ENV overlay."
     assert "knative/jobs/$$job.yaml" in scripts, "Runs the migration Jobs."
-    assert "--for=condition=Ready" in scripts, "Waits for every ksvc to be Ready."
-    assert "knative/jobs/smoke-test.yaml" in scripts, "Checks health after the rollout."
+    assert "release.sh wait" in scripts, "Waits for every ksvc to be Ready."
+    assert "release.sh smoke candidate" in scripts, "Checks the candidates before traffic."
     for step in config["steps"]:
-        if "kubectl" in str(step.get("args")) and step["id"] != "render":
+        if "kubectl" in str(step.get("args")) or "release.sh" in str(step.get("args")):
+            if step["id"] == "render":
+                continue
             env = step.get("env", [])
             assert "CLOUDSDK_CONTAINER_CLUSTER=${_CLUSTER}" in env, f"{step['id']}: cluster."
             assert "CLOUDSDK_COMPUTE_REGION=${_REGION}" in env, f"{step['id']}: region."
