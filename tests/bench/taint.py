@@ -1,0 +1,191 @@
+"""taint scores the local reviewer's taint engine on the labelled corpus, beside bandit alone
+and Ruff's ``S`` rules on the same cases, in one run.
+
+``python -m tests.bench.taint`` (or ``make bench TESTARGS="--only taint"``) prints, per
+split (``train``: what the engine was built against; ``holdout``: never tuned on) and per
+category, the true-positive rate (vulnerable cases flagged with that category) and the
+false-positive rate (near-misses flagged with it), and the overall score: TPR - FPR per
+category, averaged, as such benchmarks are scored. A tool "flags" a case when it reports
+a finding of the case's category anywhere in it; bandit's and Ruff's rule ids are mapped
+to the 14 categories below (a category a tool has no rule for scores 0 - 0).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "taint"
+SPLITS = ("train", "holdout")
+
+BANDIT: dict[str, str] = {
+    **dict.fromkeys(("B602", "B605", "B604", "B609", "B601", "B607", "B606"), "command"),
+    "B608": "sql",
+    "B610": "sql",
+    "B611": "sql",
+    **dict.fromkeys(("B301", "B302", "B506", "B403"), "deserialization"),
+    **dict.fromkeys(("B307", "B102"), "code"),
+    **dict.fromkeys(("B308", "B703", "B704", "B701"), "xss"),
+    **dict.fromkeys(("B313", "B314", "B315", "B316", "B317", "B318", "B319", "B320"), "xxe"),
+    **dict.fromkeys(("B405", "B406", "B407", "B408", "B409", "B410"), "xxe"),
+    "B311": "random",
+    **dict.fromkeys(("B303", "B324"), "hash"),
+}
+RUFF: dict[str, str] = {
+    **dict.fromkeys(("S602", "S605", "S604", "S609", "S601", "S607", "S606"), "command"),
+    "S608": "sql",
+    "S610": "sql",
+    "S611": "sql",
+    **dict.fromkeys(("S301", "S302", "S506", "S403"), "deserialization"),
+    **dict.fromkeys(("S307", "S102"), "code"),
+    **dict.fromkeys(("S308", "S704", "S701"), "xss"),
+    **dict.fromkeys(("S313", "S314", "S315", "S316", "S317", "S318", "S319", "S320"), "xxe"),
+    **dict.fromkeys(("S405", "S406", "S407", "S408", "S409", "S410"), "xxe"),
+    "S311": "random",
+    **dict.fromkeys(("S303", "S324"), "hash"),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Path
+    split: str
+    category: str
+    vulnerable: bool
+
+
+@dataclass
+class Rates:
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    tn: int = 0
+
+    @property
+    def tpr(self) -> float:
+        return self.tp / max(1, self.tp + self.fn)
+
+    @property
+    def fpr(self) -> float:
+        return self.fp / max(1, self.fp + self.tn)
+
+
+def cases(split: str | None = None) -> list[Case]:
+    found = []
+    for path in sorted(CORPUS.glob("*/*/*.py")):
+        label = path.read_text(encoding="utf-8").splitlines()[0].split()
+        # "# expect: vulnerable command"
+        found.append(Case(path, path.parts[-3], label[3], label[2] == "vulnerable"))
+    return [c for c in found if split is None or c.split == split]
+
+
+def engine(paths: list[Path]) -> dict[Path, set[str]]:
+    from functions.ai_orchestrator.providers import taint
+
+    return {p: {f.category for f in taint.analyze(p.read_text(encoding="utf-8"))} for p in paths}
+
+
+def bandit(paths: list[Path]) -> dict[Path, set[str]]:
+    """bandit as the reviewer ran it before (all its tests, default confidence)."""
+    from bandit.core import config, manager
+
+    runner = manager.BanditManager(config.BanditConfig(), "file", quiet=True)
+    runner.discover_files([str(p) for p in paths])
+    runner.run_tests()
+    found: dict[Path, set[str]] = {p: set() for p in paths}
+    for issue in runner.get_issue_list():
+        category = BANDIT.get(issue.test_id)
+        if category:
+            found[Path(issue.fname)].add(category)
+    return found
+
+
+def ruff(paths: list[Path]) -> dict[Path, set[str]]:
+    """Ruff's flake8-bandit rules (``--select S``) over the same files."""
+    command = [sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated", "--quiet"]
+    command += ["--select", "S", "--output-format", "json", *map(str, paths)]
+    report = json.loads(subprocess.run(command, capture_output=True, check=False).stdout)  # noqa: S603
+    found: dict[Path, set[str]] = {p: set() for p in paths}
+    for item in report:
+        category = RUFF.get(item["code"] or "")
+        if category:
+            found[Path(item["filename"])].add(category)
+    return found
+
+
+TOOLS: dict[str, Callable[[list[Path]], dict[Path, set[str]]]] = {
+    "local taint engine": engine,
+    "bandit alone": bandit,
+    "ruff --select S": ruff,
+}
+
+
+def score(selected: list[Case], found: dict[Path, set[str]]) -> dict[str, Rates]:
+    rates: dict[str, Rates] = {}
+    for case in selected:
+        rate = rates.setdefault(case.category, Rates())
+        flagged = case.category in found.get(case.path, set())
+        if case.vulnerable:
+            rate.tp, rate.fn = rate.tp + flagged, rate.fn + (not flagged)
+        else:
+            rate.fp, rate.tn = rate.fp + flagged, rate.tn + (not flagged)
+    return rates
+
+
+def overall(rates: dict[str, Rates]) -> tuple[float, float, float]:
+    """(score, TPR, FPR) in percent: per-category means."""
+    count = max(1, len(rates))
+    tpr = sum(r.tpr for r in rates.values()) / count * 100
+    fpr = sum(r.fpr for r in rates.values()) / count * 100
+    return tpr - fpr, tpr, fpr
+
+
+def evaluate() -> dict[str, dict[str, dict[str, Rates]]]:
+    """split -> tool -> category -> rates."""
+    results: dict[str, dict[str, dict[str, Rates]]] = {}
+    everything = cases()
+    paths = [c.path for c in everything]
+    found = {name: tool(paths) for name, tool in TOOLS.items()}
+    for split in SPLITS:
+        selected = [c for c in everything if c.split == split]
+        results[split] = {name: score(selected, found[name]) for name in TOOLS}
+    return results
+
+
+def report(results: dict[str, dict[str, dict[str, Rates]]]) -> str:
+    lines = []
+    for split, by_tool in results.items():
+        total = sum(r.tp + r.fn + r.fp + r.tn for r in next(iter(by_tool.values())).values())
+        lines.append(f"\n{split}: {total} cases (TPR/FPR in %, per category)")
+        header = f"{'category':<17}" + "".join(f"{name:>24}" for name in by_tool)
+        lines.append(header)
+        categories = sorted(next(iter(by_tool.values())))
+        for category in categories:
+            row = f"{category:<17}"
+            for rates in by_tool.values():
+                rate = rates.get(category, Rates())
+                row += f"{f'{rate.tpr * 100:.0f} / {rate.fpr * 100:.0f}':>24}"
+            lines.append(row)
+        row = f"{'score (TPR-FPR)':<17}"
+        for rates in by_tool.values():
+            value, tpr, fpr = overall(rates)
+            row += f"{f'{value:+.0f} ({tpr:.0f}/{fpr:.0f})':>24}"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    started = time.perf_counter()
+    results = evaluate()
+    print(report(results))
+    print(f"\n{len(cases())} cases in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
