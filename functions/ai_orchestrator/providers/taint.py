@@ -1147,7 +1147,8 @@ class _Module:
                     "hash",
                     node,
                     None,
-                    f"{_short(node.child_by_field_name('function') or node)} is a broken hash",
+                    f"{_short(node.child_by_field_name('function') or node)}() is broken "
+                    "for security purposes",
                 )
             return
         if method == "set_cookie":
@@ -1169,7 +1170,7 @@ class _Module:
             source = taint.steps[0]
             message = f"{_capital(source.message)} (line {source.line}) {what}: {rule.title}."
         else:
-            message = f"{_capital(what)}: {rule.title}."
+            message = f"{_capital(rule.title)}: {what}."
         self.findings[(category, line)] = TaintFinding(
             category=category,
             line=line,

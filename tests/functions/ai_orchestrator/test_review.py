@@ -18,14 +18,14 @@ from tests.functions.ai_orchestrator.conftest import PRICE_IN, PRICE_OUT, SAMPLE
 
 PYTHON = textwrap.dedent(
     """\
-    import os
     import subprocess
+    from flask import request
 
     AWS_ACCESS_KEY_ID = "AKIAZ7QW3RTY5UIOPA2B"
 
 
-    def run(command):
-        return subprocess.call(command, shell=True)
+    def run():
+        return subprocess.call(request.args["cmd"], shell=True)
     """
 )
 MODEL = "gpt-4o-mini"
@@ -64,10 +64,12 @@ async def test_the_builtin_local_reviewer_finds_known_problems_at_exact_lines_fo
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert {
-        ("run", 1, "ruff:F401"),
         ("run", 4, "secrets:AWSKeyDetector"),
-        ("run", 8, "bandit:B602"),
+        ("run", 8, "taint:command-injection"),
     } <= set(located(body)), body["findings"]
+    injection = next(f for f in body["findings"] if f["rule"] == "taint:command-injection")
+    assert (injection["cwe"], injection["owasp"]) == ("CWE-78", "A03:2021-Injection")
+    assert [step["line"] for step in injection["trace"]] == [8, 8], injection["trace"]
     assert body["usage"] == {
         "provider": "local",
         "model": "local-analyzers",
@@ -76,7 +78,9 @@ async def test_the_builtin_local_reviewer_finds_known_problems_at_exact_lines_fo
         "cost_usd": "0",
         "cached": False,
     }
-    assert body["chunks"][0]["analyzers"] == ["bandit", "ruff", "rules", "secrets"], body["chunks"]
+    assert body["chunks"][0]["analyzers"] == ["bandit", "ruff", "rules", "secrets", "taint"], body[
+        "chunks"
+    ]
 
 
 async def test_a_review_through_openai_reports_exact_lines_tokens_and_the_exact_cost(
@@ -242,7 +246,7 @@ async def test_static_source_uses_the_local_analyzers_whatever_the_routing(
     answer = await post_review(client, platform, [chunk], source="static")
 
     assert answer.status_code == 200, answer.text
-    assert ("run", 8, "bandit:B602") in located(answer.json())
+    assert ("run", 8, "taint:command-injection") in located(answer.json())
     assert answer.json()["source"] == "static"
     assert answer.json()["usage"]["provider"] == "local"
     assert fake_openai.request_count == 0
