@@ -20,9 +20,9 @@ __all__ = [
     "render",
 ]
 
-# "ruff-style" is not on by default: it adds ruff's pure style rules (unused imports and
-# variables, import layout, bare except, several statements on a line) to "ruff".
-Analyzer = Literal["bandit", "ruff", "secrets", "rules", "taint", "ruff-style"]
+# "style" is not on by default: it adds pure style and low-signal checks (ruff's unused
+# imports and variables, import layout, bare except; bandit's assert and except-pass).
+Analyzer = Literal["bandit", "ruff", "secrets", "rules", "taint", "style"]
 # Chat formats wrap each message in a few framing tokens.
 MESSAGE_OVERHEAD_TOKENS = 4
 

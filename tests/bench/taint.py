@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "taint"
 SPLITS = ("train", "holdout")
@@ -179,11 +180,100 @@ def report(results: dict[str, dict[str, dict[str, Rates]]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+# ---------------------------------------------------------------- noise and speed
+
+# The local reviewer's configuration before the taint engine: every bandit check, ruff's
+# style rules, no taint ("style" restores what RUFF_SELECT used to be).
+BEFORE = ("bandit", "ruff", "secrets", "rules", "style")
+CLEAN_PACKAGES = ("click", "httpx")
+
+
+def clean_files() -> dict[str, str]:
+    """The sources of well-known, well-kept pure-Python packages installed with the dev
+    requirements: code a reviewer should find (almost) nothing to say about."""
+    import importlib.util
+
+    files: dict[str, str] = {}
+    for name in CLEAN_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.submodule_search_locations, name
+        root = Path(next(iter(spec.submodule_search_locations)))
+        for path in sorted(root.rglob("*.py")):
+            files[f"{name}/{path.relative_to(root)}"] = path.read_text(encoding="utf-8")
+    return files
+
+
+async def review_files(
+    files: dict[str, str], analyzers: tuple[str, ...]
+) -> tuple[list[Any], float]:
+    """Every file reviewed whole by the local reviewer; (findings, seconds)."""
+    from functions.ai_orchestrator import chunking, prompts
+    from functions.ai_orchestrator.providers import LocalProvider
+
+    config = prompts.ReviewConfig(analyzers=analyzers)  # type: ignore[arg-type]
+    provider = LocalProvider()
+    findings: list[Any] = []
+    started = time.perf_counter()
+    for path, text in files.items():
+        for chunk in chunking.split(path, text, budget=4000):
+            findings += (await provider.review(chunk, config)).findings
+    return findings, time.perf_counter() - started
+
+
+def noise() -> str:
+    """Findings per 1,000 lines of clean code, before and now, and what they are."""
+    import asyncio
+    from collections import Counter
+
+    files = clean_files()
+    lines = sum(text.count("\n") for text in files.values())
+    out = [f"\nclean code: {', '.join(CLEAN_PACKAGES)} ({len(files)} files, {lines} lines)"]
+    for label, analyzers in (("before (bandit + ruff style)", BEFORE), ("now (default)", DEFAULT)):
+        found, _ = asyncio.run(review_files(files, analyzers))
+        top = Counter(f.rule for f in found).most_common(4)
+        per = len(found) / lines * 1000
+        out.append(f"  {label:<30} {per:6.1f} findings / 1,000 lines   top: {top}")
+    return "\n".join(out)
+
+
+def speed(file_count: int = 1000) -> str:
+    """The local reviewer over a generated project of ``file_count`` files, before and now."""
+    import asyncio
+
+    from tests.bench import corpus
+
+    files = {
+        path: text
+        for path, text in corpus.repository(
+            total_lines=file_count * 80, file_lines=80, problems=0.15, seed=13
+        ).items()
+        if path.endswith(".py")
+    }
+    lines = sum(text.count("\n") for text in files.values())
+    asyncio.run(review_files(dict(list(files.items())[:5]), DEFAULT))  # imports, plugins
+    seconds = {}
+    for label, analyzers in (("before", BEFORE), ("now", DEFAULT)):
+        _, seconds[label] = asyncio.run(review_files(files, analyzers))
+    ratio = seconds["now"] / seconds["before"]
+    return (
+        f"\n{len(files)}-file project ({lines} lines), local reviewer in one process: "
+        f"before {seconds['before']:.1f} s, now {seconds['now']:.1f} s ({ratio:.2f}x)"
+    )
+
+
+DEFAULT = ("bandit", "ruff", "secrets", "rules", "taint")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``--quick``: the corpus scores only (no noise or 1,000-file timing)."""
+    args = sys.argv[1:] if argv is None else argv
     started = time.perf_counter()
     results = evaluate()
     print(report(results))
     print(f"\n{len(cases())} cases in {time.perf_counter() - started:.1f} s")
+    if "--quick" not in args:
+        print(noise())
+        print(speed())
     return 0
 
 

@@ -203,6 +203,7 @@ class _Module:
         self.summaries: dict[tuple[int, tuple[bool, ...]], Taint | None] = {}
         self.active: set[int] = set()
         self._index(self.tree.root_node)
+        self.web = self.imports_library("web")
 
     # ------------------------------------------------------------------ module index
 
@@ -283,8 +284,10 @@ class _Module:
         route = any(
             d.partition("(")[0].rsplit(".", 1)[-1] in R.ROUTE_DECORATORS for d in decorators
         )
-        django = bool(names) and (
-            names[0] in R.REQUEST_NAMES or (names[0] == "self" and names[1:2] == ["request"])
+        django = (
+            self.web
+            and bool(names)
+            and (names[0] in R.REQUEST_NAMES or (names[0] == "self" and names[1:2] == ["request"]))
         )
         if not (route or django):
             return env, False
@@ -801,10 +804,10 @@ class _Module:
         if node.type == "identifier":
             name = _text(node)
             return self.imports.get(name, "") in R.REQUEST_OBJECTS or (
-                name in R.REQUEST_NAMES and name not in self.imports
+                self.web and name in R.REQUEST_NAMES and name not in self.imports
             )
         if node.type == "attribute":  # self.request (class-based views)
-            return _text(node.child_by_field_name("attribute")) in R.REQUEST_NAMES
+            return self.web and _text(node.child_by_field_name("attribute")) in R.REQUEST_NAMES
         return False
 
     def _call(self, node: tree_sitter.Node, env: _Env, frame: _Frame) -> Taint | None:
@@ -1151,7 +1154,10 @@ class _Module:
                     "for security purposes",
                 )
             return
-        if method == "set_cookie":
+        # a response's set_cookie(key, value, ...) in a web module; a cookie jar's
+        # set_cookie(cookie) (http.cookiejar) is not one
+        response_cookie = len(positional) >= 2 or bool({"key", "value"} & set(keywords))
+        if method == "set_cookie" and self.web and response_cookie:
             secure = keywords.get("secure")
             if secure is None or self._const(secure, env) in (False, None, 0):
                 self._report("cookie", node, None, "the cookie is set without secure=True")

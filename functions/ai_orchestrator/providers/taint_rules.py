@@ -263,7 +263,13 @@ LIBRARY_ROOTS = {
     "xml": ("lxml", "xml.etree", "defusedxml.ElementTree", "elementpath"),
     "ldap": ("ldap", "ldap3"),
     "flask": ("flask",),
-}
+    # A ``request`` parameter is the client's only in modules of a web framework (elsewhere,
+    # e.g. in an HTTP client library, it is the outgoing request).
+    "web": (
+        "flask", "django", "starlette", "fastapi", "werkzeug", "bottle", "pyramid", "tornado",
+        "aiohttp", "quart", "sanic", "falcon", "rest_framework", "litestar",
+    ),
+}  # fmt: skip
 WEAK_HASHES = frozenset(
     {"hashlib.md5", "hashlib.sha1", "Crypto.Hash.MD5.new", "Crypto.Hash.SHA.new",
      "Crypto.Hash.SHA1.new", "Cryptodome.Hash.MD5.new",

@@ -38,7 +38,7 @@ PYTHON_312 = textwrap.dedent(
 
 # The analyzers as they ran before the taint engine: bandit's call-site checks and ruff's
 # style rules on (the default leaves both out: taint and ruff's bug rules replace them).
-CALL_SITES = ("bandit", "ruff", "secrets", "rules", "ruff-style")
+CALL_SITES = ("bandit", "ruff", "secrets", "rules", "style")
 
 
 async def review(path: str, text: str, **config: object) -> ReviewResult:

@@ -49,8 +49,20 @@ def test_flask_request_data_is_a_source(source: str) -> None:
     ],
 )
 def test_django_starlette_and_command_line_sources(header: str, source: str) -> None:
-    code = f"import os, sys\n\n{header}\n    value = {source}\n    os.system(value)\n"
+    code = f"import os, sys\nimport django\n{header}\n    value = {source}\n    os.system(value)\n"
     assert found(code) == {(5, "command")}
+
+
+def test_a_request_parameter_outside_a_web_framework_is_not_the_clients() -> None:
+    code = """\
+        import os
+
+        class Client:
+            def send(self, request, auth):
+                os.system(request.headers["X"] + auth)
+                return request.url
+    """
+    assert found(code) == set(), "an HTTP client's request is its own outgoing request"
 
 
 def test_route_parameters_are_sources_unless_an_annotation_validates_them() -> None:
@@ -142,7 +154,7 @@ def test_sanitizers_validators_constants_and_dead_branches_stop_a_flow(safe: str
 
 def test_path_containment_needs_normalisation_before_the_prefix_check() -> None:
     template = """\
-        import os
+        import os, django
         def view(request):
             target = {target}
             if not target.startswith("/srv/data/"):
@@ -173,7 +185,7 @@ def test_path_containment_needs_normalisation_before_the_prefix_check() -> None:
 )
 def test_each_data_flow_category_has_its_sink(code: str, category: str) -> None:
     body = textwrap.indent(code.replace("V", "value"), "    ")
-    module = f"def view(request):\n    value = request.GET['q']\n{body}\n"
+    module = f"import django\ndef view(request):\n    value = request.GET['q']\n{body}\n"
     assert category in {f.category for f in taint.analyze(module)}, module
 
 
@@ -182,7 +194,7 @@ def test_each_data_flow_category_has_its_sink(code: str, category: str) -> None:
     [
         ("import hashlib\nhashlib.md5(b'x')", "hash"),
         ("import hashlib\nhashlib.new('sha1')", "hash"),
-        ("def f(r):\n    r.set_cookie('sid', 'v')", "cookie"),
+        ("import flask\ndef f(r):\n    r.set_cookie('sid', 'v')", "cookie"),
         ("import random\napi_token = str(random.random())", "random"),
     ],
 )
@@ -197,7 +209,8 @@ def test_weak_hashes_insecure_cookies_and_weak_random_need_no_input(
     [
         "import hashlib\nhashlib.md5(b'x', usedforsecurity=False)",
         "import hashlib\nhashlib.sha256(b'x')",
-        "def f(r):\n    r.set_cookie('sid', 'v', secure=True, httponly=True)",
+        "import flask\ndef f(r):\n    r.set_cookie('sid', 'v', secure=True, httponly=True)",
+        "import flask\ndef f(jar, cookie):\n    jar.set_cookie(cookie)",
         "import random\ncolor = random.choice(['red', 'blue'])",
         "import secrets\napi_token = secrets.token_hex()",
     ],
