@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "taint"
-SPLITS = ("train", "holdout")
+SPLITS = ("train", "holdout", "wild")
 
 BANDIT: dict[str, str] = {
     **dict.fromkeys(("B602", "B605", "B604", "B609", "B601", "B607", "B606"), "command"),
