@@ -521,6 +521,8 @@ class _Module:
         if condition is not None:
             self._refine(condition, taken, truth=True)
             self._refine(condition, other, truth=False)
+            self._refine_relative_url(condition, taken, truth=True)
+            self._refine_relative_url(condition, other, truth=False)
         body_ends = (
             False
             if value is not _UNKNOWN and not value
@@ -620,6 +622,44 @@ class _Module:
             if _text(condition).endswith((".netloc", ".scheme")):
                 self._clear(condition, env, frozenset({"redirect"}))
 
+    def _refine_relative_url(self, condition: tree_sitter.Node, env: _Env, *, truth: bool) -> None:
+        """``x.startswith("/") and not x.startswith("//")`` holding: x is a local path, which
+        is safe to redirect to (one of the two alone is not)."""
+        facts: dict[str, set[tuple[str, bool]]] = {}
+        self._prefix_facts(condition, truth, facts)
+        for name, known in facts.items():
+            if ("/", True) in known and ("//", False) in known and name in env.vars:
+                env.vars[name] = env.vars[name].clean(frozenset({"redirect"}))
+
+    def _prefix_facts(
+        self, node: tree_sitter.Node, truth: bool, facts: dict[str, set[tuple[str, bool]]]
+    ) -> None:
+        """What must hold of ``x.startswith(<constant>)`` calls for ``node`` to be ``truth``."""
+        if node.type == "parenthesized_expression" and node.named_children:
+            self._prefix_facts(node.named_children[0], truth, facts)
+        elif node.type == "not_operator":
+            argument = node.child_by_field_name("argument")
+            if argument is not None:
+                self._prefix_facts(argument, not truth, facts)
+        elif node.type == "boolean_operator":
+            if (_text(node.child_by_field_name("operator")) == "and") == truth:
+                for side in ("left", "right"):
+                    part = node.child_by_field_name(side)
+                    if part is not None:
+                        self._prefix_facts(part, truth, facts)
+        elif node.type == "call":
+            function = node.child_by_field_name("function")
+            arguments = node.child_by_field_name("arguments")
+            if function is None or function.type != "attribute" or arguments is None:
+                return
+            if _text(function.child_by_field_name("attribute")) != "startswith":
+                return
+            args = arguments.named_children
+            prefix = self._const(args[0], _Env()) if args else _UNKNOWN
+            receiver = _text(function.child_by_field_name("object"))
+            if isinstance(prefix, str):
+                facts.setdefault(receiver, set()).add((prefix, truth))
+
     def _refine_comparison(self, node: tree_sitter.Node, env: _Env, *, truth: bool) -> None:
         operators = [_text(c) for c in node.children if not c.is_named]
         operands = node.named_children
@@ -651,9 +691,17 @@ class _Module:
             return all(self._is_trusted_value(c, env) for c in node.named_children)
         if node.type == "identifier":
             name = _text(node)
+            if name in env.vars:
+                return False
             return name.isupper() or name in self.consts or name in env.consts
-        if node.type == "attribute":
-            return _text(node.child_by_field_name("attribute")).isupper()
+        if node.type == "attribute":  # settings.ALLOWED_HOSTS, not request.GET
+            owner = node.child_by_field_name("object")
+            return (
+                _text(node.child_by_field_name("attribute")).isupper()
+                and owner is not None
+                and not self._is_request(owner, env)
+                and _text(node) not in env.vars
+            )
         if node.type == "call":  # set(...)/frozenset of constants, dict.keys()
             function = _text(node.child_by_field_name("function"))
             arguments = node.child_by_field_name("arguments")
@@ -742,6 +790,8 @@ class _Module:
             for index in node.children_by_field_name("subscript"):
                 self._eval(index, env, frame)
             direct = env.vars.get(_text(node))
+            if direct is None and value is not None and self._is_trusted_value(value, env):
+                return None  # a value looked up in a constant table (an allow-list map)
             return direct or self._eval(value, env, frame)
         if kind == "string":
             parts = [
@@ -865,6 +915,9 @@ class _Module:
             return Taint("random", (_step(node, f"predictable value: {_short(node)}"),))
         if name in R.CLEANSING_CALLS or method in ("hexdigest", "digest", "count", "index", "find"):
             return None
+        if method == "get" and receiver is not None and self._is_trusted_value(receiver, env):
+            # CONSTANT_MAP.get(key, default): the constant's value, or the default
+            return arg_taints[1] if len(arg_taints) > 1 else None
         if name in R.SANITIZERS:
             return everything.clean(R.SANITIZERS[name]) if everything else None
         if everything is None and name not in self.functions:

@@ -158,6 +158,7 @@ SANITIZERS: dict[str, frozenset[str]] = {
     "ldap3.utils.conv.escape_filter_chars": frozenset({"ldap"}),
     "ldap.filter.escape_filter_chars": frozenset({"ldap"}),
     "ldap.dn.escape_dn_chars": frozenset({"ldap"}),
+    "ldap.filter.filter_format": frozenset({"ldap"}),
     "urllib.parse.quote": frozenset({"redirect", "path", "xss", "command"}),
     "urllib.parse.quote_plus": frozenset({"redirect", "path", "xss", "command"}),
 }
@@ -282,7 +283,8 @@ SECURE_RANDOM = frozenset({"random.SystemRandom", "random.seed", "random.shuffle
 # A weak random value is a finding when it becomes one of these (variable, function, key).
 SENSITIVE_WORDS = (
     "token", "passw", "secret", "nonce", "salt", "otp", "csrf", "session", "apikey",
-    "api_key", "auth", "reset", "key", "pin", "verif", "cookie", "sid",
+    "api_key", "auth", "reset", "key", "pin", "verif", "cookie", "sid", "invite", "coupon",
+    "voucher",
 )  # fmt: skip
 SESSION_OBJECTS = frozenset({"flask.session", "quart.session"})
 # Calls that end the request (so the code after them in a branch is unreachable).

@@ -279,3 +279,29 @@ def test_the_corpus_has_300_cases_across_the_14_categories() -> None:
         assert sum("vulnerable" in label for label in labels) == sum(
             "safe" in label for label in labels
         )
+
+
+def test_a_value_looked_up_in_a_constant_table_is_not_the_clients() -> None:
+    code = """\
+        import os, django
+        HOSTS = {"db": "10.0.0.5"}
+        def view(request):
+            os.system("ping " + HOSTS.get(request.GET["h"], "127.0.0.1"))
+            os.system("ping " + HOSTS[request.GET["h"]])
+            os.system("ping " + HOSTS.get("db", request.GET["h"]))
+    """
+    assert found(code) == {(6, "command")}, "the default is the client's"
+
+
+def test_a_local_path_is_safe_to_redirect_to_but_a_leading_slash_alone_is_not() -> None:
+    template = """\
+        from flask import request, redirect
+        def view():
+            target = request.args["next"]
+            if {condition}:
+                target = "/"
+            return redirect(target)
+    """
+    local = 'not target.startswith("/") or target.startswith("//")'
+    assert found(template.format(condition=local)) == set()
+    assert found(template.format(condition='not target.startswith("/")')) == {(6, "redirect")}
