@@ -10,7 +10,10 @@ reports medians and the ratio subject/baseline. The families, one module each:
 * ``analysis``: a 10,000-line analysis through every process, first run and cached re-run;
   the orchestrator's added latency over calling the (fake) OpenAI API directly;
 * ``comparison``: ``/resolve`` and A/B assignment under load beside hello; results of a
-  test with a million outcome events beside reading the test.
+  test with a million outcome events beside reading the test;
+* ``taint``: the local reviewer's taint engine on the labelled corpus (TPR/FPR per category)
+  beside bandit alone and Ruff's ``S`` rules, findings per 1,000 lines of clean code, and
+  a 1,000-file project's review time, each against the reviewer before the engine.
 
 Load comes from ``tests/bench/loadgen.py`` in its own process (servers on CPU 0, the
 generator on the others). ``python -m tests.bench.run --only quotas,archive``; ``--list``.
@@ -29,7 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import analysis, auth, comparison, projects, providers
+from tests.bench import analysis, auth, comparison, projects, providers, taint
 from tests.bench.harness import (
     BENCHMARKS,
     PROFILE,
@@ -43,10 +46,10 @@ from tests.bench.harness import (
     table,
 )
 
-FAMILIES = (auth, providers, projects, analysis, comparison)  # importing registers them
+FAMILIES = (auth, providers, projects, analysis, comparison, taint)  # importing registers them
 ORDER = (
     *("cold_start", "rss", "throughput", "imports", "quotas", "archive", "snapshot"),
-    *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results"),
+    *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results", "taint"),
 )
 BENCHMARKS.update({name: BENCHMARKS.pop(name) for name in ORDER if name in BENCHMARKS})
 

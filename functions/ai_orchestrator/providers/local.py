@@ -143,7 +143,14 @@ class LocalProvider:
         self, name: str, chunk: Chunk, config: prompts.ReviewConfig
     ) -> list[Finding] | SkippedAnalyzer:
         if name == "taint":
-            return await asyncio.to_thread(taint_findings, chunk)
+            try:
+                return await asyncio.wait_for(
+                    asyncio.to_thread(taint_findings, chunk), self.timeout
+                )
+            except TimeoutError:
+                return SkippedAnalyzer(
+                    analyzer="taint", reason=f"timed out after {self.timeout:g}s"
+                )
         if name == "bandit":
             left_out = (
                 *(BANDIT_SUPERSEDED if "taint" in config.analyzers else ()),
@@ -266,12 +273,16 @@ def scan_secrets(chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
     return list(findings.values())
 
 
-def taint_findings(chunk: Chunk) -> list[Finding]:
+def taint_findings(chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
     """The taint engine's findings of the chunk's file that start in the chunk (the caller
     clips): the whole file when the chunk carries it, else the chunk, at the file's lines."""
     source = chunk.file_text if chunk.file_text is not None else _padded(chunk)
+    try:
+        flows = taint.analyze(source)
+    except taint.TooComplex as error:
+        return SkippedAnalyzer(analyzer="taint", reason=str(error))
     findings = []
-    for found in taint.analyze(source):
+    for found in flows:
         if not chunk.start_line <= found.line <= chunk.end_line:
             continue
         rule = found.rule

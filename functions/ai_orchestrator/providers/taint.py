@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ import tree_sitter_python
 
 from functions.ai_orchestrator.providers import taint_rules as R
 
+_LANGUAGE = tree_sitter.Language(tree_sitter_python.language())
 MAX_STEPS = 12
 MAX_CALL_DEPTH = 6
 _UNKNOWN: Any = object()
@@ -103,14 +105,31 @@ class TaintFinding:
         return R.CATEGORIES[self.category]
 
 
-@functools.cache
+_local = threading.local()
+
+
 def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
+    """One parser per thread: reviews run analyses on several threads at once."""
+    parser: tree_sitter.Parser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = tree_sitter.Parser(_LANGUAGE)
+    return parser
+
+
+class TooComplex(Exception):
+    """The module nests deeper than the engine follows (e.g. a 5,000-term expression)."""
 
 
 def analyze(source: str) -> list[TaintFinding]:
-    """Every finding of one module, in line order, one per (category, line)."""
-    return list(_analyze_cached(source))
+    """Every finding of one module, in line order, one per (category, line).
+
+    Raises:
+        TooComplex: the code nests too deeply to analyse.
+    """
+    try:
+        return list(_analyze_cached(source))
+    except RecursionError as error:
+        raise TooComplex("the code nests too deeply for the taint engine") from error
 
 
 @functools.lru_cache(maxsize=64)
@@ -832,11 +851,21 @@ class _Module:
                         self._assign(left, None, taint, inner, frame)
             body = node.child_by_field_name("body")
             return self._eval(body, inner, frame)
+        if kind in ("binary_operator", "boolean_operator"):
+            # long chains ("a" + b + "c" + ...) nest to the left: walked without recursion
+            operands, stack = [], [node]
+            while stack:
+                current = stack.pop()
+                if current.type == kind:
+                    stack.extend(reversed(current.named_children))
+                else:
+                    operands.append(current)
+            joined = _union(*(self._eval(operand, env, frame) for operand in operands))
+            if joined is not None and kind == "binary_operator":
+                return joined.then(_step(node, "concatenated into a string"))
+            return joined
         taints = [self._eval(child, env, frame) for child in node.named_children]
-        taint = _union(*taints)
-        if taint is not None and kind == "binary_operator":
-            return taint.then(_step(node, "concatenated into a string"))
-        return taint
+        return _union(*taints)
 
     def _attribute(self, node: tree_sitter.Node, env: _Env, frame: _Frame) -> Taint | None:
         direct = env.vars.get(_text(node))
@@ -1240,9 +1269,9 @@ class _Module:
 
     # ------------------------------------------------------------------ constants
 
-    def _const(self, node: tree_sitter.Node | None, env: _Env) -> Any:
-        """The value of a constant expression, or ``_UNKNOWN``."""
-        if node is None:
+    def _const(self, node: tree_sitter.Node | None, env: _Env, depth: int = 0) -> Any:
+        """The value of a constant expression, or ``_UNKNOWN`` (also past 100 levels)."""
+        if node is None or depth > 100:
             return _UNKNOWN
         kind = node.type
         try:
@@ -1261,7 +1290,7 @@ class _Module:
                     return _UNKNOWN
                 return "".join(_text(c) for c in node.named_children if c.type == "string_content")
             if kind == "concatenated_string":
-                parts = [self._const(c, env) for c in node.named_children]
+                parts = [self._const(c, env, depth + 1) for c in node.named_children]
                 return _UNKNOWN if _UNKNOWN in parts else "".join(parts)
             if kind == "identifier":
                 name = _text(node)
@@ -1271,28 +1300,28 @@ class _Module:
                     return _UNKNOWN
                 return self.consts.get(name, _UNKNOWN)
             if kind == "parenthesized_expression" and node.named_children:
-                return self._const(node.named_children[0], env)
+                return self._const(node.named_children[0], env, depth + 1)
             if kind == "not_operator":
-                value = self._const(node.child_by_field_name("argument"), env)
+                value = self._const(node.child_by_field_name("argument"), env, depth + 1)
                 return _UNKNOWN if value is _UNKNOWN else not value
             if kind == "unary_operator":
-                value = self._const(node.child_by_field_name("argument"), env)
+                value = self._const(node.child_by_field_name("argument"), env, depth + 1)
                 operator = _text(node.child_by_field_name("operator"))
                 if value is _UNKNOWN:
                     return _UNKNOWN
                 return -value if operator == "-" else value
             if kind in ("list", "tuple"):
-                values = [self._const(c, env) for c in node.named_children]
+                values = [self._const(c, env, depth + 1) for c in node.named_children]
                 return _UNKNOWN if any(v is _UNKNOWN for v in values) else tuple(values)
             if kind == "binary_operator":
-                left = self._const(node.child_by_field_name("left"), env)
-                right = self._const(node.child_by_field_name("right"), env)
+                left = self._const(node.child_by_field_name("left"), env, depth + 1)
+                right = self._const(node.child_by_field_name("right"), env, depth + 1)
                 if left is _UNKNOWN or right is _UNKNOWN:
                     return _UNKNOWN
                 return _BINARY[_text(node.child_by_field_name("operator"))](left, right)
             if kind == "boolean_operator":
-                left = self._const(node.child_by_field_name("left"), env)
-                right = self._const(node.child_by_field_name("right"), env)
+                left = self._const(node.child_by_field_name("left"), env, depth + 1)
+                right = self._const(node.child_by_field_name("right"), env, depth + 1)
                 operator = _text(node.child_by_field_name("operator"))
                 if operator == "and":
                     if left is not _UNKNOWN and not left:
@@ -1302,7 +1331,7 @@ class _Module:
                     return left
                 return _UNKNOWN if left is _UNKNOWN or right is _UNKNOWN else right
             if kind == "comparison_operator":
-                operands = [self._const(c, env) for c in node.named_children]
+                operands = [self._const(c, env, depth + 1) for c in node.named_children]
                 operators = [_text(c) for c in node.children if not c.is_named]
                 if _UNKNOWN in operands or len(operands) != 2 or len(operators) not in (1, 2):
                     return _UNKNOWN

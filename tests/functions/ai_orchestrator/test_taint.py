@@ -305,3 +305,20 @@ def test_a_local_path_is_safe_to_redirect_to_but_a_leading_slash_alone_is_not() 
     local = 'not target.startswith("/") or target.startswith("//")'
     assert found(template.format(condition=local)) == set()
     assert found(template.format(condition='not target.startswith("/")')) == {(6, "redirect")}
+
+
+def test_a_20000_term_concatenation_is_followed_without_recursion() -> None:
+    chain = " + ".join(["'x'"] * 20_000)
+    code = f"import os\nfrom flask import request\nq = {chain} + request.args['q']\nos.system(q)\n"
+    assert found(code) == {(4, "command")}
+
+
+async def test_code_nested_too_deep_skips_only_the_taint_engine_with_the_reason() -> None:
+    code = "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n"
+    chunk = chunking.split("deep.py", code, budget=100_000)[0]
+
+    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+
+    skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
+    assert skipped.get("taint") == "the code nests too deeply for the taint engine", skipped
+    assert "secrets" in result.analyzers and "rules" in result.analyzers
