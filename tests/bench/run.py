@@ -79,6 +79,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--archive-mb", type=float, default=defaults.archive_mb)
     parser.add_argument("--analysis-lines", type=int, default=defaults.analysis_lines)
     parser.add_argument("--ab-events", type=int, default=defaults.ab_events)
+    parser.add_argument(
+        "--taint-files", type=int, default=defaults.taint_files, help="files of the timed project"
+    )
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--wrk", action="store_true", help="use wrk for plain GETs when installed")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -125,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         archive_mb=args.archive_mb,
         analysis_lines=args.analysis_lines,
         ab_events=args.ab_events,
+        taint_files=args.taint_files,
         warmup=not args.no_warmup,
         wrk=args.wrk,
     )

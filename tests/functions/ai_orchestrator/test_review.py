@@ -360,6 +360,19 @@ async def test_oversized_requests_are_refused_before_any_work(
     assert needle in answer.text
 
 
+async def test_a_whole_file_over_the_chunk_limit_is_refused_naming_file_content(
+    platform: Platform, client_for: Any
+) -> None:
+    await platform.version([("local", "local-analyzers")])
+    client = client_for("orchestrator", **platform.orchestrator_env(MAX_CHUNK_BYTES="5000"))
+    chunk = {**sample_chunk(), "file_content": "x = 1\n" * 1000}
+
+    answer = await post_review(client, platform, [chunk])
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"] == ["body", "chunks", 0, "file_content"], answer.text
+
+
 async def test_hostile_bodies_get_precise_errors(platform: Platform, client_for: Any) -> None:
     await platform.version([("local", "local-analyzers")])
     client = client_for("orchestrator", **platform.orchestrator_env())
@@ -375,6 +388,11 @@ async def test_hostile_bodies_get_precise_errors(platform: Platform, client_for:
         config={"version_id": "00000000-0000-4000-8000-000000000000"},
     )
     no_hunk = await post_review(client, platform, [{"id": "d", "path": "a.py", "diff": "+x"}])
+    file_with_diff = await post_review(
+        client,
+        platform,
+        [{"id": "f", "path": "a.py", "diff": "@@ -1 +1 @@\n+x", "file_content": "x"}],
+    )
 
     assert bad_json.status_code == 400, bad_json.text
     assert both.status_code == 422 and "exactly one of content or diff" in both.text, both.text
@@ -382,6 +400,8 @@ async def test_hostile_bodies_get_precise_errors(platform: Platform, client_for:
     assert unknown.status_code == 404, unknown.text
     assert "does not exist" in unknown.json()["detail"]
     assert no_hunk.status_code == 422 and "has no @@ hunk header" in no_hunk.text, no_hunk.text
+    assert file_with_diff.status_code == 422, file_with_diff.text
+    assert "file_content goes with content" in file_with_diff.text
 
 
 async def test_a_forged_or_missing_token_is_401(platform: Platform, client_for: Any) -> None:
