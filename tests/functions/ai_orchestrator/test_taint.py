@@ -322,3 +322,15 @@ async def test_code_nested_too_deep_skips_only_the_taint_engine_with_the_reason(
     skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
     assert skipped.get("taint") == "the code nests too deeply for the taint engine", skipped
     assert "secrets" in result.analyzers and "rules" in result.analyzers
+
+
+async def test_on_3_14_syntax_only_bandit_skips_and_says_why_taint_and_ruff_review_it() -> None:
+    chunk = chunking.split("modern.py", MODERN, budget=100_000)[0]
+
+    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+
+    skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
+    assert list(skipped) == ["bandit"], skipped
+    assert skipped["bandit"].startswith("Python 3.11 cannot parse it: ")
+    assert {"ruff", "taint"} <= set(result.analyzers)
+    assert (14, "taint:command-injection") in {(f.line, f.rule) for f in result.findings}
