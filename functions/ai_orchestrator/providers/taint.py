@@ -31,7 +31,8 @@ The analysis is flow-sensitive within a function and inter-procedural within a m
   (module or local) is evaluated, and the branch it never takes is skipped.
 * **Sinks**: ``taint_rules.SINK_CALLS``/``SINK_METHODS`` plus the rules that need more
   than an argument: ``subprocess`` with ``shell=True`` (or a tainted program), ``yaml.load``
-  without a safe loader, a route returning a tainted string (XSS), tainted session writes
+  without a safe loader, a Flask route returning a tainted string (XSS: FastAPI answers
+  JSON), tainted session writes
   (trust boundary), lxml parsing with entity resolution, and, without any taint,
   ``set_cookie`` without ``secure=True``, MD5/SHA-1 not marked ``usedforsecurity=False``,
   and ``random`` values that become a token, password or key.
@@ -223,6 +224,11 @@ class _Module:
         self.active: set[int] = set()
         self._index(self.tree.root_node)
         self.web = self.imports_library("web")
+        # Flask (and its kin) send a returned string as text/html; FastAPI sends JSON and a
+        # Django view must return a response object: there a returned string is no XSS.
+        self.html_returns = self.imports_library("html_returns") and not self.imports_library(
+            "fastapi"
+        )
 
     # ------------------------------------------------------------------ module index
 
@@ -1008,7 +1014,7 @@ class _Module:
             return _union(*arg_taints, *kw_taints.values())
         self.active.add(callee.id)
         try:
-            inner = _Frame(callee, frame.is_view and False, frame.depth + 1)
+            inner = _Frame(callee, False, frame.depth + 1)  # a helper's return is no response
             body = callee.child_by_field_name("body")
             self._block(body.named_children if body is not None else [], env, inner)
         finally:
@@ -1201,6 +1207,7 @@ class _Module:
             return
         if (
             frame.is_view
+            and self.html_returns
             and taint.reaches("xss")
             and value.type not in ("dictionary", "list", "call")
         ):

@@ -264,6 +264,7 @@ LIBRARY_ROOTS = {
     "xml": ("lxml", "xml.etree", "defusedxml.ElementTree", "elementpath"),
     "ldap": ("ldap", "ldap3"),
     "flask": ("flask",),
+    "html_returns": ("flask", "quart", "bottle"),
     # A ``request`` parameter is the client's only in modules of a web framework (elsewhere,
     # e.g. in an HTTP client library, it is the outgoing request).
     "web": (

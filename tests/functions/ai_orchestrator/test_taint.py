@@ -334,3 +334,18 @@ async def test_on_3_14_syntax_only_bandit_skips_and_says_why_taint_and_ruff_revi
     assert skipped["bandit"].startswith("Python 3.11 cannot parse it: ")
     assert {"ruff", "taint"} <= set(result.analyzers)
     assert (14, "taint:command-injection") in {(f.line, f.rule) for f in result.findings}
+
+
+def test_a_returned_string_is_html_in_flask_but_json_in_fastapi() -> None:
+    template = """\
+        from {framework} import {app_class}, request
+        app = {app_class}()
+
+        @app.get("/hello")
+        def hello(name: str = ""):
+            return "<p>" + {value} + "</p>"
+    """
+    flask = template.format(framework="flask", app_class="Flask", value="request.args['n']")
+    fastapi = template.format(framework="fastapi", app_class="FastAPI", value="name")
+    assert found(flask) == {(6, "xss")}
+    assert found(fastapi) == set(), "FastAPI answers a str as JSON"
