@@ -12,7 +12,9 @@ tuned on: ``train`` (Flask ``request.args``/``form``, Django ``GET``, FastAPI pa
 the engine; ``holdout`` (cookies, headers, Django ``POST``, Starlette, ``sys.argv``,
 Flask URL parts; ``format``, ``join``, loop, walrus and method flows, other sanitizers
 and sinks) was written apart and only ever measured. The files are committed; this
-script is how they were made, rerunnable and deterministic.
+script is how they were made, rerunnable and deterministic. A third split, ``wild/``, is
+hand-written (not generated, left alone by this script): 42 cases in other idioms, written
+after the engine and measured once before any change (tests/bench/RESULTS.md).
 """
 
 from __future__ import annotations
