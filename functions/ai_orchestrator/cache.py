@@ -37,6 +37,8 @@ def key(config_version_id: uuid.UUID | None, provider: str, model: str, chunk: C
         chunk.start_line,
         chunk.content,
     ]
+    if chunk.file_text is not None:  # the taint engine's findings depend on the whole file
+        material.append(hashlib.sha256(chunk.file_text.encode()).hexdigest())
     canonical = json.dumps(material, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -37,6 +37,8 @@ class Chunk(BaseModel):
     lines: tuple[str, ...]
     # Lines in the whole file; None when only part of it is known (diff hunks).
     total_lines: int | None = None
+    # The whole file's text when the chunk is part of a known file (taint analysis).
+    file_text: str | None = None
 
     @property
     def content(self) -> str:
@@ -66,7 +68,7 @@ def split(path: str, text: str, *, budget: int, language: str | None = None) -> 
     than the budget becomes a chunk of its own (lines are never cut).
     """
     lines = text.splitlines()
-    return _split_run(
+    chunks = _split_run(
         path,
         start_line=1,
         lines=lines,
@@ -74,6 +76,17 @@ def split(path: str, text: str, *, budget: int, language: str | None = None) -> 
         language=language or language_for(path),
         total_lines=len(lines),
     )
+    if len(chunks) == 1:
+        return chunks
+    return [chunk.model_copy(update={"file_text": text}) for chunk in chunks]
+
+
+def within(chunks: list[Chunk], file_text: str) -> list[Chunk]:
+    """``chunks`` of a part of a file, told the whole file's text and length."""
+    total = len(file_text.splitlines())
+    return [
+        chunk.model_copy(update={"file_text": file_text, "total_lines": total}) for chunk in chunks
+    ]
 
 
 def from_hunks(

@@ -51,7 +51,7 @@ class RemoteConfig(BaseModel):
     system_prompt: str | None = None
     prompt_template: str = prompts.USER_TEMPLATE
     routing: Routing
-    analyzers: list[prompts.Analyzer] = ["bandit", "ruff", "secrets", "rules"]
+    analyzers: list[prompts.Analyzer] = ["bandit", "ruff", "secrets", "rules", "taint"]
     severity_threshold: Severity = "info"
     token_budget: int = 4000
 

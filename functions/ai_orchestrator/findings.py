@@ -24,8 +24,26 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)
 SEVERITY_RANK = {name: len(SEVERITIES) - index for index, name in enumerate(SEVERITIES)}
 
 
+class TraceStep(BaseModel):
+    """One step of a data flow from its source to its sink (line 1-based, column 0-based)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int = Field(ge=1)
+    column: int = Field(0, ge=0)
+    message: str
+
+
+# Filled by the local reviewer's taint engine; not part of what models are asked to answer.
+STATIC_ONLY_FIELDS = ("cwe", "owasp", "trace")
+
+
 class Finding(BaseModel):
-    """One problem at an exact line range of one file."""
+    """One problem at an exact line range of one file.
+
+    ``cwe`` (``CWE-89``), ``owasp`` (``A03:2021-Injection``) and ``trace`` (source to sink)
+    come with security findings of the local reviewer; the models' schema leaves them out.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +55,9 @@ class Finding(BaseModel):
     rule: str = Field(min_length=1)
     message: str = Field(min_length=1)
     suggestion: str | None = None
+    cwe: str | None = Field(None, pattern=r"^CWE-[0-9]{1,5}$")
+    owasp: str | None = Field(None, max_length=100)
+    trace: list[TraceStep] | None = None
 
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Finding:
@@ -72,6 +93,9 @@ def review_schema() -> dict[str, Any]:
     """
     schema = ReviewOutput.model_json_schema()
     definitions = schema.pop("$defs", {})
+    definitions.pop("TraceStep", None)
+    for name in STATIC_ONLY_FIELDS:
+        definitions["Finding"]["properties"].pop(name, None)
     strict: dict[str, Any] = _strict(_inline(schema, definitions))
     return strict
 

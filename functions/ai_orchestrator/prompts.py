@@ -20,7 +20,9 @@ __all__ = [
     "render",
 ]
 
-Analyzer = Literal["bandit", "ruff", "secrets", "rules"]
+# "style" is not on by default: it adds pure style and low-signal checks (ruff's unused
+# imports and variables, import layout, bare except; bandit's assert and except-pass).
+Analyzer = Literal["bandit", "ruff", "secrets", "rules", "taint", "style"]
 # Chat formats wrap each message in a few framing tokens.
 MESSAGE_OVERHEAD_TOKENS = 4
 
@@ -49,7 +51,7 @@ class ReviewConfig(BaseModel):
     max_output_tokens: int = Field(default=2048, ge=64, le=32_768)
     severity_threshold: Severity = "info"
     token_budget: int = Field(default=3000, ge=50, le=200_000)
-    analyzers: tuple[Analyzer, ...] = ("bandit", "ruff", "secrets", "rules")
+    analyzers: tuple[Analyzer, ...] = ("bandit", "ruff", "secrets", "rules", "taint")
     # Sent to OpenAI as ``reasoning_effort`` (reasoning models); Anthropic's extended
     # thinking cannot be combined with the forced tool call of a review, so it is not sent.
     reasoning_effort: Literal["low", "medium", "high"] | None = None

@@ -89,6 +89,8 @@ def check_limits(chunks: Sequence[ChunkIn], *, privileged: bool = True) -> None:
     for index, chunk in enumerate(chunks):
         field = "content" if chunk.content is not None else "diff"
         size = len((chunk.content or chunk.diff or "").encode())
+        if chunk.file_content is not None and len(chunk.file_content.encode()) > size:
+            field, size = "file_content", len(chunk.file_content.encode())
         if size > config.max_chunk_bytes:
             errors.append(
                 {
@@ -112,6 +114,12 @@ def _split(index: int, given: ChunkIn, *, language: str, budget: int) -> list[Ch
             )
         return chunking.from_hunks(given.path, hunks, budget=budget, language=language)
     text = given.content or ""
+    if given.file_content is not None:
+        lines = text.splitlines()
+        hunk = chunking.from_hunks(
+            given.path, [(given.start_line, lines)], budget=budget, language=language
+        )
+        return chunking.within(hunk, given.file_content)
     if given.start_line == 1:
         # Content from line 1 is taken as the whole file (whole-file analyzer rules apply).
         return chunking.split(given.path, text, budget=budget, language=language)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from functions.ai_orchestrator.findings import Category, Severity
+from functions.ai_orchestrator.findings import Category, Severity, TraceStep
 from functions.ai_orchestrator.providers import SkippedAnalyzer
 from shared.money import Money
 
@@ -23,11 +23,16 @@ class ChunkIn(BaseModel):
     content: str | None = None
     diff: str | None = None
     start_line: int = Field(1, ge=1, le=100_000_000)
+    # The whole file ``content`` is part of: analyzers that need the module (the taint
+    # engine follows data across functions) read it; findings still land in ``content``.
+    file_content: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> ChunkIn:
         if (self.content is None) == (self.diff is None):
             raise ValueError("exactly one of content or diff is required")
+        if self.file_content is not None and self.content is None:
+            raise ValueError("file_content goes with content, not with a diff")
         return self
 
 
@@ -63,6 +68,9 @@ class FindingOut(BaseModel):
     rule: str
     message: str
     suggestion: str | None = None
+    cwe: str | None = None
+    owasp: str | None = None
+    trace: list[TraceStep] | None = None
 
 
 class Usage(BaseModel):

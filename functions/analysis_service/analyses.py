@@ -271,6 +271,7 @@ def _as_finding(row: dict[str, Any]) -> merge.Finding:
         id=str(row["id"]),
         first_seen_analysis_id=_text(row["first_seen_analysis_id"]),
         also_reported_by=tuple(row["also_reported_by"] or ()),
+        trace=tuple(row.get("trace") or ()),
     )
     return merge.Finding(**fields)
 

@@ -64,6 +64,14 @@ class Plan:
     def line_text(self, path: str, line: int) -> str | None:
         return self.texts.get(path, {}).get(line)
 
+    def file_text(self, chunk: ReviewChunk) -> str | None:
+        """The whole text of a snapshot file the chunk is only part of (None for a diff,
+        whose files are known only around their changes, and for a whole-file chunk)."""
+        lines = self.texts.get(chunk.path, {})
+        if self.changed is not None or (chunk.start_line == 1 and chunk.end_line == len(lines)):
+            return None
+        return "\n".join(lines[number] for number in range(1, len(lines) + 1)) + "\n"
+
 
 def split(
     path: str, language: str, start_line: int, lines: Sequence[str], *, budget: int

@@ -126,7 +126,7 @@ async def _review_all(job: Job, plan: chunks.Plan) -> None:
     remaining = job.row["deadline_at"].timestamp() - time.time()
     try:
         async with asyncio.timeout(max(0.0, remaining)):
-            await asyncio.gather(*(_review_one(job, chunk, gate, tally) for chunk in pending))
+            await asyncio.gather(*(_review_one(job, plan, chunk, gate, tally) for chunk in pending))
     except TimeoutError:
         job.halt("timeout", _timeout_reason())
 
@@ -137,13 +137,17 @@ def _timeout_reason() -> str:
 
 
 async def _review_one(
-    job: Job, chunk: chunks.ReviewChunk, gate: asyncio.Semaphore, tally: list[int]
+    job: Job,
+    plan: chunks.Plan,
+    chunk: chunks.ReviewChunk,
+    gate: asyncio.Semaphore,
+    tally: list[int],
 ) -> None:
     async with gate:
         if not await _may_continue(job):
             return
         try:
-            result, usage = await _review(job, chunk)
+            result, usage = await _review(job, chunk, file_text=plan.file_text(chunk))
             status, error = "done", None
         except QuotaExceeded as e:
             job.halt("quota", f"quota exceeded: {e.detail}")
@@ -194,28 +198,36 @@ def _passes(config: dict[str, Any]) -> list[str]:
     return passes or ["static"]
 
 
-async def _review(job: Job, chunk: chunks.ReviewChunk) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _review(
+    job: Job, chunk: chunks.ReviewChunk, *, file_text: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     result: dict[str, Any] = {"findings": [], "analyzers": [], "skipped_analyzers": []}
     usage = _no_usage()
     for source in _passes(job.row["version_config"]):
-        answer = await remote.review(_body(job, chunk, source), headers=job.headers)
+        body = _body(job, chunk, source, file_text=file_text)
+        answer = await remote.review(body, headers=job.headers)
         _absorb(result, usage, answer, chunk=chunk, source=source)
     return result, usage
 
 
-def _body(job: Job, chunk: chunks.ReviewChunk, source: str) -> dict[str, Any]:
+def _body(
+    job: Job, chunk: chunks.ReviewChunk, source: str, *, file_text: str | None = None
+) -> dict[str, Any]:
+    """The /review request of one chunk; a static pass over part of a Python file sends the
+    whole file too, as the taint engine follows data across the module's functions."""
     version_id = job.row["config_version_id"]
+    sent: dict[str, Any] = {
+        "id": chunk.id,
+        "path": chunk.path,
+        "language": chunk.language,
+        "content": chunk.content,
+        "start_line": chunk.start_line,
+    }
+    if file_text is not None and source == "static" and chunk.language == "python":
+        sent["file_content"] = file_text
     return {
         "project_id": str(job.row["project_id"]),
-        "chunks": [
-            {
-                "id": chunk.id,
-                "path": chunk.path,
-                "language": chunk.language,
-                "content": chunk.content,
-                "start_line": chunk.start_line,
-            }
-        ],
+        "chunks": [sent],
         "config": {"version_id": str(version_id)} if version_id else {},
         "source": source,
     }

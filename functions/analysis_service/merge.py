@@ -35,6 +35,8 @@ SEVERITY_RANK: dict[Severity, int] = {s: len(SEVERITIES) - i for i, s in enumera
 MAX_MESSAGE = 4_000
 MAX_SUGGESTION = 8_000
 MAX_LABEL = 128
+MAX_TRACE = 50
+_CWE = re.compile(r"^CWE-[0-9]{1,5}$")
 
 # Tool vocabularies: bandit (HIGH/MEDIUM/LOW/UNDEFINED), SARIF levels (error/warning/note/
 # none), and the words review models use. Unknown words get the caller's default.
@@ -99,6 +101,10 @@ class Finding:
     suppression: str | None = None
     also_reported_by: tuple[str, ...] = ()
     id: str | None = None
+    cwe: str | None = None
+    owasp: str | None = None
+    # The data flow of a taint finding, source first: ``{line, column, message}`` each.
+    trace: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def last_line(self) -> int:
@@ -107,6 +113,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["also_reported_by"] = list(self.also_reported_by)
+        data["trace"] = [dict(step) for step in self.trace]
         return data
 
 
@@ -169,7 +176,27 @@ def finding_from_report(
         suggestion=mask_secrets(_text(report.get("suggestion"), MAX_SUGGESTION)) or None,
         source=source,
         tool=tool,
+        cwe=cwe if _CWE.fullmatch(cwe := _text(report.get("cwe"), MAX_LABEL).upper()) else None,
+        owasp=_text(report.get("owasp"), MAX_LABEL) or None,
+        trace=_trace(report.get("trace")),
     )
+
+
+def _trace(value: object) -> tuple[dict[str, Any], ...]:
+    """A reported flow's steps with a line of at least 1 (others dropped), texts cut."""
+    if not isinstance(value, list):
+        return ()
+    steps = []
+    for step in value[:MAX_TRACE]:
+        if isinstance(step, Mapping) and _int(step.get("line"), 0) >= 1:
+            steps.append(
+                {
+                    "line": _int(step.get("line"), 1),
+                    "column": max(0, _int(step.get("column"), 0)),
+                    "message": _text(step.get("message"), MAX_LABEL * 4),
+                }
+            )
+    return tuple(steps)
 
 
 def _int(value: object, default: int) -> int:

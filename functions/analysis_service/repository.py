@@ -385,8 +385,8 @@ async def insert_findings(
         "insert into findings (id, analysis_id, project_id, path, line, end_line, severity,"
         " category, rule, message, suggestion, source, tool, fingerprint, on_changed_line,"
         " repeated, first_seen_analysis_id, suppressed, suppression, also_reported_by,"
-        " config_version_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-        " $14, $15, $16, $17, $18, $19, $20, $21)"
+        " config_version_id, cwe, owasp, trace) values ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24::jsonb)"
         " on conflict (analysis_id, fingerprint) do nothing",
         [
             (
@@ -411,6 +411,9 @@ async def insert_findings(
                 f["suppression"],
                 list(f["also_reported_by"]),
                 config_version_id,
+                f.get("cwe"),
+                f.get("owasp"),
+                json.dumps(f["trace"]) if f.get("trace") else None,
             )
             for f in findings
         ],
@@ -429,7 +432,7 @@ _FINDING = (
     "f.id, f.analysis_id, f.project_id, f.path, f.line, f.end_line, f.severity, f.category,"
     " f.rule, f.message, f.suggestion, f.source, f.tool, f.fingerprint, f.on_changed_line,"
     " f.repeated, f.first_seen_analysis_id, f.suppressed, f.suppression, f.also_reported_by,"
-    " f.config_version_id, f.created_at"
+    " f.config_version_id, f.created_at, f.cwe, f.owasp, f.trace"
 )
 
 
@@ -454,7 +457,13 @@ async def findings_of(
         *(after or (None, None, None)),
         limit,
     )
-    return [dict(r) for r in rows]
+    return [_finding_row(r) for r in rows]
+
+
+def _finding_row(row: asyncpg.Record) -> dict[str, Any]:
+    data = dict(row)
+    data["trace"] = json.loads(data["trace"]) if isinstance(data.get("trace"), str) else None
+    return data
 
 
 async def finding(conn: asyncpg.Connection, finding_id: uuid.UUID) -> dict[str, Any]:
@@ -465,7 +474,7 @@ async def finding(conn: asyncpg.Connection, finding_id: uuid.UUID) -> dict[str, 
     )
     if row is None:
         raise NotFound(f"Finding '{finding_id}' does not exist.")
-    return dict(row)
+    return _finding_row(row)
 
 
 async def give_feedback(

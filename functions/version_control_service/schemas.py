@@ -12,8 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
-Analyzer = Literal["bandit", "ruff", "secrets", "rules"]
-ANALYZERS: tuple[Analyzer, ...] = ("bandit", "ruff", "secrets", "rules")
+# "taint": data-flow security analysis of Python; "style": pure style and low-signal
+# checks (unused imports, import layout, bare except, asserts), off unless named here.
+Analyzer = Literal["bandit", "ruff", "secrets", "rules", "taint", "style"]
+ANALYZERS: tuple[Analyzer, ...] = ("bandit", "ruff", "secrets", "rules", "taint")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
 
 DEFAULT_PROMPT = (

@@ -59,6 +59,7 @@ class Options:
     assign_units: int = 1000
     ab_events: int = 1_000_000
     results_calls: int = 7
+    taint_files: int = 1000  # the generated project the taint benchmark times
 
 
 @dataclass

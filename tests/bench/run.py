@@ -10,7 +10,10 @@ reports medians and the ratio subject/baseline. The families, one module each:
 * ``analysis``: a 10,000-line analysis through every process, first run and cached re-run;
   the orchestrator's added latency over calling the (fake) OpenAI API directly;
 * ``comparison``: ``/resolve`` and A/B assignment under load beside hello; results of a
-  test with a million outcome events beside reading the test.
+  test with a million outcome events beside reading the test;
+* ``taint``: the local reviewer's taint engine on the labelled corpus (TPR/FPR per category)
+  beside bandit alone and Ruff's ``S`` rules, findings per 1,000 lines of clean code, and
+  a 1,000-file project's review time, each against the reviewer before the engine.
 
 Load comes from ``tests/bench/loadgen.py`` in its own process (servers on CPU 0, the
 generator on the others). ``python -m tests.bench.run --only quotas,archive``; ``--list``.
@@ -29,7 +32,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import analysis, auth, comparison, projects, providers
+from tests.bench import analysis, auth, comparison, projects, providers, taint
 from tests.bench.harness import (
     BENCHMARKS,
     PROFILE,
@@ -43,10 +46,10 @@ from tests.bench.harness import (
     table,
 )
 
-FAMILIES = (auth, providers, projects, analysis, comparison)  # importing registers them
+FAMILIES = (auth, providers, projects, analysis, comparison, taint)  # importing registers them
 ORDER = (
     *("cold_start", "rss", "throughput", "imports", "quotas", "archive", "snapshot"),
-    *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results"),
+    *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results", "taint"),
 )
 BENCHMARKS.update({name: BENCHMARKS.pop(name) for name in ORDER if name in BENCHMARKS})
 
@@ -76,6 +79,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--archive-mb", type=float, default=defaults.archive_mb)
     parser.add_argument("--analysis-lines", type=int, default=defaults.analysis_lines)
     parser.add_argument("--ab-events", type=int, default=defaults.ab_events)
+    parser.add_argument(
+        "--taint-files", type=int, default=defaults.taint_files, help="files of the timed project"
+    )
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--wrk", action="store_true", help="use wrk for plain GETs when installed")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -122,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         archive_mb=args.archive_mb,
         analysis_lines=args.analysis_lines,
         ab_events=args.ab_events,
+        taint_files=args.taint_files,
         warmup=not args.no_warmup,
         wrk=args.wrk,
     )

@@ -26,6 +26,7 @@ TINY = harness.Options(
     assign_units=5,
     ab_events=400,
     results_calls=1,
+    taint_files=4,
 )
 
 IMPORTTIME = """\
@@ -97,6 +98,7 @@ def test_every_service_family_registers_its_benchmarks() -> None:
         "resolve",
         "assign",
         "ab_results",
+        "taint",
     } == set(run.BENCHMARKS)
 
 

@@ -40,10 +40,30 @@ REPOSITORY = {
         '    password = "hunter2-but-longer"\n'
         "    return password\n"
     ),
+    # Request data reaches a shell in a helper ~1,600 lines above the route: the worker
+    # cuts the file into several chunks and the taint engine still follows the flow.
+    "app/views.py": (
+        "import subprocess\n"
+        "from flask import Flask, request\n"
+        "\n"
+        "app = Flask(__name__)\n"
+        "\n"
+        "\n"
+        "def run(command):\n"
+        "    return subprocess.call(command, shell=True)\n"
+        + "".join(f"\n\ndef helper_{n}(value):\n    return value + {n}\n" for n in range(400))
+        + "\n\n@app.route('/ping')\ndef ping():\n"
+        "    host = request.args.get('host', '')\n"
+        "    return run('ping -c 1 ' + host)\n"
+    ),
     "web/app.js": "function run(input) {\n  return eval(input);\n}\n",
     "README.md": "# demo\n",
 }
-STATIC_EXPECTED = {("app/db.py", 5, "B602"), ("web/app.js", 2, "js-eval")}
+VIEWS_SOURCE_LINE = (
+    REPOSITORY["app/views.py"].splitlines().index("    host = request.args.get('host', '')") + 1
+)
+# app/db.py's shell=True runs a parameter no input reaches: by default not a finding.
+STATIC_EXPECTED = {("app/views.py", 8, "taint:command-injection"), ("web/app.js", 2, "js-eval")}
 AI_EXPECTED = {("app/db.py", 9, "hardcoded-password"), ("web/app.js", 2, "eval-call")}
 MODEL = "gpt-4o-mini"
 
@@ -182,6 +202,22 @@ async def test_a_review_runs_end_to_end_with_the_local_and_an_openai_reviewer(
     assert all(f["source"] == "static" for f in local_findings), local_findings
     assert all(f["end_line"] >= f["line"] for f in local_findings), local_findings
     assert local_run["usage"]["input_tokens"] == 0 and local_run["coverage"], local_run
+    assert not any(f["path"] == "app/db.py" and f["line"] == 5 for f in local_findings)
+    [injection] = [f for f in local_findings if f["rule"] == "taint:command-injection"]
+    assert (injection["cwe"], injection["owasp"]) == ("CWE-78", "A03:2021-Injection")
+    assert [s["line"] for s in injection["trace"]][:: len(injection["trace"]) - 1] == [
+        VIEWS_SOURCE_LINE,
+        8,
+    ], injection["trace"]
+    local_sarif = (await http.get(f"/analyses/{local_run['id']}/sarif", headers=user)).json()
+    jsonschema.validate(local_sarif, SARIF_SCHEMA)
+    assert [t["id"] for t in local_sarif["runs"][0]["taxonomies"][0]["taxa"]] == ["78"]
+    [flagged] = [
+        r for r in local_sarif["runs"][0]["results"] if r["ruleId"] == "taint:command-injection"
+    ]
+    flow = flagged["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert flow[0]["location"]["physicalLocation"]["region"]["startLine"] == VIEWS_SOURCE_LINE
+    assert flow[-1]["location"]["physicalLocation"]["region"]["startLine"] == 8
 
     provider = await http.post(
         "/providers",

@@ -98,9 +98,13 @@ RULES = (
 # fmt: on
 
 
-def apply_rules(chunk: Chunk) -> list[Finding]:
-    """The findings of this module's regex rules on the chunk's lines."""
-    rules = [rule for rule in RULES if not rule.languages or chunk.language in rule.languages]
+def apply_rules(chunk: Chunk, *, skip: frozenset[str] = frozenset()) -> list[Finding]:
+    """The findings of this module's regex rules on the chunk's lines (but ``skip``'s ids)."""
+    rules = [
+        rule
+        for rule in RULES
+        if (not rule.languages or chunk.language in rule.languages) and rule.id not in skip
+    ]
     findings = []
     for number, line in enumerate(chunk.lines, chunk.start_line):
         for rule in rules:

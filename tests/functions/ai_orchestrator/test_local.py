@@ -36,6 +36,11 @@ PYTHON_312 = textwrap.dedent(
 )
 
 
+# The analyzers as they ran before the taint engine: bandit's call-site checks and ruff's
+# style rules on (the default leaves both out: taint and ruff's bug rules replace them).
+CALL_SITES = ("bandit", "ruff", "secrets", "rules", "style")
+
+
 async def review(path: str, text: str, **config: object) -> ReviewResult:
     chunk = chunking.split(path, text, budget=10_000)[0]
     return await LocalProvider().review(chunk, prompts.ReviewConfig(**config))  # type: ignore[arg-type]
@@ -46,7 +51,7 @@ def located(result: ReviewResult) -> set[tuple[int, str]]:
 
 
 async def test_python_gets_bandit_ruff_and_secrets_findings_at_exact_lines() -> None:
-    result = await review("svc/run.py", PYTHON)
+    result = await review("svc/run.py", PYTHON, analyzers=CALL_SITES)
 
     assert {
         (1, "ruff:F401"),
@@ -65,6 +70,13 @@ async def test_python_gets_bandit_ruff_and_secrets_findings_at_exact_lines() -> 
     assert (shell.severity, shell.category, shell.path) == ("high", "security", "svc/run.py")
 
 
+async def test_by_default_style_and_call_sites_no_input_reaches_are_not_reported() -> None:
+    result = await review("svc/run.py", PYTHON)
+
+    assert located(result) == {(4, "secrets:AWSKeyDetector")}, result.findings
+    assert result.analyzers == ["bandit", "ruff", "secrets", "rules", "taint"]
+
+
 async def test_the_secret_value_never_appears_in_a_finding() -> None:
     result = await review("svc/run.py", PYTHON)
     secret = next(f for f in result.findings if f.category == "secrets")
@@ -76,7 +88,7 @@ async def test_findings_of_a_later_chunk_carry_the_files_line_numbers() -> None:
     text = "x = 1\n" * 30 + "import subprocess\nsubprocess.call('ls', shell=True)\n"
     chunk = chunking.from_hunks("late.py", [(31, text.splitlines()[30:])], budget=1000)[0]
 
-    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+    result = await LocalProvider().review(chunk, prompts.ReviewConfig(analyzers=CALL_SITES))
 
     assert (32, "bandit:B602") in located(result)
 
@@ -90,7 +102,7 @@ async def test_a_chunk_deep_in_a_file_gets_every_analyzers_findings_at_the_files
     ]
     chunk = chunking.from_hunks("deep.py", [(8001, lines)], budget=1000)[0]
 
-    result = await LocalProvider().review(chunk, prompts.DEFAULT)
+    result = await LocalProvider().review(chunk, prompts.ReviewConfig(analyzers=CALL_SITES))
 
     assert {
         (8002, "secrets:AWSKeyDetector"),
@@ -122,7 +134,8 @@ async def test_code_no_parser_accepts_skips_ruff_with_the_reason() -> None:
     skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
     assert set(skipped) == {"bandit", "ruff"}
     assert skipped["ruff"].startswith("cannot parse it: ") and "line 1" in skipped["ruff"]
-    assert result.analyzers == ["secrets", "rules"]
+    # tree-sitter recovers around the broken line, so the taint engine still reads the rest
+    assert result.analyzers == ["secrets", "rules", "taint"]
 
 
 async def test_javascript_eval_and_inner_html_are_found_by_the_rules() -> None:
@@ -159,7 +172,7 @@ async def test_disabled_analyzers_do_not_run() -> None:
 
 
 async def test_the_severity_threshold_applies_to_local_findings() -> None:
-    result = await review("svc/run.py", PYTHON, severity_threshold="high")
+    result = await review("svc/run.py", PYTHON, severity_threshold="high", analyzers=CALL_SITES)
     assert {f.severity for f in result.findings} <= {"high", "critical"}
     assert (8, "bandit:B602") in located(result)
 

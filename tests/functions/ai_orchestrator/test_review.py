@@ -18,14 +18,14 @@ from tests.functions.ai_orchestrator.conftest import PRICE_IN, PRICE_OUT, SAMPLE
 
 PYTHON = textwrap.dedent(
     """\
-    import os
     import subprocess
+    from flask import request
 
     AWS_ACCESS_KEY_ID = "AKIAZ7QW3RTY5UIOPA2B"
 
 
-    def run(command):
-        return subprocess.call(command, shell=True)
+    def run():
+        return subprocess.call(request.args["cmd"], shell=True)
     """
 )
 MODEL = "gpt-4o-mini"
@@ -64,10 +64,12 @@ async def test_the_builtin_local_reviewer_finds_known_problems_at_exact_lines_fo
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert {
-        ("run", 1, "ruff:F401"),
         ("run", 4, "secrets:AWSKeyDetector"),
-        ("run", 8, "bandit:B602"),
+        ("run", 8, "taint:command-injection"),
     } <= set(located(body)), body["findings"]
+    injection = next(f for f in body["findings"] if f["rule"] == "taint:command-injection")
+    assert (injection["cwe"], injection["owasp"]) == ("CWE-78", "A03:2021-Injection")
+    assert [step["line"] for step in injection["trace"]] == [8, 8], injection["trace"]
     assert body["usage"] == {
         "provider": "local",
         "model": "local-analyzers",
@@ -76,7 +78,9 @@ async def test_the_builtin_local_reviewer_finds_known_problems_at_exact_lines_fo
         "cost_usd": "0",
         "cached": False,
     }
-    assert body["chunks"][0]["analyzers"] == ["bandit", "ruff", "rules", "secrets"], body["chunks"]
+    assert body["chunks"][0]["analyzers"] == ["bandit", "ruff", "rules", "secrets", "taint"], body[
+        "chunks"
+    ]
 
 
 async def test_a_review_through_openai_reports_exact_lines_tokens_and_the_exact_cost(
@@ -242,7 +246,7 @@ async def test_static_source_uses_the_local_analyzers_whatever_the_routing(
     answer = await post_review(client, platform, [chunk], source="static")
 
     assert answer.status_code == 200, answer.text
-    assert ("run", 8, "bandit:B602") in located(answer.json())
+    assert ("run", 8, "taint:command-injection") in located(answer.json())
     assert answer.json()["source"] == "static"
     assert answer.json()["usage"]["provider"] == "local"
     assert fake_openai.request_count == 0
@@ -356,6 +360,19 @@ async def test_oversized_requests_are_refused_before_any_work(
     assert needle in answer.text
 
 
+async def test_a_whole_file_over_the_chunk_limit_is_refused_naming_file_content(
+    platform: Platform, client_for: Any
+) -> None:
+    await platform.version([("local", "local-analyzers")])
+    client = client_for("orchestrator", **platform.orchestrator_env(MAX_CHUNK_BYTES="5000"))
+    chunk = {**sample_chunk(), "file_content": "x = 1\n" * 1000}
+
+    answer = await post_review(client, platform, [chunk])
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["loc"] == ["body", "chunks", 0, "file_content"], answer.text
+
+
 async def test_hostile_bodies_get_precise_errors(platform: Platform, client_for: Any) -> None:
     await platform.version([("local", "local-analyzers")])
     client = client_for("orchestrator", **platform.orchestrator_env())
@@ -371,6 +388,11 @@ async def test_hostile_bodies_get_precise_errors(platform: Platform, client_for:
         config={"version_id": "00000000-0000-4000-8000-000000000000"},
     )
     no_hunk = await post_review(client, platform, [{"id": "d", "path": "a.py", "diff": "+x"}])
+    file_with_diff = await post_review(
+        client,
+        platform,
+        [{"id": "f", "path": "a.py", "diff": "@@ -1 +1 @@\n+x", "file_content": "x"}],
+    )
 
     assert bad_json.status_code == 400, bad_json.text
     assert both.status_code == 422 and "exactly one of content or diff" in both.text, both.text
@@ -378,6 +400,8 @@ async def test_hostile_bodies_get_precise_errors(platform: Platform, client_for:
     assert unknown.status_code == 404, unknown.text
     assert "does not exist" in unknown.json()["detail"]
     assert no_hunk.status_code == 422 and "has no @@ hunk header" in no_hunk.text, no_hunk.text
+    assert file_with_diff.status_code == 422, file_with_diff.text
+    assert "file_content goes with content" in file_with_diff.text
 
 
 async def test_a_forged_or_missing_token_is_401(platform: Platform, client_for: Any) -> None:

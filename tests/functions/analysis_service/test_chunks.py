@@ -42,3 +42,23 @@ def test_a_diff_plan_skips_deleted_files_and_unknown_languages() -> None:
     assert files["old.py"]["reasons"][0]["code"] == "deleted"
     assert files["LICENSE"]["reasons"][0]["code"] == "unsupported_language"
     assert plan.line_text("x.py", 11) == "b"
+
+
+def test_a_snapshot_chunk_of_a_split_file_knows_the_whole_file_a_diff_chunk_does_not() -> None:
+    plan = chunks.Plan()
+    lines = [f"line_{n} = {n}" for n in range(1, 41)]
+    chunks._plan_file(plan, "a.py", "python", ("\n".join(lines) + "\n").encode(), budget=60)
+    assert len(plan.chunks) > 1
+    assert all(plan.file_text(chunk) == "\n".join(lines) + "\n" for chunk in plan.chunks)
+
+    whole = chunks.Plan()
+    chunks._plan_file(whole, "b.py", "python", b"x = 1\n", budget=1000)
+    assert whole.file_text(whole.chunks[0]) is None, "a whole-file chunk needs no copy"
+
+    diff = chunks.plan_diff(
+        "diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -10,2 +10,3 @@\n a\n+b\n c\n",
+        budget=1000,
+        context=3,
+        max_files=10,
+    )
+    assert diff.file_text(diff.chunks[0]) is None, "a diff knows only the changed regions"

@@ -375,3 +375,31 @@ def test_secret_literals_quoted_by_an_analyzer_are_masked(quoted: str) -> None:
     ):
         assert secret not in finding.message and secret not in (finding.suggestion or "")
     assert "[REDACTED]" in finding.message
+
+
+def test_a_reports_cwe_owasp_and_trace_are_kept_and_bad_ones_dropped() -> None:
+    report = {
+        "path": "app.py",
+        "line": 7,
+        "severity": "critical",
+        "category": "security",
+        "rule": "taint:command-injection",
+        "message": "input reaches os.system()",
+        "cwe": "cwe-78",
+        "owasp": "A03:2021-Injection",
+        "trace": [
+            {"line": 3, "column": 4, "message": "user input: request.args"},
+            {"line": 0, "message": "no line: dropped"},
+            "not a step",
+            {"line": 7, "column": -2, "message": "reaches os.system()"},
+        ],
+    }
+    finding = finding_from_report(report, source="static", tool="taint")
+    assert (finding.cwe, finding.owasp) == ("CWE-78", "A03:2021-Injection")
+    assert finding.trace == (
+        {"line": 3, "column": 4, "message": "user input: request.args"},
+        {"line": 7, "column": 0, "message": "reaches os.system()"},
+    )
+    assert finding.to_dict()["trace"][0]["line"] == 3
+    odd = finding_from_report({**report, "cwe": "78; drop table", "trace": "x"}, source="ai")
+    assert (odd.cwe, odd.trace) == (None, ())

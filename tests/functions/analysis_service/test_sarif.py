@@ -248,3 +248,68 @@ def test_schema_rejects_a_broken_log(validator: jsonschema.Draft7Validator) -> N
     log = to_sarif({}, [_finding()], tool_version="1")
     log["runs"][0]["results"][0]["level"] = "fatal"
     assert not validator.is_valid(log), "the validator must actually check result levels"
+
+
+TRACE = (
+    {"line": 2, "column": 11, "message": "user input: request.args"},
+    {"line": 2, "column": 4, "message": "assigned to 'name'"},
+    {"line": 3, "column": 4, "message": "reaches os.system() (OS command injection)"},
+)
+
+
+def test_taint_findings_carry_the_cwe_taxonomy_tags_and_code_flow(
+    validator: jsonschema.Draft7Validator,
+) -> None:
+    taint = _finding(
+        rule="taint:command-injection",
+        tool="taint",
+        severity="critical",
+        cwe="CWE-78",
+        owasp="A03:2021-Injection",
+        trace=TRACE,
+    )
+    sql = _finding(
+        line=9, rule="taint:sql-injection", cwe="CWE-89", owasp="A03:2021-Injection", trace=TRACE
+    )
+    lint = _finding(line=5, rule="ruff:B006", category="bug", severity="medium")
+
+    log = to_sarif(_analysis(), [taint, sql, lint], tool_version="1.0.0")
+
+    _assert_valid(validator, log)
+    run = log["runs"][0]
+    [taxonomy] = run["taxonomies"]
+    assert taxonomy["name"] == "CWE"
+    assert [t["id"] for t in taxonomy["taxa"]] == ["78", "89"]
+    assert "OS Command" in taxonomy["taxa"][0]["shortDescription"]["text"]
+    rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
+    command = rules["taint:command-injection"]
+    assert command["properties"]["security-severity"] == "9.5"
+    assert command["properties"]["tags"] == [
+        "security",
+        "external/cwe/cwe-78",
+        "external/owasp/owasp-a03",
+    ]
+    assert command["relationships"] == [
+        {
+            "target": {"id": "78", "index": 0, "toolComponent": {"name": "CWE", "index": 0}},
+            "kinds": ["superset"],
+        }
+    ]
+    assert "relationships" not in rules["ruff:B006"]
+    by_rule = {result["ruleId"]: result for result in run["results"]}
+    assert by_rule["taint:sql-injection"]["taxa"][0]["id"] == "89"
+    [flow] = by_rule["taint:command-injection"]["codeFlows"]
+    steps = flow["threadFlows"][0]["locations"]
+    assert [s["location"]["physicalLocation"]["region"] for s in steps] == [
+        {"startLine": 2, "startColumn": 12},
+        {"startLine": 2, "startColumn": 5},
+        {"startLine": 3, "startColumn": 5},
+    ]
+    assert steps[0]["location"]["message"]["text"] == "user input: request.args"
+    assert "codeFlows" not in by_rule["ruff:B006"] and "taxa" not in by_rule["ruff:B006"]
+
+
+def test_a_log_without_cwe_findings_has_no_taxonomy(validator: jsonschema.Draft7Validator) -> None:
+    log = to_sarif(_analysis(), [_finding(rule="B602")], tool_version="1.0.0")
+    _assert_valid(validator, log)
+    assert "taxonomies" not in log["runs"][0]

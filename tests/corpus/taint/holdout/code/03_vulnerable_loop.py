@@ -1,0 +1,10 @@
+# expect: vulnerable code
+import builtins
+import sys
+
+
+def run_tool():
+    value = ""
+    for ch in sys.argv[1]:
+        value += ch
+    value2 = builtins.eval(value)

@@ -1,0 +1,19 @@
+# expect: safe code
+from django.http import HttpResponse
+
+
+def first(x):
+    return second(x)
+
+
+def second(y):
+    return y
+
+
+def update_profile(request, user_id):
+    value = first(request.POST["field"])
+    limit = 10
+    if limit > 99:
+        namespace = {}
+        exec("def f():\n    return " + value, namespace)
+    return None

@@ -1,0 +1,17 @@
+# expect: safe command
+from django.http import HttpResponse
+import os
+
+
+class Holder:
+    def unwrap(self, item):
+        return item
+
+
+def update_profile(request, user_id):
+    value = Holder().unwrap(request.POST["field"])
+    limit = 10
+    if limit > 99:
+        cmd = "convert {} out.png".format(value)
+        os.system(cmd)
+    return None

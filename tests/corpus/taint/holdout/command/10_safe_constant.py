@@ -1,0 +1,11 @@
+# expect: safe command
+from subprocess import Popen
+import sys
+
+
+def run_tool():
+    value = ""
+    for ch in sys.argv[1]:
+        value += ch
+    value = "report.txt"
+    proc = Popen("tar czf backup.tgz %s" % value, shell=True)

@@ -1,0 +1,16 @@
+# expect: safe command
+from flask import Flask
+import os
+
+site = Flask(__name__)
+
+
+@site.route("/files/<name>")
+def by_name(name):
+    pieces = [name]
+    value = "".join(pieces)
+    limit = 10
+    if limit > 99:
+        cmd = "convert {} out.png".format(value)
+        os.system(cmd)
+    return None

@@ -1,0 +1,11 @@
+# expect: vulnerable cookie
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+async def endpoint(request: Request):
+    pieces = [request.query_params["term"]]
+    value = "".join(pieces)
+    out = Response("ok")
+    out.set_cookie(key="visit", value=str(len(value)), httponly=True)
+    return out

@@ -1,0 +1,12 @@
+# expect: vulnerable deserialization
+import flask
+import marshal
+
+web = flask.Flask(__name__)
+
+
+@web.route("/pref")
+def show_pref():
+    pieces = [flask.request.cookies.get("pref")]
+    value = "".join(pieces)
+    code = marshal.loads(bytes.fromhex(value))

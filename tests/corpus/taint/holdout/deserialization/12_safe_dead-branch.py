@@ -1,0 +1,15 @@
+# expect: safe deserialization
+from flask import Flask, request as req
+import jsonpickle
+
+site = Flask(__name__)
+
+
+@site.route("/api", methods=["POST"])
+def api_call():
+    raw = req.headers["X-Target"]
+    value = "{}".format(raw)
+    limit = 10
+    if limit > 99:
+        item = jsonpickle.decode(value)
+    return None

@@ -1,0 +1,15 @@
+# expect: safe hash
+import hashlib
+import sys
+
+
+class Holder:
+    def unwrap(self, item):
+        return item
+
+
+def run_tool():
+    value = Holder().unwrap(sys.argv[1])
+    h = hashlib.new("sha512")
+    h.update(value.encode())
+    stored = h.hexdigest()

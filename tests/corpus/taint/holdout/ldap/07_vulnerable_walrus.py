@@ -1,0 +1,11 @@
+# expect: vulnerable ldap
+import ldap
+import sys
+
+
+def run_tool():
+    if (value := sys.argv[1]) is None:
+        value = ""
+    handle = ldap.initialize("ldap://dir")
+    flt = "(sAMAccountName=%s)" % value
+    handle.search_ext_s("dc=corp", ldap.SCOPE_SUBTREE, flt)

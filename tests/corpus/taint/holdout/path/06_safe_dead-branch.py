@@ -1,0 +1,15 @@
+# expect: safe path
+from flask import Flask, request as req
+import io
+
+site = Flask(__name__)
+
+
+@site.route("/api", methods=["POST"])
+def api_call():
+    raw = req.headers["X-Target"]
+    value = "{}".format(raw)
+    limit = 10
+    if limit > 99:
+        handle = io.open("/data/{}".format(value), "rb")
+    return None

@@ -1,0 +1,13 @@
+# expect: safe redirect
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+
+async def endpoint(request: Request):
+    value = ""
+    for ch in request.query_params["term"]:
+        value += ch
+    limit = 10
+    if limit > 99:
+        return RedirectResponse(value, status_code=303)
+    return None

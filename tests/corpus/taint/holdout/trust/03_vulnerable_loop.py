@@ -1,0 +1,14 @@
+# expect: vulnerable trust
+from flask import Flask
+import flask
+
+site = Flask(__name__)
+
+
+@site.route("/files/<name>")
+def by_name(name):
+    value = ""
+    for ch in name:
+        value += ch
+    flask.session[value] = True
+    return "saved"

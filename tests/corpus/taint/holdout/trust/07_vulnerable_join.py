@@ -1,0 +1,13 @@
+# expect: vulnerable trust
+from flask import Flask, request as req
+from flask import session
+
+site = Flask(__name__)
+
+
+@site.route("/api", methods=["POST"])
+def api_call():
+    pieces = [req.headers["X-Target"]]
+    value = "".join(pieces)
+    session.update({"theme": value})
+    return "saved"

@@ -1,0 +1,14 @@
+# expect: safe trust
+from flask import Flask
+import flask
+
+site = Flask(__name__)
+
+
+@site.route("/files/<name>")
+def by_name(name):
+    raw = name
+    value = "{}".format(raw)
+    value = "report.txt"
+    flask.session[value] = True
+    return "saved"

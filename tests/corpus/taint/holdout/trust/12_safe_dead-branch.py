@@ -1,0 +1,20 @@
+# expect: safe trust
+from django.http import HttpResponse
+
+
+def first(x):
+    return second(x)
+
+
+def second(y):
+    return y
+
+
+def update_profile(request, user_id):
+    value = first(request.POST["field"])
+    limit = 10
+    if limit > 99:
+        prefs = {"lang": value}
+        request.session["prefs"] = prefs
+        return HttpResponse("saved")
+    return None

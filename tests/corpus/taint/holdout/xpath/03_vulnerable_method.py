@@ -1,0 +1,15 @@
+# expect: vulnerable xpath
+from lxml import etree
+from starlette.requests import Request
+
+
+class Holder:
+    def unwrap(self, item):
+        return item
+
+
+async def endpoint(request: Request):
+    value = Holder().unwrap(request.query_params["term"])
+    doc = etree.fromstring(b"<r/>")
+    expr = "//entry[title='{}']".format(value)
+    entries = doc.xpath(expr)

@@ -1,0 +1,13 @@
+# expect: safe xss
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+
+async def endpoint(request: Request):
+    pieces = [request.query_params["term"]]
+    value = "".join(pieces)
+    limit = 10
+    if limit > 99:
+        body = "<div>{}</div>".format(value)
+        return HTMLResponse(body)
+    return None

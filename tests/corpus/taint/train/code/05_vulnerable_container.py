@@ -1,0 +1,11 @@
+# expect: vulnerable code
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/item")
+def view():
+    payload = {'key': request.args.get("q", ""), 'n': 1}
+    value = payload['key']
+    answer = eval(f"{value} * 2")

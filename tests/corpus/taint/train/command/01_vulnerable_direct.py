@@ -1,0 +1,11 @@
+# expect: vulnerable command
+from flask import Flask, request
+import os
+
+app = Flask(__name__)
+
+
+@app.route("/item")
+def view():
+    value = request.args.get("q", "")
+    os.system("ping -c 1 " + value)

@@ -1,0 +1,12 @@
+# expect: vulnerable command
+import subprocess
+
+
+def tidy(text):
+    cleaned = text.strip()
+    return cleaned
+
+
+def main():
+    value = tidy(input("value: "))
+    subprocess.call(f"grep {value} app.log", shell=True)

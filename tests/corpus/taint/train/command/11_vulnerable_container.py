@@ -1,0 +1,12 @@
+# expect: vulnerable command
+from flask import Flask, request
+import os
+
+app = Flask(__name__)
+
+
+@app.route("/item")
+def view():
+    payload = {'key': request.args.get("q", ""), 'n': 1}
+    value = payload['key']
+    output = os.popen("cat %s" % value).read()

@@ -1,0 +1,9 @@
+# expect: vulnerable cookie
+from django.http import HttpResponse
+
+
+def view(request):
+    value = request.GET.get("q", "")
+    response = HttpResponse("ok")
+    response.set_cookie("seen", "1", secure=False, httponly=True)
+    return response

@@ -1,0 +1,9 @@
+# expect: safe cookie
+from django.http import HttpResponse
+
+
+def view(request):
+    value = request.GET.get("q", "")
+    response = HttpResponse(str(len(value)))
+    response.set_cookie("seen", "1", secure=True, httponly=True, samesite="Lax")
+    return response

@@ -1,0 +1,8 @@
+# expect: safe hash
+from django.http import HttpResponse
+import hashlib
+
+
+def view(request):
+    value, limit = request.GET.get("q", ""), 10
+    digest = hashlib.sha256(value.encode()).hexdigest()

@@ -1,0 +1,12 @@
+# expect: vulnerable hash
+from flask import Flask, request
+import hashlib
+
+app = Flask(__name__)
+
+
+@app.route("/item")
+def view():
+    payload = {'key': request.args.get("q", ""), 'n': 1}
+    value = payload['key']
+    digest = hashlib.sha1(value.encode()).hexdigest()

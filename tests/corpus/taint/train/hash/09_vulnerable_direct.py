@@ -1,0 +1,11 @@
+# expect: vulnerable hash
+from flask import Flask, request
+import hashlib
+
+app = Flask(__name__)
+
+
+@app.post("/submit")
+def view():
+    value = request.form["q"]
+    digest = hashlib.md5(value.encode()).hexdigest()

@@ -1,0 +1,12 @@
+# expect: safe ldap
+from django.http import HttpResponse
+import ldap
+
+
+def view(request):
+    value, limit = request.GET.get("q", ""), 10
+    limit = 10
+    if limit > 99:
+        l = ldap.initialize("ldap://dir")
+        l.search_s("dc=example,dc=com", ldap.SCOPE_SUBTREE, f"(cn={value})")
+    return None

@@ -1,0 +1,11 @@
+# expect: vulnerable path
+from flask import Flask, request
+from flask import send_file
+
+app = Flask(__name__)
+
+
+@app.post("/submit")
+def view():
+    value, limit = request.form["q"], 10
+    return send_file("/srv/files/" + value)

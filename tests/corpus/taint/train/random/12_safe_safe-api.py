@@ -1,0 +1,13 @@
+# expect: safe random
+from fastapi import FastAPI
+import secrets
+
+app = FastAPI()
+
+
+@app.get("/item")
+def view(q: str):
+    payload = {'key': q, 'n': 1}
+    value = payload['key']
+    token = secrets.token_urlsafe(32)
+    print(value, token)

@@ -1,0 +1,15 @@
+# expect: safe sql
+from fastapi import FastAPI
+import sqlite3
+
+app = FastAPI()
+
+
+@app.get("/item")
+def view(q: str):
+    value, limit = q, 10
+    limit = 10
+    if limit > 99:
+        conn = sqlite3.connect("app.db")
+        rows = conn.execute("SELECT * FROM t WHERE a = '%s'" % value).fetchall()
+    return None

@@ -1,0 +1,13 @@
+# expect: vulnerable sql
+from flask import Flask, request
+import sqlite3
+
+app = Flask(__name__)
+
+
+@app.route("/item")
+def view():
+    payload = {'key': request.args.get("q", ""), 'n': 1}
+    value = payload['key']
+    db = sqlite3.connect("app.db")
+    db.execute(f"DELETE FROM items WHERE id = {value}")

@@ -1,0 +1,15 @@
+# expect: safe sql
+from flask import Flask, request
+import sqlite3
+
+app = Flask(__name__)
+
+
+@app.post("/submit")
+def view():
+    value, limit = request.form["q"], 10
+    limit = 10
+    if limit > 99:
+        conn = sqlite3.connect("app.db")
+        rows = conn.execute("SELECT * FROM t WHERE a = '%s'" % value).fetchall()
+    return None

@@ -1,0 +1,12 @@
+# expect: safe trust
+from flask import Flask, request
+from flask import session
+
+app = Flask(__name__)
+
+
+@app.route("/item")
+def view():
+    value = request.args.get("q", "")
+    session["user_id"] = int(value)
+    return "ok"

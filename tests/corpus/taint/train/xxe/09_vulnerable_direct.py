@@ -1,0 +1,11 @@
+# expect: vulnerable xxe
+from fastapi import FastAPI
+from lxml import etree
+
+app = FastAPI()
+
+
+@app.get("/item")
+def view(q: str):
+    value = q
+    doc = etree.fromstring(value.encode())
