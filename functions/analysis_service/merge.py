@@ -20,6 +20,7 @@ The pipeline (:func:`merge_findings`) runs in this order, each step a plain func
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
