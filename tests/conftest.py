@@ -350,9 +350,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     fixture of ``_E2E_FIXTURES``); ``integration``: it reaches the real PostgreSQL or
     Redis through the session fixtures; ``unit``: neither. The marker is derived, never
     written by hand, so it cannot drift from what the test does: ``-m unit`` needs no
-    service at all.
+    service at all. Tests of the built images keep only their ``containers`` marker.
     """
     for item in items:
+        if item.get_closest_marker("containers"):
+            continue
         needs = set(getattr(item, "fixturenames", ()))
         path = Path(str(item.path)).relative_to(ROOT).as_posix()
         if path.startswith("tests/e2e/") or needs & _E2E_FIXTURES:
