@@ -80,6 +80,7 @@ SECRET_KEYS=(
   "ai-orchestrator-secrets REDIS_URL $ENV-redis-url"
   "platform-service-account PLATFORM_CLIENT_ID $ENV-platform-client-id"
   "platform-service-account PLATFORM_CLIENT_SECRET $ENV-platform-client-secret"
+  "event-signing-key EVENT_SIGNING_KEY $ENV-event-signing-key"
 )
 
 say() { printf '\n== %s\n' "$*"; }
@@ -309,6 +310,8 @@ secrets() {
   secret_first_version "$ENV-quota-signing-key" random_secret
   secret_first_version "$ENV-platform-client-id" platform_client_id
   secret_first_version "$ENV-platform-client-secret" random_secret
+  # The HMAC key every producer signs its CloudEvents with and every consumer checks.
+  secret_first_version "$ENV-event-signing-key" random_secret
   secret_first_version "$SLACK_SECRET" slack_webhook
   local name
   for name in $(printf '%s\n' "${SECRET_KEYS[@]}" | awk '{print $3}' | sort -u); do
