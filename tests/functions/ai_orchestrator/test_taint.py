@@ -153,6 +153,34 @@ def test_sanitizers_validators_constants_and_dead_branches_stop_a_flow(safe: str
     assert found(code) == set(), code
 
 
+def test_a_conditional_expression_vouches_for_each_side_as_an_if_does() -> None:
+    template = """\
+        import os, django
+        ALLOWED = {{"a", "b"}}
+        def view(request):
+            value = request.GET["q"]
+            os.system({expression})
+    """
+    assert found(template.format(expression='value if value in ALLOWED else "a"')) == set()
+    assert found(template.format(expression='"a" if value not in ALLOWED else value')) == set()
+    assert found(template.format(expression='value if value else "a"')) == {(5, "command")}
+    assert found(template.format(expression='"a" if value in ALLOWED else value')) == {
+        (5, "command")
+    }
+
+
+def test_django_format_html_escapes_its_arguments_but_concatenation_does_not() -> None:
+    template = """\
+        from django.http import HttpResponse
+        from django.utils.html import format_html
+        def greet(request):
+            who = request.GET["who"]
+            return HttpResponse({body})
+    """
+    assert found(template.format(body='format_html("<b>{}</b>", who)')) == set()
+    assert found(template.format(body='"<b>" + who + "</b>"')) == {(5, "xss")}
+
+
 def test_path_containment_needs_normalisation_before_the_prefix_check() -> None:
     template = """\
         import os, django
