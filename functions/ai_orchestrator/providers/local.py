@@ -19,8 +19,11 @@ when ``taint`` runs, and pure style and low-signal checks (``RUFF_STYLE``: unuse
 and variables, import layout, bare ``except``; ``BANDIT_STYLE``: ``assert``, ``except:
 pass``) only run when the configuration names the ``style`` analyzer. Measured on clean
 code (tests/bench/RESULTS.md) this took the findings from 7.1 to under 1 per 1,000 lines.
-ruff parses Python 3.12-3.14 syntax (target ``RUFF_TARGET``);
-bandit uses this 3.11 runtime's ``ast`` and reports the files it cannot parse as skipped.
+ruff parses Python 3.12-3.14 syntax (target ``RUFF_TARGET``); bandit uses this 3.11
+runtime's ``ast``, so where that cannot parse a chunk bandit's checks run as Ruff's ``S``
+rules instead (``bandit_ruff``: same rule ids, severities, CWEs and left-out checks), and
+the chunk counts as fully reviewed, with ``bandit:ruff`` among the analyzers that ran.
+bandit is skipped only when ruff cannot parse the chunk either.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import httpx
 from functions.ai_orchestrator import chunking, prompts
 from functions.ai_orchestrator.chunking import Chunk
 from functions.ai_orchestrator.findings import Category, Finding, Severity, TraceStep
-from functions.ai_orchestrator.providers import base, taint
+from functions.ai_orchestrator.providers import bandit_ruff, base, taint
 from functions.ai_orchestrator.providers.base import InvalidRequest, ReviewResult, SkippedAnalyzer
 from functions.ai_orchestrator.providers.rules import apply_rules
 from shared import languages
@@ -98,6 +101,9 @@ class LocalProvider:
         for name, outcome in zip(enabled, outcomes, strict=True):
             if isinstance(outcome, SkippedAnalyzer):
                 skipped.append(outcome)
+            elif isinstance(outcome, tuple):
+                ran.append(outcome[0])
+                findings += outcome[1]
             else:
                 ran.append(name)
                 findings += outcome
@@ -141,7 +147,7 @@ class LocalProvider:
 
     async def _run(
         self, name: str, chunk: Chunk, config: prompts.ReviewConfig
-    ) -> list[Finding] | SkippedAnalyzer:
+    ) -> list[Finding] | SkippedAnalyzer | tuple[str, list[Finding]]:
         if name == "taint":
             try:
                 return await asyncio.wait_for(
@@ -167,10 +173,10 @@ class LocalProvider:
 
     async def _bandit(
         self, chunk: Chunk, *, left_out: tuple[str, ...] = ()
-    ) -> list[Finding] | SkippedAnalyzer:
+    ) -> list[Finding] | SkippedAnalyzer | tuple[str, list[Finding]]:
         problem = _python_parse_problem(chunk)
         if problem:
-            return SkippedAnalyzer(analyzer="bandit", reason=problem)
+            return await self._bandit_through_ruff(chunk, left_out=left_out, problem=problem)
         with tempfile.TemporaryDirectory(prefix="acr-bandit-") as folder:
             target = Path(folder) / (PurePosixPath(chunk.path).name or "chunk.py")
             target.write_text(_padded(chunk), encoding="utf-8")
@@ -183,6 +189,25 @@ class LocalProvider:
                     analyzer="bandit", reason=f"timed out after {self.timeout:g}s"
                 )
         return _bandit_findings(chunk, report)
+
+    async def _bandit_through_ruff(
+        self, chunk: Chunk, *, left_out: tuple[str, ...], problem: str
+    ) -> tuple[str, list[Finding]] | SkippedAnalyzer:
+        """bandit's checks as Ruff's ``S`` rules, for a chunk Python 3.11 cannot parse."""
+        source = _padded(chunk)
+        command = [
+            *(*_ruff_command(), "check", "--no-cache", "--isolated", "--quiet"),
+            *("--output-format=json", "--target-version", RUFF_TARGET),
+            *bandit_ruff.ruff_arguments(left_out),
+            *("--stdin-filename", PurePosixPath(chunk.path).name or "chunk.py", "-"),
+        ]
+        with tempfile.TemporaryDirectory(prefix="acr-bandit-ruff-") as folder:
+            result = await self._subprocess("bandit", command, cwd=folder, stdin=source)
+        if isinstance(result, SkippedAnalyzer):
+            return result
+        if any(item.get("code") in (None, "invalid-syntax") for item in result):
+            return SkippedAnalyzer(analyzer="bandit", reason=problem)
+        return bandit_ruff.ANALYZER, bandit_ruff.findings(chunk, source, result)
 
     async def _ruff(self, chunk: Chunk, *, style: bool) -> list[Finding] | SkippedAnalyzer:
         select = f"{RUFF_SELECT},{RUFF_STYLE_SELECT}" if style else RUFF_SELECT
@@ -370,6 +395,7 @@ def _run_bandit(path: str, left_out: tuple[str, ...] = ()) -> dict[str, Any]:
                 "test_id": issue.test_id,
                 "test_name": issue.test,
                 "issue_text": issue.text,
+                "cwe": issue.cwe.id if issue.cwe else 0,
             }
             for issue in issues
         ],
@@ -394,6 +420,7 @@ def _bandit_findings(chunk: Chunk, report: Any) -> list[Finding] | SkippedAnalyz
                 rule=f"bandit:{issue['test_id']}",
                 message=f"{issue['issue_text']} ({issue['test_name']})",
                 suggestion=None,
+                cwe=f"CWE-{issue['cwe']}" if issue.get("cwe") else None,
             )
         )
     return findings

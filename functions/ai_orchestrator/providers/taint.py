@@ -21,8 +21,9 @@ The analysis is flow-sensitive within a function and inter-procedural within a m
   carries the flow on; any other call passes its arguments' taint through.
 * **Sanitizers and validators**: a call of ``CLEANSING_CALLS`` (``int()``...) clears a
   value; one of ``SANITIZERS`` (``shlex.quote``, ``html.escape``, ``secure_filename``...)
-  clears it for its categories. A condition clears its values inside the branch it guards,
-  or after it when the other branch returns, raises or aborts: allow-list membership and
+  clears it for its categories. A condition clears its values inside the branch it guards
+  (of an ``if`` or a conditional expression), or after it when the other branch returns,
+  raises or aborts: allow-list membership and
   equality with constants, validator calls (``re.fullmatch``, ``isdigit``,
   ``url_has_allowed_host_and_scheme``...), and ``startswith``/``is_relative_to`` after a
   ``realpath``/``resolve`` (path containment). Parameterized queries need no rule: only
@@ -619,6 +620,25 @@ class _Module:
                 ends = self._block(blocks[0].named_children if blocks else [], env, frame) or ends
         return ends
 
+    def _conditional(
+        self,
+        body: tree_sitter.Node,
+        condition: tree_sitter.Node,
+        other: tree_sitter.Node,
+        env: _Env,
+        frame: _Frame,
+    ) -> Taint | None:
+        """``body if condition else other``: each side where the condition vouches for it,
+        as the branches of an ``if`` (``order if order in ORDERS else "name"`` is clean)."""
+        value = self._const(condition, env)
+        if value is not _UNKNOWN:
+            return self._eval(body if value else other, env, frame)
+        taken, untaken = env.copy(), env.copy()
+        for branch, truth in ((taken, True), (untaken, False)):
+            self._refine(condition, branch, truth=truth)
+            self._refine_relative_url(condition, branch, truth=truth)
+        return _union(self._eval(body, taken, frame), self._eval(other, untaken, frame))
+
     # ------------------------------------------------------------------ conditions
 
     def _refine(self, condition: tree_sitter.Node, env: _Env, *, truth: bool) -> None:
@@ -829,12 +849,8 @@ class _Module:
         if kind == "conditional_expression":
             children = node.named_children
             if len(children) == 3:
-                value = self._const(children[1], env)
-                if value is not _UNKNOWN:
-                    return self._eval(children[0] if value else children[2], env, frame)
-                return _union(
-                    self._eval(children[0], env, frame), self._eval(children[2], env, frame)
-                )
+                chosen, condition, other = children
+                return self._conditional(chosen, condition, other, env, frame)
         if kind in ("comparison_operator", "not_operator", "lambda", "integer", "float", "true",
                     "false", "none", "unary_operator"):  # fmt: skip
             for child in node.named_children:

@@ -149,6 +149,7 @@ SANITIZERS: dict[str, frozenset[str]] = {
     "jinja2.escape": frozenset({"xss"}),
     "django.utils.html.escape": frozenset({"xss"}),
     "django.utils.html.strip_tags": frozenset({"xss"}),
+    "django.utils.html.format_html": frozenset({"xss"}),  # escapes every argument
     "bleach.clean": frozenset({"xss"}),
     "flask.jsonify": frozenset({"xss"}),
     "xml.sax.saxutils.escape": frozenset({"xss"}),

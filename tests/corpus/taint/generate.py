@@ -15,6 +15,9 @@ and sinks) was written apart and only ever measured. The files are committed; th
 script is how they were made, rerunnable and deterministic. A third split, ``wild/``, is
 hand-written (not generated, left alone by this script): 42 cases in other idioms, written
 after the engine and measured once before any change (tests/bench/RESULTS.md).
+A fourth, ``unseen/`` (40 hand-written cases: Starlette routes, ``ldap3``, ``pathlib``,
+``asyncio`` subprocesses, Django's ``format_html``...), was committed before the engine
+first ran on it and is measured untouched.
 """
 
 from __future__ import annotations

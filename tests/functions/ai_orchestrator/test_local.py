@@ -118,15 +118,13 @@ async def test_name_rules_are_skipped_on_partial_chunks_where_they_mislead() -> 
     assert "ruff:F401" not in {f.rule for f in result.findings}, "os may be used in another chunk"
 
 
-async def test_python_the_runtime_cannot_parse_still_gets_secrets_and_rules() -> None:
+async def test_python_the_runtime_cannot_parse_gets_every_analyzer_bandit_through_ruff() -> None:
     result = await review("generic.py", PYTHON_312)
 
     assert {(3, "secrets:GitHubTokenDetector"), (7, "acr:todo")} <= located(result)
-    skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
-    assert list(skipped) == ["bandit"], skipped
-    assert skipped["bandit"].startswith("Python 3.11 cannot parse it: ")
-    assert "line 6" in skipped["bandit"]
+    assert result.skipped_analyzers == [], result.skipped_analyzers
     assert "ruff" in result.analyzers, "ruff parses 3.12 syntax itself"
+    assert "bandit:ruff" in result.analyzers, "bandit's checks ran as ruff's S rules"
 
 
 async def test_code_no_parser_accepts_skips_ruff_with_the_reason() -> None:

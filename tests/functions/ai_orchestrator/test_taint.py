@@ -10,6 +10,7 @@ import pytest
 
 from functions.ai_orchestrator import chunking, prompts
 from functions.ai_orchestrator.providers import LocalProvider, taint, taint_rules
+from functions.ai_orchestrator.providers.base import ReviewResult
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "taint"
 
@@ -150,6 +151,34 @@ def test_sanitizers_validators_constants_and_dead_branches_stop_a_flow(safe: str
         f"def view(request):\n    value = request.GET['q']\n    {safe}\n"
     )
     assert found(code) == set(), code
+
+
+def test_a_conditional_expression_vouches_for_each_side_as_an_if_does() -> None:
+    template = """\
+        import os, django
+        ALLOWED = {{"a", "b"}}
+        def view(request):
+            value = request.GET["q"]
+            os.system({expression})
+    """
+    assert found(template.format(expression='value if value in ALLOWED else "a"')) == set()
+    assert found(template.format(expression='"a" if value not in ALLOWED else value')) == set()
+    assert found(template.format(expression='value if value else "a"')) == {(5, "command")}
+    assert found(template.format(expression='"a" if value in ALLOWED else value')) == {
+        (5, "command")
+    }
+
+
+def test_django_format_html_escapes_its_arguments_but_concatenation_does_not() -> None:
+    template = """\
+        from django.http import HttpResponse
+        from django.utils.html import format_html
+        def greet(request):
+            who = request.GET["who"]
+            return HttpResponse({body})
+    """
+    assert found(template.format(body='format_html("<b>{}</b>", who)')) == set()
+    assert found(template.format(body='"<b>" + who + "</b>"')) == {(5, "xss")}
 
 
 def test_path_containment_needs_normalisation_before_the_prefix_check() -> None:
@@ -324,16 +353,69 @@ async def test_code_nested_too_deep_skips_only_the_taint_engine_with_the_reason(
     assert "secrets" in result.analyzers and "rules" in result.analyzers
 
 
-async def test_on_3_14_syntax_only_bandit_skips_and_says_why_taint_and_ruff_review_it() -> None:
+CHECKED_BY_BANDIT = """\
+import pickle
+import subprocess
+import hashlib, yaml
+PASSWORD = "hunter2-secret"
+def run(cmd, data):
+    subprocess.call(cmd, shell=True)
+    hashlib.md5(data)
+    yaml.load(data)
+    pickle.loads(data)  # nosec
+    return "{}".format(cmd)
+"""
+
+
+def bandit_view(result: ReviewResult) -> set[tuple[int, str, str, str | None]]:
+    return {
+        (f.line, f.rule, f.severity, f.cwe) for f in result.findings if f.rule.startswith("bandit:")
+    }
+
+
+@pytest.mark.parametrize("analyzers", [prompts.DEFAULT.analyzers, ("bandit",)])
+async def test_on_3_14_syntax_bandit_checks_run_through_ruff_with_the_findings_of_3_11(
+    analyzers: tuple[prompts.Analyzer, ...],
+) -> None:
+    modern = CHECKED_BY_BANDIT.replace("def run(cmd, data)", "def run[T](cmd: T, data)")
+    modern = modern.replace('"{}".format(cmd)', 'f"{"$ " + cmd}"')
+    config = prompts.ReviewConfig(analyzers=analyzers)
+    old, new = (
+        chunking.split("m.py", code, budget=100_000)[0] for code in (CHECKED_BY_BANDIT, modern)
+    )
+
+    on_3_11 = await LocalProvider().review(old, config)
+    on_3_14 = await LocalProvider().review(new, config)
+
+    assert on_3_14.skipped_analyzers == [], on_3_14.skipped_analyzers
+    assert "bandit:ruff" in on_3_14.analyzers and "bandit" in on_3_11.analyzers
+    assert bandit_view(on_3_14) == bandit_view(on_3_11)
+    expected = {(4, "bandit:B105", "low", "CWE-259")}
+    if analyzers == ("bandit",):  # without taint, bandit's call-site checks are on
+        expected |= {(6, "bandit:B602", "high", "CWE-78"), (7, "bandit:B324", "high", "CWE-327")}
+        expected |= {(1, "bandit:B403", "low", "CWE-502"), (8, "bandit:B506", "medium", "CWE-20")}
+        expected |= {(2, "bandit:B404", "low", "CWE-78")}
+    assert bandit_view(on_3_14) == expected
+
+
+async def test_on_3_14_syntax_every_analyzer_reviews_it_and_nothing_is_skipped() -> None:
     chunk = chunking.split("modern.py", MODERN, budget=100_000)[0]
 
     result = await LocalProvider().review(chunk, prompts.DEFAULT)
 
+    assert result.skipped_analyzers == [], result.skipped_analyzers
+    assert {"bandit:ruff", "ruff", "taint"} <= set(result.analyzers)
+    assert (14, "taint:command-injection") in {(f.line, f.rule) for f in result.findings}
+
+
+async def test_bandit_is_skipped_with_3_11_s_reason_only_when_ruff_cannot_parse_it_either() -> None:
+    chunk = chunking.split("broken.py", "def f(:\n    pass\n", budget=100_000)[0]
+
+    result = await LocalProvider().review(chunk, prompts.ReviewConfig(analyzers=("bandit",)))
+
     skipped = {item.analyzer: item.reason for item in result.skipped_analyzers}
     assert list(skipped) == ["bandit"], skipped
     assert skipped["bandit"].startswith("Python 3.11 cannot parse it: ")
-    assert {"ruff", "taint"} <= set(result.analyzers)
-    assert (14, "taint:command-injection") in {(f.line, f.rule) for f in result.findings}
 
 
 def test_a_returned_string_is_html_in_flask_but_json_in_fastapi() -> None:

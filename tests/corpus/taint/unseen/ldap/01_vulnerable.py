@@ -1,0 +1,10 @@
+# expect: vulnerable ldap
+from django.http import JsonResponse
+from ldap3 import Connection, Server
+
+
+def members(request):
+    group = request.GET["group"]
+    conn = Connection(Server("ldap://dir.local"), auto_bind=True)
+    conn.search("dc=corp", f"(&(objectClass=group)(cn={group}))", attributes=["member"])
+    return JsonResponse({"members": [str(e.member) for e in conn.entries]})
