@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tests.functions.project_service.conftest import blob_rows, create_project, file_list
+from tests.functions.project_service._support import blob_rows, create_project, file_list
 
 
 async def test_putting_a_file_answers_201_then_200_when_replaced(
