@@ -4,12 +4,15 @@ The one discovery of function targets: the local runner, the gateway, the contai
 and the deploy tests all read it. It parses each ``functions/*/main.py`` (an ``async def``
 under functions-framework's ``aio.http`` or ``aio.cloud_event`` decorator is a target)
 instead of importing it, so discovery needs none of the services' dependencies and runs no
-module code; a service's seed port is the ``LOCAL_PORT`` of its package's ``__init__.py``.
+module code. A service's seed port is the ``LOCAL_PORT`` constant of its package's
+``__init__.py``, read by running that file alone (it holds only constants: no imports of the
+service's modules or dependencies) in a namespace of its own, not ``sys.modules``.
 """
 
 from __future__ import annotations
 
 import ast
+import runpy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,14 +68,10 @@ def discover(root: Path = ROOT) -> list[ServiceSpec]:
 
 
 def _local_port(init: Path) -> int:
-    for node in ast.parse(init.read_text()).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "LOCAL_PORT" for t in node.targets
-        ):
-            value = node.value.value if isinstance(node.value, ast.Constant) else None
-            if isinstance(value, int):
-                return value
-    raise RuntimeError(f"{init} does not define LOCAL_PORT")
+    port = runpy.run_path(str(init)).get("LOCAL_PORT")
+    if not isinstance(port, int) or isinstance(port, bool):
+        raise RuntimeError(f"{init} does not define LOCAL_PORT as an int (found {port!r})")
+    return port
 
 
 def _targets(main: Path) -> Iterator[tuple[str, str]]:

@@ -73,6 +73,16 @@ class Router:
 
         return register
 
+    def include(self, *routers: Router) -> Router:
+        """Serve the routes of ``routers`` too, after this router's own, in their order.
+
+        Returns:
+            This router, so that ``Router().include(a, b)`` is one expression.
+        """
+        for router in routers:
+            self.routes.extend(router.routes)
+        return self
+
     def get(self, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
         return self.route("GET", path, **options)
 

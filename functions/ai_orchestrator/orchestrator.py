@@ -52,7 +52,7 @@ async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
     try:
         reviewed = await review.run(caller, config, work, static=body.source == "static")
     except* ProblemError as group:
-        raise group.exceptions[0] from None
+        raise _first_problem(group) from None
     finally:
         await _flush(caller)
     return review.answer(body.chunks, reviewed, config=config, static=body.source == "static")
@@ -107,6 +107,32 @@ async def chat_completions(request: Request) -> Response:
     finally:
         if caller is not None:
             await _flush(caller)
+
+
+def _first_problem(group: BaseExceptionGroup[ProblemError]) -> ProblemError:
+    """The error to answer with when concurrent pieces failed: the first of the group.
+
+    A TaskGroup lists errors in the order its tasks failed, so the first is the one that
+    cancelled the rest (the cause); the others failed while being cancelled or in the same
+    step, and are logged rather than lost."""
+    first, *others = _leaves(group)
+    for other in others:
+        logger.warning(
+            "Review error not answered (answered %s %s): %s %s",
+            first.status,
+            first.type_slug,
+            other.status,
+            other.detail,
+            exc_info=other,
+        )
+    return first
+
+
+def _leaves(group: BaseExceptionGroup[ProblemError]) -> list[ProblemError]:
+    leaves: list[ProblemError] = []
+    for error in group.exceptions:
+        leaves.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return leaves
 
 
 async def _flush(caller: Caller) -> None:

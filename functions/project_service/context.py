@@ -15,12 +15,9 @@ verifier = auth.Verifier(settings)
 
 def create(name: str, *routers: Router) -> Function:
     """A project-service function serving the routes of ``routers``; migrations at start-up."""
-    router = Router()
-    for part in routers:
-        router.routes.extend(part.routes)
     return service.function(
         name,
-        router,
+        Router().include(*routers),
         settings=ProjectConfig,
         database=database,
         redis=redis,

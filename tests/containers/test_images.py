@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.containers.conftest import (
+from tests.containers._support import (
     Container,
     ContainerPlatform,
     listening_uids,

@@ -10,7 +10,7 @@ import httpx
 import openai
 
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator.conftest import (  # noqa: F401 - fixtures by name
+from tests.functions.ai_orchestrator._support import (  # noqa: F401 - fixtures by name
     PRICE_IN,
     PRICE_OUT,
     Platform,

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from localdev import local
-from tests.conftest import new_project
+from tests.helpers import new_project
 
 ADMIN = "00000000-0000-4000-8000-0000000e2e01"
 

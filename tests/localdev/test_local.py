@@ -46,6 +46,33 @@ def test_discover_reads_ports_and_kinds_without_importing(tmp_path: Path) -> Non
     ]
 
 
+def test_each_service_port_is_its_packages_local_port_constant() -> None:
+    import importlib
+
+    for service in discovery.discover():
+        package = importlib.import_module(f"functions.{service.package}")
+        assert service.port == package.LOCAL_PORT, service.name
+
+
+def test_local_port_is_the_value_python_gives_not_the_text(tmp_path: Path) -> None:
+    service = tmp_path / "functions" / "demo_service"
+    service.mkdir(parents=True)
+    (service / "__init__.py").write_text("BASE = 8000\nLOCAL_PORT = BASE + 9\n")
+    (service / "main.py").write_text("")
+    (demo,) = discovery.discover(tmp_path)
+    assert demo.port == 8009
+
+
+@pytest.mark.parametrize("body", ['"""No port."""\n', 'LOCAL_PORT = "8007"\n'])
+def test_a_missing_or_non_integer_local_port_names_the_file(tmp_path: Path, body: str) -> None:
+    service = tmp_path / "functions" / "demo_service"
+    service.mkdir(parents=True)
+    (service / "__init__.py").write_text(body)
+    (service / "main.py").write_text("")
+    with pytest.raises(RuntimeError, match="demo_service/__init__.py does not define LOCAL_PORT"):
+        discovery.discover(tmp_path)
+
+
 def test_function_ports_follow_the_service_port() -> None:
     assert discovery.function_port(8001, 0) == 8011
     assert discovery.function_port(8001, 1) == 8012

@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from shared import auth, config
 from shared.errors import Forbidden, Unauthorized
-from tests.conftest import Identity
+from tests.helpers import Identity
 
 
 @pytest.fixture

@@ -93,6 +93,27 @@ def test_a_literal_route_allows_its_own_methods_not_a_templates() -> None:
     assert (route.path, params) == ("/users/{id}", {"id": "7"})
 
 
+def test_include_serves_several_routers_in_order_and_leaves_them_as_they_were() -> None:
+    from shared.errors import NotFound
+    from shared.function import Router
+
+    async def handler(request: object) -> None:
+        return None
+
+    files, snapshots = Router(), Router()
+    files.get("/files/{id}")(handler)
+    snapshots.get("/snapshots/{id}")(handler)
+    snapshots.post("/snapshots")(handler)
+
+    served = Router().include(files, snapshots)
+
+    assert [r.path for r in served.routes] == ["/files/{id}", "/snapshots/{id}", "/snapshots"]
+    assert served.match("GET", "/snapshots/7")[0].path == "/snapshots/{id}"
+    assert [len(files.routes), len(snapshots.routes)] == [1, 2]
+    with pytest.raises(NotFound):
+        files.match("GET", "/snapshots/7")
+
+
 async def test_path_parameters_reach_the_handler(routes: Sample) -> None:
     answer = await routes.client.get("/items/it-42")
     assert answer.status_code == 200

@@ -10,10 +10,9 @@ import httpx
 from pydantic import ValidationError
 
 from functions.ai_orchestrator import prompts
-from functions.ai_orchestrator.chunking import Chunk
-from functions.ai_orchestrator.findings import ReviewOutput, review_schema
+from functions.ai_orchestrator.findings import review_schema
 from functions.ai_orchestrator.providers import base
-from functions.ai_orchestrator.providers.base import BadResponse, InvalidRequest, ReviewResult
+from functions.ai_orchestrator.providers.base import InvalidRequest
 
 NAME = "anthropic"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -29,60 +28,30 @@ STOP_REASONS = {
 }
 
 
-class AnthropicProvider:
-    """Calls ``POST {base_url}/v1/messages`` with ``x-api-key`` and ``anthropic-version``.
-
-    Args:
-        api_key: The Anthropic API key (never logged or put in errors).
-        base_url: The API root without ``/v1``, as the official SDK takes it.
-        timeout: Seconds to wait for one answer.
-    """
+class AnthropicProvider(base.RemoteProvider):
+    """Calls ``POST {base_url}/v1/messages`` with ``x-api-key`` and ``anthropic-version``;
+    ``base_url`` has no ``/v1``. The answer is the input of a forced ``report_findings``
+    tool call."""
 
     name = NAME
-
-    def __init__(
-        self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 60.0
-    ) -> None:
-        self._api_key = api_key
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    async def review(
-        self,
-        chunk: Chunk,
-        config: prompts.ReviewConfig,
-        *,
-        model: str,
-        client: httpx.AsyncClient | None = None,
-    ) -> ReviewResult:
-        system, user = prompts.render(config, chunk)
-        messages: list[dict[str, Any]] = [{"role": "user", "content": user}]
-        answer = await self._messages(review_body(model, system, messages, config), client)
-        usage = _usage(answer)
-        try:
-            output = base.parse_output(_tool_input(answer))
-        except ValidationError as error:
-            messages += repair_messages(answer, error)
-            answer = await self._messages(review_body(model, system, messages, config), client)
-            usage = (usage[0] + _usage(answer)[0], usage[1] + _usage(answer)[1])
-            output = _parse_repaired(answer)
-        return ReviewResult(
-            findings=base.finish(output.findings, chunk, config),
-            input_tokens=usage[0],
-            output_tokens=usage[1],
-            model=str(answer.get("model", model)),
-            provider=NAME,
-            raw=answer,
-        )
+    default_base_url = DEFAULT_BASE_URL
 
     async def chat(
         self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
     ) -> dict[str, Any]:
         """Translate an OpenAI chat request to Messages and the answer back to OpenAI shape."""
-        answer = await self._messages(to_messages_request(request), client)
+        answer = await self.send(to_messages_request(request), client)
         return to_chat_completion(answer)
 
-    async def _messages(
+    def opening(self, system: str, user: str) -> list[dict[str, Any]]:
+        return [{"role": "user", "content": user}]  # the system prompt has its own field
+
+    def review_body(
+        self, model: str, system: str, messages: list[dict[str, Any]], config: prompts.ReviewConfig
+    ) -> dict[str, Any]:
+        return review_body(model, system, messages, config)
+
+    async def send(
         self, body: Mapping[str, Any], client: httpx.AsyncClient | None
     ) -> dict[str, Any]:
         return await base.post(
@@ -93,6 +62,15 @@ class AnthropicProvider:
             seconds=self.timeout,
             client=client,
         )
+
+    def output(self, answer: Mapping[str, Any]) -> Any:
+        return _tool_input(answer)
+
+    def usage(self, answer: Mapping[str, Any]) -> tuple[int, int]:
+        return _usage(answer)
+
+    def repair(self, answer: Mapping[str, Any], error: ValidationError) -> list[dict[str, Any]]:
+        return repair_messages(answer, error)
 
 
 def review_body(
@@ -222,16 +200,6 @@ def _tool_input(answer: Mapping[str, Any]) -> Any:
         return tool_use.get("input")
     text = "".join(block.get("text", "") for block in answer.get("content") or [])
     return text or None
-
-
-def _parse_repaired(answer: Mapping[str, Any]) -> ReviewOutput:
-    try:
-        return base.parse_output(_tool_input(answer))
-    except ValidationError as error:
-        raise BadResponse(
-            f"answer still invalid after a repair attempt:\n{base.describe(error)}",
-            provider=NAME,
-        ) from error
 
 
 def _usage(answer: Mapping[str, Any]) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from functions.ai_orchestrator.chunking import Chunk, clip
 from functions.ai_orchestrator.findings import Finding, ReviewOutput, at_or_above
-from functions.ai_orchestrator.prompts import ReviewConfig
+from functions.ai_orchestrator.prompts import ReviewConfig, render
 from shared import clients
 
 REPAIR_INSTRUCTION = (
@@ -124,6 +125,99 @@ class Provider(Protocol):
     ) -> dict[str, Any]:
         """Answer an OpenAI Chat Completions request body with a ``chat.completion`` object."""
         ...
+
+
+class RemoteProvider(ABC):
+    """A provider behind a model API: one review call, and one repair call if the answer
+    does not fill the findings schema; a second invalid answer is a ``BadResponse``.
+
+    Subclasses supply only what differs per API: the turns, the body, the call, where the
+    answer and its usage are, and the turns asking for a repair.
+
+    Args:
+        api_key: The API key (never logged or put in errors).
+        base_url: The API root, as the official SDK takes it; ``default_base_url`` if None.
+        timeout: Seconds to wait for one answer.
+    """
+
+    name: str
+    default_base_url: str
+
+    def __init__(self, *, api_key: str, base_url: str | None = None, timeout: float = 60.0) -> None:
+        self._api_key = api_key
+        self.base_url = (self.default_base_url if base_url is None else base_url).rstrip("/")
+        self.timeout = timeout
+
+    async def review(
+        self,
+        chunk: Chunk,
+        config: ReviewConfig,
+        *,
+        model: str,
+        client: httpx.AsyncClient | None = None,
+    ) -> ReviewResult:
+        """Review ``chunk``: findings clipped to its lines and filtered by the threshold."""
+        system, user = render(config, chunk)
+        messages = self.opening(system, user)
+        answer = await self.send(self.review_body(model, system, messages, config), client)
+        input_tokens, output_tokens = self.usage(answer)
+        try:
+            output = parse_output(self.output(answer))
+        except ValidationError as error:
+            messages = [*messages, *self.repair(answer, error)]
+            answer = await self.send(self.review_body(model, system, messages, config), client)
+            more_input, more_output = self.usage(answer)
+            input_tokens, output_tokens = input_tokens + more_input, output_tokens + more_output
+            output = self._repaired(answer)
+        return ReviewResult(
+            findings=finish(output.findings, chunk, config),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            model=str(answer.get("model", model)),
+            provider=self.name,
+            raw=answer,
+        )
+
+    def _repaired(self, answer: Mapping[str, Any]) -> ReviewOutput:
+        try:
+            return parse_output(self.output(answer))
+        except ValidationError as error:
+            raise BadResponse(
+                f"answer still invalid after a repair attempt:\n{describe(error)}",
+                provider=self.name,
+            ) from error
+
+    @abstractmethod
+    def opening(self, system: str, user: str) -> list[dict[str, Any]]:
+        """The conversation's first turns."""
+
+    @abstractmethod
+    def review_body(
+        self, model: str, system: str, messages: list[dict[str, Any]], config: ReviewConfig
+    ) -> dict[str, Any]:
+        """The request body of a review call whose answer must fill the findings schema."""
+
+    @abstractmethod
+    async def send(
+        self, body: Mapping[str, Any], client: httpx.AsyncClient | None
+    ) -> dict[str, Any]:
+        """POST ``body`` to the API and return its decoded answer."""
+
+    @abstractmethod
+    def output(self, answer: Mapping[str, Any]) -> Any:
+        """The findings payload of an answer, for ``parse_output``.
+
+        Raises:
+            BadResponse: the answer cannot be repaired (a refusal, no message).
+        """
+
+    @abstractmethod
+    def usage(self, answer: Mapping[str, Any]) -> tuple[int, int]:
+        """The answer's input and output tokens."""
+
+    @abstractmethod
+    def repair(self, answer: Mapping[str, Any], error: ValidationError) -> list[dict[str, Any]]:
+        """The turns echoing the invalid ``answer`` and asking for a corrected one."""
 
 
 def parse_output(payload: Any) -> ReviewOutput:

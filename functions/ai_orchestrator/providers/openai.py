@@ -10,64 +10,20 @@ import httpx
 from pydantic import ValidationError
 
 from functions.ai_orchestrator import prompts
-from functions.ai_orchestrator.chunking import Chunk
-from functions.ai_orchestrator.findings import ReviewOutput, review_schema
+from functions.ai_orchestrator.findings import review_schema
 from functions.ai_orchestrator.providers import base
-from functions.ai_orchestrator.providers.base import BadResponse, InvalidRequest, ReviewResult
+from functions.ai_orchestrator.providers.base import BadResponse, InvalidRequest
 
 NAME = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
-class OpenAIProvider:
-    """Calls ``POST {base_url}/chat/completions`` with a Bearer key.
-
-    Args:
-        api_key: The OpenAI API key (never logged or put in errors).
-        base_url: The API root including ``/v1``, as the official SDK takes it.
-        timeout: Seconds to wait for one answer.
-    """
+class OpenAIProvider(base.RemoteProvider):
+    """Calls ``POST {base_url}/chat/completions`` with a Bearer key; ``base_url`` includes
+    ``/v1``. The answer is the first choice's JSON text (strict JSON-schema output)."""
 
     name = NAME
-
-    def __init__(
-        self, *, api_key: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 60.0
-    ) -> None:
-        self._api_key = api_key
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    async def review(
-        self,
-        chunk: Chunk,
-        config: prompts.ReviewConfig,
-        *,
-        model: str,
-        client: httpx.AsyncClient | None = None,
-    ) -> ReviewResult:
-        system, user = prompts.render(config, chunk)
-        messages: list[dict[str, Any]] = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": user},
-        ]
-        answer = await self._complete(review_body(model, messages, config), client)
-        usage = _usage(answer)
-        content = _content(answer)
-        try:
-            output = base.parse_output(content)
-        except ValidationError as error:
-            messages += repair_messages(content, error)
-            answer = await self._complete(review_body(model, messages, config), client)
-            usage = _add(usage, _usage(answer))
-            output = _parse_repaired(_content(answer))
-        return ReviewResult(
-            findings=base.finish(output.findings, chunk, config),
-            input_tokens=usage[0],
-            output_tokens=usage[1],
-            model=str(answer.get("model", model)),
-            provider=NAME,
-            raw=answer,
-        )
+    default_base_url = DEFAULT_BASE_URL
 
     async def chat(
         self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
@@ -75,9 +31,17 @@ class OpenAIProvider:
         """Pass a Chat Completions request through unchanged (streaming is not offered)."""
         if request.get("stream"):
             raise InvalidRequest("streaming is not supported", provider=NAME, status=400)
-        return await self._complete(request, client)
+        return await self.send(request, client)
 
-    async def _complete(
+    def opening(self, system: str, user: str) -> list[dict[str, Any]]:
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    def review_body(
+        self, model: str, system: str, messages: list[dict[str, Any]], config: prompts.ReviewConfig
+    ) -> dict[str, Any]:
+        return review_body(model, messages, config)  # the system prompt is the first message
+
+    async def send(
         self, body: Mapping[str, Any], client: httpx.AsyncClient | None
     ) -> dict[str, Any]:
         return await base.post(
@@ -88,6 +52,16 @@ class OpenAIProvider:
             seconds=self.timeout,
             client=client,
         )
+
+    def output(self, answer: Mapping[str, Any]) -> str:
+        return _content(answer)
+
+    def usage(self, answer: Mapping[str, Any]) -> tuple[int, int]:
+        usage = answer.get("usage") or {}
+        return int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
+
+    def repair(self, answer: Mapping[str, Any], error: ValidationError) -> list[dict[str, Any]]:
+        return repair_messages(_content(answer), error)
 
 
 def review_body(
@@ -117,16 +91,6 @@ def repair_messages(content: str, error: ValidationError) -> list[dict[str, Any]
     ]
 
 
-def _parse_repaired(content: str) -> ReviewOutput:
-    try:
-        return base.parse_output(content)
-    except ValidationError as error:
-        raise BadResponse(
-            f"answer still invalid after a repair attempt:\n{base.describe(error)}",
-            provider=NAME,
-        ) from error
-
-
 def _content(answer: Mapping[str, Any]) -> str:
     """The first choice's text; a refusal or a missing message is a bad response."""
     try:
@@ -139,12 +103,3 @@ def _content(answer: Mapping[str, Any]) -> str:
     if not isinstance(content, str):
         return json.dumps(content)
     return content
-
-
-def _usage(answer: Mapping[str, Any]) -> tuple[int, int]:
-    usage = answer.get("usage") or {}
-    return int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-
-
-def _add(first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int]:
-    return first[0] + second[0], first[1] + second[1]

@@ -10,7 +10,7 @@ import httpx
 from functions.ai_orchestrator import breaker, context
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator.conftest import Platform
+from tests.functions.ai_orchestrator._support import Platform
 from tests.functions.ai_orchestrator.test_review import MODEL, post_review, sample_chunk
 from tests.functions.ai_orchestrator.test_routing import two_providers
 

@@ -8,7 +8,7 @@ from typing import Any
 from functions.ai_orchestrator import cache, chunking, context
 from functions.ai_orchestrator.chunking import Chunk
 from functions.ai_orchestrator.providers import ReviewResult
-from tests.functions.ai_orchestrator.conftest import Platform
+from tests.functions.ai_orchestrator._support import Platform
 
 VERSION = uuid.UUID("00000000-0000-4000-8000-0000000000c1")
 

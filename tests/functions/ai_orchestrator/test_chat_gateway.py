@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator.conftest import Platform
+from tests.functions.ai_orchestrator._support import Platform
 
 MODEL = "gpt-4o-mini"
 CLAUDE = "claude-haiku-4-5"

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator.conftest import Platform
+from tests.functions.ai_orchestrator._support import Platform
 
 
 async def test_models_lists_the_catalog_by_priority_with_the_builtin_reviewer_last(

@@ -14,7 +14,7 @@ import pytest
 from tests.fakes.ai_server import count_tokens
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator.conftest import PRICE_IN, PRICE_OUT, SAMPLE_LINES, Platform
+from tests.functions.ai_orchestrator._support import PRICE_IN, PRICE_OUT, SAMPLE_LINES, Platform
 
 PYTHON = textwrap.dedent(
     """\

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator.conftest import Platform
+from tests.functions.ai_orchestrator._support import Platform
 from tests.functions.ai_orchestrator.test_review import MODEL, located, post_review, sample_chunk
 from tests.functions.provider_service._support import away_from_the_minute_edge
 

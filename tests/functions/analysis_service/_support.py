@@ -206,3 +206,16 @@ async def wait_until(check: Callable[[], Awaitable[Any]], *, timeout: float = 20
             return value
         await asyncio.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+@dataclass
+class Platform:
+    urls: dict[str, str]
+
+
+@dataclass
+class Service:
+    api: httpx.AsyncClient
+    worker: httpx.AsyncClient
+    sink: EventSink
+    platform: Platform

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,17 +13,14 @@ from localdev import discovery, local
 from shared import access, events
 from tests.functions.analysis_service._support import (
     EventSink,
+    Platform,
+    Service,
     StandInOrchestrator,
     orchestrator_server,
     sink_server,
 )
 
 _TARGETS = ("projects", "project_files", "versions")
-
-
-@dataclass
-class Platform:
-    urls: dict[str, str]
 
 
 @pytest.fixture(scope="module")
@@ -101,14 +97,6 @@ def service_env(
         "PROJECT_ACCESS_CACHE_SECONDS": "0",
         "WORKER_LEASE_SECONDS": "30",
     }
-
-
-@dataclass
-class Service:
-    api: httpx.AsyncClient
-    worker: httpx.AsyncClient
-    sink: EventSink
-    platform: Platform
 
 
 @pytest.fixture

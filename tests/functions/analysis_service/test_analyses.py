@@ -16,13 +16,13 @@ import jsonschema
 
 from tests.functions.analysis_service._support import (
     PY312,
+    Service,
     StandInOrchestrator,
     add_member,
     new_user,
     project_with_files,
     wait_until,
 )
-from tests.functions.analysis_service.conftest import Service
 
 REQUESTED = "dev.acr.analysis.requested"
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "sarif-2.1.0.json"

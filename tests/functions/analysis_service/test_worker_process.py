@@ -15,12 +15,12 @@ import httpx
 
 from shared import events
 from tests.functions.analysis_service._support import (
+    Service,
     StandInOrchestrator,
     new_user,
     project_with_files,
     wait_until,
 )
-from tests.functions.analysis_service.conftest import Service
 
 
 async def _chunk_states(database_url: str, analysis_id: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.functions.project_service.conftest import (
+from tests.functions.project_service._support import (
     create_project,
     file_list,
     tar_gz_of,

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from tests.functions.project_service.conftest import blob_rows, create_project, file_list
+from tests.functions.project_service._support import blob_rows, create_project, file_list
 
 
 async def test_putting_a_file_answers_201_then_200_when_replaced(
@@ -193,3 +193,11 @@ async def test_both_functions_publish_their_routes(projects, project_files) -> N
     assert "/projects/{id}/access" in project_paths
     assert "/projects/{id}/archive" in file_paths and "/projects/{id}/blobs/{sha256}" in file_paths
     assert not (set(project_paths) & set(file_paths)) - {"/health", "/ready", "/health/startup"}
+
+
+def test_project_files_serves_the_files_and_the_snapshots_routes(project_files: object) -> None:
+    from functions.project_service import files, main, snapshots  # loaded by the fixture
+
+    served = main._files.router.routes
+    assert served == files.router.routes + snapshots.router.routes
+    assert {route.path for route in snapshots.router.routes} <= {route.path for route in served}

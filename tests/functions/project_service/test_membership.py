@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.functions.project_service.conftest import add_member, create_project, zip_of
+from tests.functions.project_service._support import add_member, create_project, zip_of
 
 CONTENT = b"print('matrix')\n"
 SHA = hashlib.sha256(CONTENT).hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.functions.project_service.conftest import add_member, create_project
+from tests.functions.project_service._support import add_member, create_project
 
 
 async def test_creating_a_project_makes_the_caller_its_owner(projects, new_user) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import uuid
 
 from functions.project_service.snapshots import tree_sha256
-from tests.functions.project_service.conftest import add_member, create_project
+from tests.functions.project_service._support import add_member, create_project
 
 
 def test_the_tree_hash_is_the_documented_canonical_form_in_any_order() -> None:

@@ -11,7 +11,6 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import new_project
 from tests.functions.provider_service._support import (
     admin,
     away_from_the_minute_edge,
@@ -21,6 +20,7 @@ from tests.functions.provider_service._support import (
     put_rule,
     service,
 )
+from tests.helpers import new_project
 
 
 @pytest.fixture
