@@ -29,9 +29,21 @@ import uuid
 import zipfile
 from typing import Any
 
-# Code the offline reviewer must flag: bandit B602 (shell=True) at line 5.
-PLANTED = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
-EXPECTED_RULE = "B602"
+# Code the offline reviewer must flag: request data reaching a shell, the local reviewer's
+# taint:command-injection (CWE-78) at line 10.
+PLANTED = (
+    "import subprocess\n"
+    "from flask import Flask, request\n"
+    "\n"
+    "app = Flask(__name__)\n"
+    "\n"
+    "\n"
+    "@app.route('/ping')\n"
+    "def ping():\n"
+    "    host = request.args.get('host', '')\n"
+    "    return subprocess.call('ping -c 1 ' + host, shell=True)\n"
+)
+EXPECTED_RULE = "taint:command-injection"
 HEALTH_PATHS = ("/health/startup", "/ready", "/health")
 RETRIES = int(os.environ.get("SMOKE_RETRIES", "10"))
 

@@ -52,8 +52,19 @@ FORBIDDEN = [
 ]
 REQUIRED = ["/opt/venv/bin/python", "/opt/venv/bin/functions-framework", "/app/shared/function.py"]
 
-# The README's demo: one file with a shell=True call at line 5.
-README_FILE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
+# The README's demo: request data reaching a shell at line 10 (taint:command-injection).
+README_FILE = (
+    "import subprocess\n"
+    "from flask import Flask, request\n"
+    "\n"
+    "app = Flask(__name__)\n"
+    "\n"
+    "\n"
+    "@app.route('/ping')\n"
+    "def ping():\n"
+    "    host = request.args.get('host', '')\n"
+    "    return subprocess.call('ping -c 1 ' + host, shell=True)\n"
+)
 
 
 def test_images_hold_no_installer_no_tests_and_no_development_tools(
@@ -151,14 +162,14 @@ async def test_the_readme_review_flow_through_the_gateway(platform: ContainerPla
         findings = await http.get(f"/analyses/{analysis_id}/findings", headers=user)
         assert findings.status_code == 200, findings.text
         located = {(f["path"], f["line"], f["rule"]) for f in findings.json()["items"]}
-        assert any(p == "app/db.py" and ln == 5 and "B602" in r for p, ln, r in located), located
+        assert ("app/db.py", 10, "taint:command-injection") in located, located
 
         sarif = await http.get(f"/analyses/{analysis_id}/sarif", headers=user)
         assert sarif.status_code == 200, sarif.text
         document = json.loads(sarif.text)
         assert document["version"] == "2.1.0"
         results = document["runs"][0]["results"]
-        assert any("B602" in r["ruleId"] for r in results), results
+        assert any(r["ruleId"] == "taint:command-injection" for r in results), results
 
 
 async def test_sigterm_lets_an_in_flight_slow_request_finish_and_exits_0(
