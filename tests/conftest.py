@@ -288,7 +288,7 @@ def start_function(
 
 # Fixtures that start real function processes: the generic one and the per-service
 # platforms of tests/functions/*/conftest.py (a new such fixture belongs in this set).
-_E2E_FIXTURES = {"start_function", "backends", "platform", "versions_url"}
+_E2E_FIXTURES = {"start_function", "backends", "platform", "versions_url", "projects_url"}
 _SERVICE_FIXTURES = {"database_url", "redis_url", "postgres_server_url", "redis_prefix"}
 
 
