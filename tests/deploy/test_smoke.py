@@ -86,7 +86,11 @@ def test_a_working_platform_passes_with_a_completed_analysis(
 ) -> None:
     done = _smoke(platform)
     assert done.returncode == 0, done.stdout + done.stderr
-    for line in ("ok   token", "completed through the Broker", "findings include taint:command-injection"):
+    for line in (
+        "ok   token",
+        "completed through the Broker",
+        "findings include taint:command-injection",
+    ):
         assert line in done.stdout, done.stdout
     assert done.stdout.count("ok   health") == len(platform.functions)
 
