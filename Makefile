@@ -85,6 +85,9 @@ requirements: install ## recompile the pinned, hashed requirement files from the
 	  -o functions/$(s)/requirements.txt functions/$(s)/requirements.in &&) true
 	$(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	  -o requirements-dev.txt requirements-dev.in
+	# uv writes coverage without the extra pytest-cov asks for; pip 23 then looks the extra
+	# up on the index and refuses it under --require-hashes, so the pin carries it.
+	sed -i 's/^coverage==\(.*\) \\$$/coverage[toml]==\1 \\/' requirements-dev.txt
 
 dockerfiles: install ## render functions/*/Dockerfile from localdev/service.Dockerfile.tmpl
 	$(BIN)/python -m localdev.dockerfiles

@@ -11,7 +11,7 @@ import re
 from tests.deploy._repo import ROOT
 
 BOOTSTRAP = ROOT / "requirements-bootstrap.txt"
-PIN = re.compile(r"^([A-Za-z0-9_.-]+)==[0-9][^ \\]*")
+PIN = re.compile(r"^([A-Za-z0-9_.-]+)(\[[a-z0-9,_-]+\])?==[0-9][^ \\]*")
 
 
 def _requirements(path: str) -> list[str]:
