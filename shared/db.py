@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,8 @@ from shared.errors import Unavailable
 
 if TYPE_CHECKING:
     import asyncpg
+
+logger = logging.getLogger(__name__)
 
 
 def _down_errors() -> tuple[type[BaseException], ...]:
@@ -25,6 +28,20 @@ def _down_errors() -> tuple[type[BaseException], ...]:
         asyncpg.InterfaceError,
         asyncpg.CannotConnectNowError,
         asyncpg.TooManyConnectionsError,
+    )
+
+
+def _busy_errors() -> tuple[type[BaseException], ...]:
+    """Server errors that say "try again", not "your request is wrong": a statement
+    cancelled by ``statement_timeout``, a lock not granted in time, a deadlock victim,
+    a serialization failure. They surface as a 503 with a short ``Retry-After``."""
+    import asyncpg
+
+    return (
+        asyncpg.QueryCanceledError,
+        asyncpg.LockNotAvailableError,
+        asyncpg.DeadlockDetectedError,
+        asyncpg.SerializationError,
     )
 
 
@@ -98,11 +115,18 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; a lost database becomes a 503 problem."""
+        """A pooled connection; a lost database becomes a 503 problem, and so does an
+        overloaded one (a statement timeout, a lock wait, a deadlock) that the caller did
+        not handle itself: the client retries after a second instead of seeing a 500."""
         pool = await self.pool()
         try:
             async with pool.acquire(timeout=self._settings().db_connect_timeout_seconds) as conn:
                 yield conn
+        except _busy_errors() as e:
+            logger.warning("Database busy: %s", e.__class__.__name__)
+            raise Unavailable(
+                "database", retry_after=1, detail="The database is busy; retry shortly."
+            ) from e
         except _down_errors() as e:
             raise Unavailable("database") from e
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -67,6 +68,44 @@ async def test_statement_timeout_cancels_long_queries(database: db.Database) -> 
         assert await conn.fetchval("show statement_timeout") == "200ms"
         with pytest.raises(asyncpg.QueryCanceledError):
             await conn.execute("select pg_sleep(2)")
+
+
+async def test_an_unhandled_statement_timeout_is_a_retryable_503(database: db.Database) -> None:
+    with pytest.raises(Unavailable) as caught:
+        async with database.connection() as conn:
+            await conn.execute("select pg_sleep(2)")
+    error = caught.value
+    assert (error.status, error.headers["Retry-After"]) == (503, "1")
+    assert error.detail == "The database is busy; retry shortly."
+    assert isinstance(error.__cause__, asyncpg.QueryCanceledError)
+    async with database.connection() as conn:  # the connection went back to the pool usable
+        assert await conn.fetchval("select 1") == 1
+
+
+async def test_a_deadlock_victim_is_a_retryable_503(database: db.Database) -> None:
+    table = f"public.dl_{uuid.uuid4().hex[:8]}"
+    await database.execute(f"create table {table} (id int primary key, n int)")
+    await database.execute(f"insert into {table} values (1, 0), (2, 0)")
+    both_locked = asyncio.Barrier(2)
+
+    async def update(first: int, second: int) -> None:
+        async with database.transaction() as conn:
+            await conn.execute("set local statement_timeout = '5s'")
+            await conn.execute(f"update {table} set n = n + 1 where id = $1", first)
+            await both_locked.wait()
+            await conn.execute(f"update {table} set n = n + 1 where id = $1", second)
+
+    try:
+        results = await asyncio.gather(update(1, 2), update(2, 1), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        assert len(failures) == 1, results
+        assert isinstance(failures[0], Unavailable)
+        assert failures[0].headers["Retry-After"] == "1"
+        assert isinstance(failures[0].__cause__, asyncpg.DeadlockDetectedError)
+        async with database.connection() as conn:  # the victim's transaction rolled back
+            assert await conn.fetchval(f"select sum(n) from {table}") == 2
+    finally:
+        await database.execute(f"drop table {table}")
 
 
 async def test_transaction_rolls_back_on_error(database: db.Database, service: str) -> None:
