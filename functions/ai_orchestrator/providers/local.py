@@ -74,7 +74,7 @@ BANDIT_SUPERSEDED = (
 RUFF_WHOLE_FILE_ONLY = frozenset({"F401", "F811", "F821", "F822", "F823"})
 BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 _secrets_lock = threading.Lock()
-_FENCE = re.compile(r"```([\w+#.-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_FENCE_LANGUAGE = re.compile(r"[\w+#.-]*")
 
 
 class LocalProvider:
@@ -476,11 +476,26 @@ def _last_user_text(request: Mapping[str, Any]) -> str:
 
 def _snippet(text: str) -> tuple[str, str]:
     """``(path, code)``: a fenced block's language picks the extension, else Python."""
-    fenced = _FENCE.search(text)
+    fenced = _fenced(text)
     if fenced is None:
         return "snippet.py", text
-    language = fenced.group(1).lower() or "python"
-    return f"snippet{_extensions().get(language, '.' + language)}", fenced.group(2)
+    language = fenced[0].lower() or "python"
+    return f"snippet{_extensions().get(language, '.' + language)}", fenced[1]
+
+
+def _fenced(text: str) -> tuple[str, str] | None:
+    """The language and body of the first fenced block (a fence line, up to the next fence).
+
+    Three scans, so linear in the message: the regex it replaces restarted at every
+    backtick of an unclosed fence, and 40,000 backticks cost it 3.6 s.
+    """
+    start = text.find("```")
+    newline = text.find("\n", start + 3) if start >= 0 else -1
+    close = text.find("```", newline + 1) if newline >= 0 else -1
+    if close < 0:
+        return None
+    language = _FENCE_LANGUAGE.match(text, start + 3, newline)
+    return (language.group() if language else ""), text[newline + 1 : close]
 
 
 @functools.cache
