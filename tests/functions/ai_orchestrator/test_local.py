@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import pytest
@@ -284,3 +285,41 @@ def test_the_fence_finder_agrees_with_the_regex_it_replaced(text: str) -> None:
         match = old.search(text)
         expected = (match.group(1), match.group(2)) if match else None
     assert local._fenced(text) == expected
+
+
+def test_detect_secrets_keyword_plugin_reads_only_lines_it_handles_in_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """KeywordDetector backtracks over runs of its keywords (24 KB of "password" on one
+    line: 468 s); it only sees short lines with few keyword stems, the other plugins see all."""
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    from functions.ai_orchestrator.providers import local
+
+    seen: list[str] = []
+    original = KeywordDetector.analyze_line
+
+    @functools.wraps(original)  # detect-secrets reads the signature to pass arguments
+    def analyze_line(self: KeywordDetector, *args: object, **kwargs: object) -> object:
+        line = kwargs.get("line", args[1] if len(args) > 1 else "")
+        seen.append(str(line))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(KeywordDetector, "analyze_line", analyze_line)
+    code = (
+        "x = '" + "password" * 3_000 + "'\n"  # line 1: hostile, keyword plugin skipped
+        + "y" * 5_000 + " = 'AKIAZ7QW3RTY5UIOPA2B'\n"  # line 2: long, the AWS plugin finds it
+        + 'db_password = "hunter2-long-secret-value"\n'  # line 3: the keyword plugin finds it
+    )  # fmt: skip
+    chunk = chunking.split("conf.py", code, budget=10_000_000)[0]
+
+    findings = local.scan_secrets(chunk)
+
+    assert isinstance(findings, list)
+    assert {(f.line, f.rule) for f in findings} == {
+        (2, "secrets:AWSKeyDetector"),
+        (3, "secrets:KeywordDetector"),
+    }
+    assert seen, "the keyword plugin ran"
+    assert max(len(line) for line in seen) <= local.KEYWORD_MAX_LINE
+    assert all(line.lower().count("password") <= local.KEYWORD_MAX_HINTS for line in seen)
