@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import pytest
@@ -203,3 +204,122 @@ async def test_chat_on_clean_code_says_so() -> None:
 def test_rule_ids_are_unique() -> None:
     ids = [rule.id for rule in RULES]
     assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize(
+    ("line", "flagged"),
+    [
+        ("eval(x)", True),
+        ("y = eval (x)", True),
+        ("obj.eval(x)", False),  # a method named eval is not the global eval
+        ("my_eval(x)", False),
+        ("el.innerHTML = html", True),
+        ("el.outerHTML=html", True),
+        ("el.innerHTML", False),
+        ("if (el.innerHTML == old) {}", False),  # a comparison is no assignment
+        ("el.innerHTML =", True),
+    ],
+)
+def test_the_rewritten_look_around_rules_keep_their_meaning(line: str, flagged: bool) -> None:
+    rules = {rule.id: rule for rule in RULES}
+    hits = {
+        rule_id
+        for rule_id in ("acr:js-eval", "acr:js-inner-html")
+        if rules[rule_id].pattern.search(line)
+    }
+    assert bool(hits) == flagged, hits
+
+
+# Lines that made Python's backtracking `re` quadratic (seconds at 10^4 characters, hours at a
+# megabyte); RE2 answers them in one pass. Correctness is asserted here; `make bench` is where
+# time is measured.
+HOSTILE_LINES = {
+    "acr:sql-concatenation": "'select " + " from" * 50_000,
+    "acr:js-exec-concat": "exec(" * 50_000,
+    "acr:sh-curl-pipe-shell": "curl " * 50_000,
+}
+COMPLETIONS = {
+    "acr:sql-concatenation": " t where a = ' + b",
+    "acr:js-exec-concat": "cmd + arg",
+    "acr:sh-curl-pipe-shell": "| sh",
+}
+
+
+def test_the_rules_run_on_a_linear_time_engine() -> None:
+    import re2
+
+    for rule in RULES:
+        assert type(rule.pattern) is type(re2.compile("a")), rule.id
+
+
+@pytest.mark.parametrize("rule_id", sorted(HOSTILE_LINES))
+def test_hostile_lines_are_answered_not_backtracked(rule_id: str) -> None:
+    rule = {rule.id: rule for rule in RULES}[rule_id]
+    assert rule.pattern.search(HOSTILE_LINES[rule_id]) is None
+    completed = HOSTILE_LINES[rule_id] + COMPLETIONS[rule_id]
+    assert rule.pattern.search(completed) is not None, "the same line, completed, is a finding"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no fence at all",
+        "```",
+        "`" * 40_000,  # an unclosed fence: the old regex restarted at every backtick
+        "```py\nx = 1\n",
+        "```py\nx = 1\n```",
+        "before ```js trailing words\neval(a)\n``` after ```py\nsecond\n```",
+        "```\n```",
+        "``` ```\nbody```",
+        "```c++\nint x;```",
+    ],
+)
+def test_the_fence_finder_agrees_with_the_regex_it_replaced(text: str) -> None:
+    import re
+
+    from functions.ai_orchestrator.providers import local
+
+    old = re.compile(r"```([\w+#.-]*)[^\n]*\n(.*?)```", re.DOTALL)
+    expected = None
+    if len(text) < 1_000:  # the old regex on the long line is the very problem
+        match = old.search(text)
+        expected = (match.group(1), match.group(2)) if match else None
+    assert local._fenced(text) == expected
+
+
+def test_detect_secrets_keyword_plugin_reads_only_lines_it_handles_in_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """KeywordDetector backtracks over runs of its keywords (24 KB of "password" on one
+    line: 468 s); it only sees short lines with few keyword stems, the other plugins see all."""
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    from functions.ai_orchestrator.providers import local
+
+    seen: list[str] = []
+    original = KeywordDetector.analyze_line
+
+    @functools.wraps(original)  # detect-secrets reads the signature to pass arguments
+    def analyze_line(self: KeywordDetector, *args: object, **kwargs: object) -> object:
+        line = kwargs.get("line", args[1] if len(args) > 1 else "")
+        seen.append(str(line))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(KeywordDetector, "analyze_line", analyze_line)
+    code = (
+        "x = '" + "password" * 3_000 + "'\n"  # line 1: hostile, keyword plugin skipped
+        + "y" * 5_000 + " = 'AKIAZ7QW3RTY5UIOPA2B'\n"  # line 2: long, the AWS plugin finds it
+        + 'db_password = "hunter2-long-secret-value"\n'  # line 3: the keyword plugin finds it
+    )  # fmt: skip
+    chunk = chunking.split("conf.py", code, budget=10_000_000)[0]
+
+    findings = local.scan_secrets(chunk)
+
+    assert isinstance(findings, list)
+    assert {(f.line, f.rule) for f in findings} == {
+        (2, "secrets:AWSKeyDetector"),
+        (3, "secrets:KeywordDetector"),
+    }
+    assert seen, "the keyword plugin ran"
+    assert max(len(line) for line in seen) <= local.KEYWORD_MAX_LINE
+    assert all(line.lower().count("password") <= local.KEYWORD_MAX_HINTS for line in seen)

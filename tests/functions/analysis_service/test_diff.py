@@ -435,3 +435,33 @@ def test_zero_context_reviews_only_added_lines(files: dict[str, FileDiff]) -> No
 def test_negative_context_is_refused(files: dict[str, FileDiff]) -> None:
     with pytest.raises(ValueError, match="-1"):
         review_regions(files["app.py"], context=-1)
+
+
+def test_binary_names_split_as_the_regex_did_on_small_inputs() -> None:
+    import random
+    import re
+
+    from functions.analysis_service.diff import _binary_names
+
+    regex = re.compile(r"Binary files (.+) and (.+) differ")
+    rng = random.Random(5)
+    pieces = ["a", "b/x", " ", "and", " and ", "differ", " differ", "Binary files "]
+    for _ in range(20_000):
+        line = "Binary files " + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        if rng.random() < 0.8:
+            line += " differ"
+        match = regex.fullmatch(line)
+        assert _binary_names(line) == (match.groups() if match else None), line
+
+
+def test_a_binary_line_of_repeated_ands_is_split_in_one_pass() -> None:
+    from functions.analysis_service.diff import _binary_names
+
+    # The regex took 12 s on this 50 KB line (cubic backtracking); the split is a search.
+    line = "Binary files " + " and " * 10_000 + "x differ"
+    assert _binary_names(line) == (" and " * 9_999, "x")
+    with pytest.raises(DiffError, match="path of 49995 characters is empty or too long"):
+        parse_diff(f"{line}\n")
+    assert parse_diff("Binary files a/img.png and b/img.png differ\n") == [
+        FileDiff(old_path="img.png", new_path="img.png", status="binary", hunks=())
+    ]
