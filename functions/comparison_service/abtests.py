@@ -82,7 +82,7 @@ async def _check_versions(body: TestCreate, *, headers: dict[str, str]) -> None:
         loc = ["body", "variants", index, "version_id"]
         if found is None:
             errors.append({"loc": loc, "msg": f"version '{variant.version_id}' does not exist"})
-        elif str(found.get("experiment_id")) != str(body.experiment_id):
+        elif found.experiment_id != body.experiment_id:
             errors.append({"loc": loc, "msg": "is a version of another experiment"})
     if errors:
         raise ValidationFailed(errors)
