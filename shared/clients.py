@@ -3,6 +3,10 @@
 Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried, on connection
 errors and 502/503/504, with exponential backoff and jitter. Every call forwards the
 current request id and W3C ``traceparent``.
+
+A service's ``remote.py`` answers typed values: :func:`call_for` (or :func:`read`) reads
+the other function's JSON into a pydantic model of the part it uses, once, at the
+boundary; repositories answer frozen slotted dataclasses (README, "Architecture").
 """
 
 from __future__ import annotations
