@@ -3,18 +3,25 @@
 Only idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried, on connection
 errors and 502/503/504, with exponential backoff and jitter. Every call forwards the
 current request id and W3C ``traceparent``.
+
+A service's ``remote.py`` answers typed values: :func:`call_for` (or :func:`read`) reads
+the other function's JSON into a pydantic model of the part it uses, once, at the
+boundary; repositories answer frozen slotted dataclasses (README, "Architecture").
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import logs
 
 if TYPE_CHECKING:
     import httpx
+    from pydantic import BaseModel
+
+Answer = TypeVar("Answer", bound="BaseModel")
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -135,6 +142,37 @@ async def call(dependency: str, method: str, url: str, **kwargs: Any) -> httpx.R
         retry = response.headers.get("retry-after", "1")
         raise errors.RateLimited(message, retry_after=int(retry) if retry.isdigit() else 1)
     raise errors.Unavailable(dependency, detail=f"{dependency} answered {status}.")
+
+
+async def call_for(
+    answer: type[Answer], dependency: str, method: str, url: str, **kwargs: Any
+) -> Answer:
+    """:func:`call`, its answer read as the model ``answer`` (the part of the other
+    function's JSON this one uses; unknown fields are the model's to ignore or refuse).
+
+    Raises:
+        Unavailable: as :func:`call`, and when the body is not such an answer.
+    """
+    return read(answer, dependency, await call(dependency, method, url, **kwargs))
+
+
+def read(answer: type[Answer], dependency: str, response: httpx.Response) -> Answer:
+    """The body of a 2xx ``response`` as the model ``answer``.
+
+    Raises:
+        Unavailable: the body is not JSON of that shape (a broken or newer dependency is
+            a 503 for the caller, never a 500).
+    """
+    from pydantic import ValidationError
+
+    from shared import errors
+
+    try:
+        return answer.model_validate_json(response.content)
+    except ValidationError as e:
+        raise errors.Unavailable(
+            dependency, detail=f"{dependency} answered a body that is not a {answer.__name__}."
+        ) from e
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:

@@ -17,13 +17,15 @@ import asyncio
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.analysis_service import diff, jobs, merge, remote, repository, sarif
+from functions.analysis_service import diff, job_events, merge, remote, repository, sarif
 from functions.analysis_service.context import database, platform, verifier
+from functions.analysis_service.repository import AnalysisRecord, FindingRecord, NewAnalysis
 from functions.analysis_service.schemas import (
     Analysis,
     AnalysisCreate,
@@ -64,16 +66,33 @@ async def _readable(request: Request, project_id: uuid.UUID) -> str:
     return await access.project_role(request, project_id, settings=settings())
 
 
-def to_analysis(row: dict[str, Any]) -> Analysis:
+def to_analysis(row: AnalysisRecord) -> Analysis:
     usage = Usage(
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        cost_usd=str(row["cost_usd"]),
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_usd=str(row.cost_usd),
     )
     return Analysis(
-        **{k: v for k, v in row.items() if k in Analysis.model_fields},
-        kind="diff" if row["has_diff"] else "snapshot",
+        id=row.id,
+        project_id=row.project_id,
+        kind="diff" if row.has_diff else "snapshot",
+        snapshot_id=row.snapshot_id,
+        status=row.status,
+        progress=row.progress,
+        stage=row.stage,
+        summary=row.summary,
         usage=usage,
+        coverage=row.coverage,
+        error=row.error,
+        config=row.config,
+        config_version_id=row.config_version_id,
+        ab_test_id=row.ab_test_id,
+        variant=row.variant,
+        requested_by=row.requested_by,
+        attempt=row.attempt,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
     )
 
 
@@ -93,20 +112,25 @@ async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
     user_headers = clients.forwarded(request)
     if body.snapshot_id is not None:
         await remote.snapshot(body.project_id, body.snapshot_id, headers=user_headers)
-    fields = await _version_fields(body, headers=user_headers, user_id=principal.user_id)
-    fields.update(
+    choice = await _version_choice(body, headers=user_headers, user_id=principal.user_id)
+    new = NewAnalysis(
         project_id=body.project_id,
         snapshot_id=body.snapshot_id,
         diff=body.diff,
+        config=choice.config,
+        config_version_id=choice.version.id,
+        version_config=choice.version.config,
         requested_by=uuid.UUID(principal.user_id),
         idempotency_key=request.headers.get("idempotency-key"),
+        ab_test_id=choice.assigned.ab_test_id if choice.assigned else None,
+        variant=choice.assigned.variant if choice.assigned else None,
     )
     async with database.transaction() as conn:
         if not principal.is_privileged:
-            await _room_for_one_more(conn, fields["requested_by"], fields["idempotency_key"])
-        row, created = await repository.insert_analysis(conn, fields=fields)
-    if row["status"] == "queued":
-        await _announce(row["id"], first=created)
+            await _room_for_one_more(conn, new.requested_by, new.idempotency_key)
+        row, created = await repository.insert_analysis(conn, new)
+    if row.status == "queued":
+        await _announce(row.id, first=created)
     return render(to_analysis(row), status=202)
 
 
@@ -148,9 +172,19 @@ def _check_diff(text: str | None) -> None:
         raise ValidationFailed([{"loc": ["body", "diff"], "msg": "changes no file"}])
 
 
-async def _version_fields(
+@dataclass(frozen=True, slots=True)
+class _VersionChoice:
+    """The version an analysis runs: the request's ``config`` as given (JSON), the version
+    it resolved to, and the A/B assignment when a test decided it."""
+
+    config: dict[str, Any]
+    version: remote.Version
+    assigned: remote.Assignment | None
+
+
+async def _version_choice(
     body: AnalysisCreate, *, headers: dict[str, str], user_id: str
-) -> dict[str, Any]:
+) -> _VersionChoice:
     """The version to run, and the A/B test and variant when one decided it."""
     given = body.config.model_dump(mode="json", exclude_none=True) if body.config else {}
     resolved = await remote.resolve_version(
@@ -158,29 +192,26 @@ async def _version_fields(
         version_id=body.config.version_id if body.config else None,
         headers=headers,
     )
-    fields: dict[str, Any] = {"config": given, "ab_test_id": None, "variant": None}
     platform_headers = None if given else await _as_platform(user_id)
+    assigned = None
     if platform_headers is not None:
         assigned = await remote.assignment(
-            str(resolved["experiment_id"]), body.project_id, headers=platform_headers
+            resolved.experiment_id, body.project_id, headers=platform_headers
         )
         if assigned is not None:
-            variant_version = uuid.UUID(str(assigned["version_id"]))
             resolved = await remote.resolve_version(
-                alias=None, version_id=variant_version, headers=headers
+                alias=None, version_id=assigned.version_id, headers=headers
             )
-            fields.update(ab_test_id=uuid.UUID(str(assigned["ab_test_id"])))
-            fields.update(variant=str(assigned["variant"]))
-    version = resolved["version"]
-    fields.update(config_version_id=uuid.UUID(str(version["id"])), version_config=version["config"])
-    return fields
+    return _VersionChoice(config=given, version=resolved.version, assigned=assigned)
 
 
 async def _announce(analysis_id: uuid.UUID, *, first: bool) -> None:
     """Send the requested event; a repeat (same Idempotency-Key, still queued) re-sends it
     with a fresh id, which is harmless: the worker's claim is atomic."""
     suffix = "requested" if first else f"requested:{uuid.uuid4().hex[:8]}"
-    await jobs.emit_requested(analysis_id, source="analyses", event_id=f"{analysis_id}:{suffix}")
+    await job_events.emit_requested(
+        analysis_id, source="analyses", event_id=f"{analysis_id}:{suffix}"
+    )
 
 
 @router.get("/analyses")
@@ -198,12 +229,12 @@ async def list_analyses(request: Request) -> dict[str, Any]:
     return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
-async def _analysis(request: Request) -> tuple[dict[str, Any], str]:
+async def _analysis(request: Request) -> tuple[AnalysisRecord, str]:
     """The analysis of the path, if the caller may read its project; with the caller's role."""
     analysis_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.analysis(conn, analysis_id)
-    return row, await _readable(request, row["project_id"])
+    return row, await _readable(request, row.project_id)
 
 
 @router.get("/analyses/{id}", response=Analysis)
@@ -222,14 +253,14 @@ async def list_findings(request: Request) -> dict[str, Any]:
     row, _ = await _analysis(request)
     limit, cursor = pagination.params(request)
     position = _position(cursor) if cursor is not None else None
-    kept: list[dict[str, Any]] = []
+    kept: list[FindingRecord] = []
     # Keyset pages read from the cursor on, in batches until a page (plus one) passes the
     # filters: a page costs what it returns, not the whole analysis.
     batch = max(4 * (limit + 1), 200)
     async with database.connection() as conn:
         while len(kept) <= limit:
             rows = await repository.findings_of(
-                conn, row["id"], user_id=principal.user_id, after=position, limit=batch
+                conn, row.id, user_id=principal.user_id, after=position, limit=batch
             )
             try:
                 # Off the event loop: a page's filtering is bounded, but not free.
@@ -238,7 +269,7 @@ async def list_findings(request: Request) -> dict[str, Any]:
                 raise ValidationFailed([{"loc": ["query", e.param], "msg": str(e)}]) from None
             if len(rows) < batch:
                 break
-            position = (rows[-1]["path"], rows[-1]["line"], rows[-1]["id"])
+            position = (rows[-1].path, rows[-1].line, rows[-1].id)
     items = [_finding_out(r) for r in kept[: limit + 1]]
     return pagination.page(
         items, limit=limit, key=lambda f: {"p": f["path"], "l": f["line"], "id": f["id"]}
@@ -252,46 +283,53 @@ def _position(cursor: dict[str, Any]) -> tuple[str, int, uuid.UUID]:
         raise ValidationFailed([{"loc": ["query", "cursor"], "msg": "is invalid"}]) from None
 
 
-def _filtered(rows: list[dict[str, Any]], request: Request) -> list[dict[str, Any]]:
+def _filtered(rows: list[FindingRecord], request: Request) -> list[FindingRecord]:
     params = request.query_params
     wanted = merge.filter_findings(
-        [_as_finding(r) for r in rows],
+        [r.to_finding() for r in rows],
         severity=params.get("severity"),
         path=params.get("path"),
         include_suppressed=params.get("include_suppressed", "").lower() in ("1", "true", "yes"),
         changed_only=params.get("changed_only", "").lower() in ("1", "true", "yes"),
     )
     ids = {f.id for f in wanted}
-    return [r for r in rows if str(r["id"]) in ids]
-
-
-def _as_finding(row: dict[str, Any]) -> merge.Finding:
-    fields = {k: row[k] for k in merge.Finding.__dataclass_fields__ if k in row}
-    fields.update(
-        id=str(row["id"]),
-        first_seen_analysis_id=_text(row["first_seen_analysis_id"]),
-        also_reported_by=tuple(row["also_reported_by"] or ()),
-        trace=tuple(row.get("trace") or ()),
-    )
-    return merge.Finding(**fields)
+    return [r for r in rows if str(r.id) in ids]
 
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _finding_out(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in row.items() if k not in ("project_id", "analysis_id")}
-    out.update(
-        end_line=row["end_line"] or row["line"],  # one-line findings are stored as NULL
-        id=str(row["id"]),
-        analysis_id=str(row["analysis_id"]),
-        first_seen_analysis_id=_text(row["first_seen_analysis_id"]),
-        config_version_id=_text(row["config_version_id"]),
-        also_reported_by=list(row["also_reported_by"] or []),
-        new=not row["repeated"],
-    )
-    return out
+def _finding_out(row: FindingRecord) -> dict[str, Any]:
+    """A finding as the listing answers it (JSON; keys in this order on the wire)."""
+    return {
+        "id": str(row.id),
+        "path": row.path,
+        "line": row.line,
+        "end_line": row.end_line or row.line,  # one-line findings are stored as NULL
+        "severity": row.severity,
+        "category": row.category,
+        "rule": row.rule,
+        "message": row.message,
+        "suggestion": row.suggestion,
+        "source": row.source,
+        "tool": row.tool,
+        "fingerprint": row.fingerprint,
+        "on_changed_line": row.on_changed_line,
+        "repeated": row.repeated,
+        "first_seen_analysis_id": _text(row.first_seen_analysis_id),
+        "suppressed": row.suppressed,
+        "suppression": row.suppression,
+        "also_reported_by": list(row.also_reported_by or []),
+        "config_version_id": _text(row.config_version_id),
+        "created_at": row.created_at,
+        "cwe": row.cwe,
+        "owasp": row.owasp,
+        "trace": row.trace,
+        "feedback": row.feedback,
+        "analysis_id": str(row.analysis_id),
+        "new": not row.repeated,
+    }
 
 
 @router.get("/analyses/{id}/sarif")
@@ -300,8 +338,9 @@ async def export_sarif(request: Request) -> Response:
     await _caller(request)
     row, _ = await _analysis(request)
     async with database.connection() as conn:
-        rows = await repository.findings_of(conn, row["id"], user_id=None)
-    log = sarif.to_sarif(row, [_as_finding(r) for r in rows], tool_version=__version__)
+        rows = await repository.findings_of(conn, row.id, user_id=None)
+    findings = [r.to_finding() for r in rows]
+    log = sarif.to_sarif(row.as_mapping(), findings, tool_version=__version__)
     return Response(json.dumps(log), media_type="application/sarif+json")
 
 
@@ -311,12 +350,12 @@ async def cancel_analysis(request: Request) -> Analysis:
     stops before its next chunk. A finished one is a 409."""
     principal = await _caller(request)
     row, role = await _analysis(request)
-    if role == "viewer" and str(row["requested_by"]) != principal.user_id:
+    if role == "viewer" and str(row.requested_by) != principal.user_id:
         raise Forbidden("Cancelling needs the requester, a maintainer or an owner.")
     async with database.connection() as conn:
-        cancelled = await repository.cancel(conn, row["id"])
+        cancelled = await repository.cancel(conn, row.id)
     if cancelled is None:
-        raise Conflict(f"Analysis '{row['id']}' is already {row['status']}.")
+        raise Conflict(f"Analysis '{row.id}' is already {row.status}.")
     return to_analysis(cancelled)
 
 
@@ -328,9 +367,7 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     finding_id = path_uuid(request)
     async with database.connection() as conn:
         finding = await repository.finding(conn, finding_id)
-    role = await access.project_role(
-        request, finding["project_id"], settings=settings(), fresh=True
-    )
+    role = await access.project_role(request, finding.project_id, settings=settings(), fresh=True)
     # Anyone who can read gives their verdict (it counts in A/B tests); only maintainers,
     # owners and admins decide what the whole project stops seeing.
     suppresses = role in ("owner", "maintainer", "admin")
@@ -354,21 +391,21 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     )
 
 
-async def _emit_feedback(finding: dict[str, Any], *, verdict: str, previous: str | None) -> None:
+async def _emit_feedback(finding: FindingRecord, *, verdict: str, previous: str | None) -> None:
     data = {
-        "finding_id": str(finding["id"]),
-        "analysis_id": str(finding["analysis_id"]),
-        "project_id": str(finding["project_id"]),
+        "finding_id": str(finding.id),
+        "analysis_id": str(finding.analysis_id),
+        "project_id": str(finding.project_id),
         "verdict": verdict,
         "previous_verdict": previous,
-        "ab_test_id": _text(finding["ab_test_id"]),
-        "variant": finding["variant"],
-        "config_version_id": _text(finding["config_version_id"]),
+        "ab_test_id": _text(finding.ab_test_id),
+        "variant": finding.variant,
+        "config_version_id": _text(finding.config_version_id),
     }
     try:
         await events.emit(
-            FEEDBACK, data, settings=settings(), source="analyses", subject=str(finding["id"])
+            FEEDBACK, data, settings=settings(), source="analyses", subject=str(finding.id)
         )
     except Unavailable:
         # The verdict is stored; only the A/B outcome is lost, which must not fail the user.
-        logger.warning("Event %s for finding %s could not be sent", FEEDBACK, finding["id"])
+        logger.warning("Event %s for finding %s could not be sent", FEEDBACK, finding.id)

@@ -138,33 +138,33 @@ async def plan_snapshot(
     manifest = await remote.snapshot(project_id, snapshot_id, headers=headers)
     plan = Plan()
     wanted = []
-    for index, entry in enumerate(sorted(manifest["files"], key=lambda f: str(f["path"]))):
+    for index, entry in enumerate(sorted(manifest.files, key=lambda f: f.path)):
         reason = _skip_reason(entry, index=index, file_max_bytes=file_max_bytes, limit=max_files)
         if reason is not None:
-            plan.coverage.skip_file(str(entry["path"]), reason)
+            plan.coverage.skip_file(entry.path, reason)
         else:
             wanted.append(entry)
     gate = asyncio.Semaphore(_FETCHES)
 
-    async def fetch(entry: dict[str, object]) -> bytes:
+    async def fetch(entry: remote.SnapshotFile) -> bytes:
         async with gate:
-            return await remote.blob(project_id, str(entry["sha256"]), headers=headers)
+            return await remote.blob(project_id, entry.sha256, headers=headers)
 
     contents = await asyncio.gather(*(fetch(entry) for entry in wanted))
     for entry, content in zip(wanted, contents, strict=True):
-        _plan_file(plan, str(entry["path"]), str(entry["language"]), content, budget=budget)
+        _plan_file(plan, entry.path, str(entry.language), content, budget=budget)
     return plan
 
 
 def _skip_reason(
-    entry: dict[str, object], *, index: int, file_max_bytes: int, limit: int
+    entry: remote.SnapshotFile, *, index: int, file_max_bytes: int, limit: int
 ) -> Reason | None:
-    size = int(str(entry.get("size") or 0))
+    size = entry.size
     if index >= limit:
         return Reason("excluded", f"Only the first {limit} files are reviewed.")
     if size > file_max_bytes:
         return Reason("too_large", f"{size} bytes is over the limit of {file_max_bytes}.")
-    if not entry.get("language"):
+    if not entry.language:
         return Reason("unsupported_language", "project-files knows no language for it.")
     return None
 

@@ -15,21 +15,19 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from functions.analysis_service import chunks, merge, remote, repository
 from functions.analysis_service.context import database, platform
 from functions.analysis_service.coverage import Coverage, Reason
+from functions.analysis_service.job_events import emit_finished
+from functions.analysis_service.repository import AnalysisRecord, ChunkRecord, ChunkUsage
 from functions.analysis_service.settings import settings
-from shared import events, lifecycle
+from shared import lifecycle
 from shared.errors import ProblemError, QuotaExceeded, Unavailable
 
 logger = logging.getLogger(__name__)
-COMPLETED = "dev.acr.analysis.completed"
-REQUESTED = "dev.acr.analysis.requested"
 _PARSE_WORDS = ("parse", "syntax", "tokeniz")
 
 
@@ -39,7 +37,7 @@ class Retry(Exception):
 
 @dataclass(slots=True)
 class Job:
-    row: dict[str, Any]
+    row: AnalysisRecord
     worker: str
     headers: dict[str, str] = field(default_factory=dict)
     stop: str | None = None
@@ -47,21 +45,20 @@ class Job:
 
     @property
     def id(self) -> uuid.UUID:
-        analysis_id: uuid.UUID = self.row["id"]
-        return analysis_id
+        return self.row.id
 
     def halt(self, stop: str, reason: str = "") -> None:
         if self.stop is None:
             self.stop, self.reason = stop, reason
 
 
-async def run(row: dict[str, Any], *, worker: str) -> str:
+async def run(row: AnalysisRecord, *, worker: str) -> str:
     """Run a job this worker has claimed; returns its final status.
 
     Raises:
         Retry: the job was released and its event should be redelivered.
     """
-    job = Job(row, worker, await platform.headers(acting_for=str(row["requested_by"])))
+    job = Job(row, worker, await platform.headers(acting_for=str(row.requested_by)))
     beat = asyncio.get_running_loop().create_task(_heartbeat(job))
     try:
         return await _run(job)
@@ -98,11 +95,11 @@ async def _unplannable(job: Job, error: ProblemError) -> str:
 
 async def _plan(job: Job) -> chunks.Plan:
     config = settings()
-    budget = int(job.row["version_config"].get("token_budget") or 4000)
-    if job.row["snapshot_id"] is not None:
+    budget = int(job.row.version_config.get("token_budget") or 4000)
+    if job.row.snapshot_id is not None:
         return await chunks.plan_snapshot(
-            job.row["project_id"],
-            job.row["snapshot_id"],
+            job.row.project_id,
+            job.row.snapshot_id,
             headers=job.headers,
             budget=budget,
             file_max_bytes=config.file_max_bytes,
@@ -123,12 +120,18 @@ async def _review_all(job: Job, plan: chunks.Plan) -> None:
     gate = asyncio.Semaphore(settings().worker_concurrency)
     # chunks finished so far and planned: progress without recounting the table per chunk
     tally = [len(plan.chunks) - len(pending), max(len(plan.chunks), 1)]
-    remaining = job.row["deadline_at"].timestamp() - time.time()
+    remaining = _deadline(job) - time.time()
     try:
         async with asyncio.timeout(max(0.0, remaining)):
             await asyncio.gather(*(_review_one(job, plan, chunk, gate, tally) for chunk in pending))
     except TimeoutError:
         job.halt("timeout", _timeout_reason())
+
+
+def _deadline(job: Job) -> float:
+    """The job's deadline (set by its claim, so always there for a running job)."""
+    assert job.row.deadline_at is not None
+    return job.row.deadline_at.timestamp()
 
 
 def _timeout_reason() -> str:
@@ -153,7 +156,7 @@ async def _review_one(
             job.halt("quota", f"quota exceeded: {e.detail}")
             return
         except remote.ReviewRefused as e:
-            result, usage, status, error = {}, _no_usage(), "failed", e.detail
+            result, usage, status, error = {}, ChunkUsage(), "failed", e.detail
         except Unavailable as e:
             job.halt("retry", e.detail)
             return
@@ -178,7 +181,7 @@ async def _may_continue(job: Job) -> bool:
     if lifecycle.state.draining:
         job.halt("draining", "The worker is shutting down.")
         return False
-    if time.time() >= job.row["deadline_at"].timestamp():
+    if time.time() >= _deadline(job):
         job.halt("timeout", _timeout_reason())
         return False
     async with database.connection() as conn:
@@ -200,13 +203,14 @@ def _passes(config: dict[str, Any]) -> list[str]:
 
 async def _review(
     job: Job, chunk: chunks.ReviewChunk, *, file_text: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], ChunkUsage]:
+    """The chunk's stored result (JSON: findings, analyzers run and skipped) and usage."""
     result: dict[str, Any] = {"findings": [], "analyzers": [], "skipped_analyzers": []}
-    usage = _no_usage()
-    for source in _passes(job.row["version_config"]):
+    usage = ChunkUsage()
+    for source in _passes(job.row.version_config):
         body = _body(job, chunk, source, file_text=file_text)
         answer = await remote.review(body, headers=job.headers)
-        _absorb(result, usage, answer, chunk=chunk, source=source)
+        usage = _absorb(result, usage, answer, chunk=chunk, source=source)
     return result, usage
 
 
@@ -215,7 +219,7 @@ def _body(
 ) -> dict[str, Any]:
     """The /review request of one chunk; a static pass over part of a Python file sends the
     whole file too, as the taint engine follows data across the module's functions."""
-    version_id = job.row["config_version_id"]
+    version_id = job.row.config_version_id
     sent: dict[str, Any] = {
         "id": chunk.id,
         "path": chunk.path,
@@ -226,55 +230,47 @@ def _body(
     if file_text is not None and source == "static" and chunk.language == "python":
         sent["file_content"] = file_text
     return {
-        "project_id": str(job.row["project_id"]),
+        "project_id": str(job.row.project_id),
         "chunks": [sent],
         "config": {"version_id": str(version_id)} if version_id else {},
         "source": source,
     }
 
 
-def _no_usage() -> dict[str, Any]:
-    return {
-        "input_tokens": 0,
-        "output_tokens": 0,
-        "cost_usd": "0",
-        "cached": True,
-        "provider": None,
-        "model": None,
-    }
-
-
 def _absorb(
     result: dict[str, Any],
-    usage: dict[str, Any],
-    answer: dict[str, Any],
+    usage: ChunkUsage,
+    answer: remote.Review,
     *,
     chunk: chunks.ReviewChunk,
     source: str,
-) -> None:
-    for finding in answer.get("findings", []):
+) -> ChunkUsage:
+    """Add one pass' answer to the chunk's result (in place); answers the summed usage."""
+    for finding in answer.findings:
         line = finding.get("line")
         # A model can vouch only for lines it was shown (diffs: the changed regions).
         if isinstance(line, int) and chunk.start_line <= line <= chunk.end_line:
             result["findings"].append({**finding, "path": chunk.path, "source": source})
-    for part in answer.get("chunks", []) or [answer.get("usage", {})]:
-        result["analyzers"] += [
-            a for a in part.get("analyzers", []) if a not in result["analyzers"]
-        ]
-        result["skipped_analyzers"] += part.get("skipped_analyzers", [])
-        usage["input_tokens"] += int(part.get("input_tokens") or 0)
-        usage["output_tokens"] += int(part.get("output_tokens") or 0)
-        usage["cost_usd"] = str(Decimal(usage["cost_usd"]) + Decimal(str(part.get("cost_usd", 0))))
-        usage["cached"] = usage["cached"] and bool(part.get("cached"))
-        usage["provider"] = part.get("provider") or usage["provider"]
-        usage["model"] = part.get("model") or usage["model"]
+    for part in answer.chunks or [answer.usage]:
+        result["analyzers"] += [a for a in part.analyzers if a not in result["analyzers"]]
+        result["skipped_analyzers"] += part.skipped_analyzers
+        usage = replace(
+            usage,
+            input_tokens=usage.input_tokens + part.input_tokens,
+            output_tokens=usage.output_tokens + part.output_tokens,
+            cost_usd=usage.cost_usd + part.cost_usd,
+            cached=usage.cached and part.cached,
+            provider=part.provider or usage.provider,
+            model=part.model or usage.model,
+        )
+    return usage
 
 
 async def _finish(job: Job, plan: chunks.Plan) -> str:
     async with database.connection() as conn:
         rows = await repository.chunks(conn, job.id)
     coverage, found = _collect(rows, plan)
-    threshold = job.row["version_config"].get("severity_threshold", "info")
+    threshold = job.row.version_config.get("severity_threshold", "info")
     merged = merge.merge_findings(
         found,
         line_text=plan.line_text,
@@ -290,11 +286,11 @@ async def _finish(job: Job, plan: chunks.Plan) -> str:
     return "completed"
 
 
-async def _store(job: Job, merged: list[merge.Finding], coverage: Coverage) -> dict[str, Any]:
+async def _store(job: Job, merged: list[merge.Finding], coverage: Coverage) -> AnalysisRecord:
     """Findings, history and the completed row in one transaction (all or nothing)."""
     async with database.transaction() as conn:
         first_seen, suppressed = await repository.history(
-            conn, job.row["project_id"], [f.fingerprint for f in merged]
+            conn, job.row.project_id, [f.fingerprint for f in merged]
         )
         merged[:] = merge.apply_history(
             merged, merge.History(first_seen, suppressed), analysis_id=str(job.id)
@@ -302,9 +298,9 @@ async def _store(job: Job, merged: list[merge.Finding], coverage: Coverage) -> d
         await repository.insert_findings(
             conn,
             analysis_id=job.id,
-            project_id=job.row["project_id"],
-            config_version_id=job.row["config_version_id"],
-            findings=[f.to_dict() for f in merged],
+            project_id=job.row.project_id,
+            config_version_id=job.row.config_version_id,
+            findings=merged,
         )
         row = await repository.complete(
             conn,
@@ -322,18 +318,18 @@ class _Lost(Exception):
     """Cancelled or taken over while merging: the transaction rolls back."""
 
 
-def _collect(rows: list[dict[str, Any]], plan: chunks.Plan) -> tuple[Coverage, list[merge.Finding]]:
+def _collect(rows: list[ChunkRecord], plan: chunks.Plan) -> tuple[Coverage, list[merge.Finding]]:
     coverage = Coverage()
     coverage.update(plan.coverage)
     found: list[merge.Finding] = []
     for row in rows:
-        path, start, end = row["path"], row["start_line"], row["end_line"]
-        if row["status"] != "done":
-            reason = Reason("analyzer_failed", row.get("error") or "The review failed.")
+        path, start, end = row.path, row.start_line, row.end_line
+        if row.status != "done":
+            reason = Reason("analyzer_failed", row.error or "The review failed.")
             coverage.hunk_skipped(path, start, end, reason)
             continue
         coverage.hunk_reviewed(path, start, end)
-        result = row["result"] or {}
+        result = row.result or {}
         for name in result.get("analyzers", []):
             coverage.analyzer_ran(name)
         for skip in result.get("skipped_analyzers", []):
@@ -363,7 +359,7 @@ async def _fail(job: Job, reason: str) -> str:
         row = await repository.analysis(conn, job.id)
     if failed:
         await emit_finished(row, findings=0)
-    return str(row["status"])
+    return row.status
 
 
 async def _release(job: Job) -> None:
@@ -382,47 +378,3 @@ async def _heartbeat(job: Job) -> None:
                     return
         except Unavailable:
             logger.warning("Heartbeat of analysis %s failed; retrying", job.id)
-
-
-async def emit_finished(row: dict[str, Any], *, findings: int) -> None:
-    """``dev.acr.analysis.completed`` (for failed analyses too); a lost event is logged."""
-    finished = row.get("finished_at") or datetime.now(UTC)
-    data = {
-        "analysis_id": str(row["id"]),
-        "project_id": str(row["project_id"]),
-        "status": row["status"],
-        "ab_test_id": str(row["ab_test_id"]) if row.get("ab_test_id") else None,
-        "variant": row.get("variant"),
-        "config_version_id": str(row["config_version_id"]) if row["config_version_id"] else None,
-        "cost_usd": str(row.get("cost_usd") or "0"),
-        "latency_ms": round((finished - row["created_at"]).total_seconds() * 1000, 1),
-        "findings": findings,
-        "error": row.get("error"),
-    }
-    try:
-        await events.emit(
-            COMPLETED,
-            data,
-            settings=settings(),
-            source="analysis-worker",
-            subject=str(row["id"]),
-            event_id=f"{row['id']}:finished",
-        )
-    except Unavailable:
-        logger.warning("Event %s for analysis %s could not be sent", COMPLETED, row["id"])
-
-
-async def emit_requested(analysis_id: uuid.UUID, *, source: str, event_id: str) -> None:
-    """``dev.acr.analysis.requested`` ``{analysis_id}`` to ``K_SINK``.
-
-    Raises:
-        Unavailable: the sink refused or could not be reached.
-    """
-    await events.emit(
-        REQUESTED,
-        {"analysis_id": str(analysis_id)},
-        settings=settings(),
-        source=source,
-        subject=str(analysis_id),
-        event_id=event_id,
-    )

@@ -1,16 +1,24 @@
-"""repository holds every SQL statement of analysis-service."""
+"""repository holds every SQL statement of analysis-service.
+
+Its functions answer typed records (frozen, slotted dataclasses built straight from the
+row, JSONB columns decoded once), never ``asyncpg.Record`` or ``dict``; ``dict[str, Any]``
+is left for what is JSON in the database (``config``, ``summary``, ``coverage``,
+``result``).
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
 
+from functions.analysis_service.merge import Finding, Severity, Source
 from shared.errors import NotFound
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -22,14 +30,167 @@ _ANALYSIS = (
 )
 
 
-def _decode(row: asyncpg.Record | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    data = dict(row)
-    for key in ("config", "version_config", "summary", "coverage", "result"):
-        if isinstance(data.get(key), str):
-            data[key] = json.loads(data[key])
-    return data
+def _json(value: object) -> Any:
+    """A JSONB column as asyncpg hands it over (text) decoded; None stays None."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRecord:
+    """One row of ``analyses`` (``has_diff`` instead of the diff text itself)."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    snapshot_id: uuid.UUID | None
+    has_diff: bool
+    config: dict[str, Any]
+    config_version_id: uuid.UUID | None
+    version_config: dict[str, Any]
+    status: str
+    progress: float
+    stage: str
+    summary: dict[str, Any]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    coverage: dict[str, Any] | None
+    error: str | None
+    requested_by: uuid.UUID
+    ab_test_id: uuid.UUID | None
+    variant: str | None
+    attempt: int
+    claimed_by: str | None
+    heartbeat_at: datetime | None
+    deadline_at: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> AnalysisRecord:
+        return cls(
+            **{
+                **row,
+                "config": _json(row["config"]),
+                "version_config": _json(row["version_config"]),
+                "summary": _json(row["summary"]),
+                "coverage": _json(row["coverage"]),
+            }
+        )
+
+    def as_mapping(self) -> Mapping[str, Any]:
+        """The row as the SARIF exporter reads it (``sarif.to_sarif`` takes any mapping)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True)
+class NewAnalysis:
+    """What ``insert_analysis`` stores: the request, the resolved version, the A/B tag."""
+
+    project_id: uuid.UUID
+    snapshot_id: uuid.UUID | None
+    diff: str | None
+    config: dict[str, Any]
+    config_version_id: uuid.UUID
+    version_config: dict[str, Any]
+    requested_by: uuid.UUID
+    idempotency_key: str | None
+    ab_test_id: uuid.UUID | None
+    variant: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """One row of ``analysis_chunks``; ``result`` is the stored /review answer (JSON)."""
+
+    chunk_id: str
+    path: str
+    start_line: int
+    end_line: int
+    status: str
+    result: dict[str, Any] | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkUsage:
+    """What reviewing one chunk cost, summed over its passes."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    cached: bool = True
+    provider: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    """One row of ``findings``; ``feedback`` is the reading user's verdict (listings only),
+    ``ab_test_id``/``variant`` its analysis' A/B tag (``finding`` only)."""
+
+    id: uuid.UUID
+    analysis_id: uuid.UUID
+    project_id: uuid.UUID
+    path: str
+    line: int
+    end_line: int | None
+    severity: Severity
+    category: str
+    rule: str | None
+    message: str
+    suggestion: str | None
+    source: Source
+    tool: str | None
+    fingerprint: str
+    on_changed_line: bool | None
+    repeated: bool
+    first_seen_analysis_id: uuid.UUID | None
+    suppressed: bool
+    suppression: str | None
+    also_reported_by: list[str]
+    config_version_id: uuid.UUID | None
+    created_at: datetime
+    cwe: str | None
+    owasp: str | None
+    trace: list[dict[str, Any]] | None
+    feedback: str | None = None
+    ab_test_id: uuid.UUID | None = None
+    variant: str | None = None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> FindingRecord:
+        return cls(**{**row, "trace": _json(row["trace"])})
+
+    def to_finding(self) -> Finding:
+        """The finding as the merge and SARIF code handle it."""
+        return Finding(
+            path=self.path,
+            line=self.line,
+            severity=self.severity,
+            category=self.category,
+            message=self.message,
+            source=self.source,
+            end_line=self.end_line,
+            rule=self.rule,
+            suggestion=self.suggestion,
+            tool=self.tool,
+            fingerprint=self.fingerprint,
+            on_changed_line=self.on_changed_line,
+            repeated=self.repeated,
+            first_seen_analysis_id=_text(self.first_seen_analysis_id),
+            suppressed=self.suppressed,
+            suppression=self.suppression,
+            also_reported_by=tuple(self.also_reported_by or ()),
+            id=str(self.id),
+            cwe=self.cwe,
+            owasp=self.owasp,
+            trace=tuple(self.trace or ()),
+        )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------- analyses
@@ -57,8 +218,8 @@ async def in_flight(
 
 
 async def insert_analysis(
-    conn: asyncpg.Connection, *, fields: dict[str, Any]
-) -> tuple[dict[str, Any], bool]:
+    conn: asyncpg.Connection, new: NewAnalysis
+) -> tuple[AnalysisRecord, bool]:
     """Insert a queued analysis; an (requester, Idempotency-Key) seen before answers that
     analysis instead (the database-level guard behind the Redis one). True when created."""
     row = await conn.fetchrow(
@@ -68,34 +229,37 @@ async def insert_analysis(
         " on conflict (requested_by, idempotency_key) where idempotency_key is not null"
         f" do nothing returning {_ANALYSIS}",
         uuid.uuid4(),
-        fields["project_id"],
-        fields["snapshot_id"],
-        fields["diff"],
-        json.dumps(fields["config"]),
-        fields["config_version_id"],
-        json.dumps(fields["version_config"]),
-        fields["requested_by"],
-        fields["idempotency_key"],
-        fields["ab_test_id"],
-        fields["variant"],
+        new.project_id,
+        new.snapshot_id,
+        new.diff,
+        json.dumps(new.config),
+        new.config_version_id,
+        json.dumps(new.version_config),
+        new.requested_by,
+        new.idempotency_key,
+        new.ab_test_id,
+        new.variant,
     )
     if row is not None:
-        return _decode(row) or {}, True
+        return AnalysisRecord.of(row), True
     existing = await conn.fetchrow(
         f"select {_ANALYSIS} from analyses where requested_by = $1 and idempotency_key = $2",
-        fields["requested_by"],
-        fields["idempotency_key"],
+        new.requested_by,
+        new.idempotency_key,
     )
-    return _decode(existing) or {}, False
+    assert existing is not None  # the conflict was on this very row
+    return AnalysisRecord.of(existing), False
 
 
-async def analysis(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> dict[str, Any]:
-    found = _decode(
-        await conn.fetchrow(f"select {_ANALYSIS} from analyses where id = $1", analysis_id)
-    )
+def _analysis_or_none(row: asyncpg.Record | None) -> AnalysisRecord | None:
+    return None if row is None else AnalysisRecord.of(row)
+
+
+async def analysis(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> AnalysisRecord:
+    found = await conn.fetchrow(f"select {_ANALYSIS} from analyses where id = $1", analysis_id)
     if found is None:
         raise NotFound(f"Analysis '{analysis_id}' does not exist.")
-    return found
+    return AnalysisRecord.of(found)
 
 
 async def diff_text(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> str | None:
@@ -109,7 +273,7 @@ async def list_analyses(
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[dict[str, Any]]:
+) -> list[AnalysisRecord]:
     if after is None:
         rows = await conn.fetch(
             f"select {_ANALYSIS} from analyses where project_id = $1"
@@ -126,12 +290,12 @@ async def list_analyses(
             after[1],
             limit,
         )
-    return [_decode(r) or {} for r in rows]
+    return [AnalysisRecord.of(r) for r in rows]
 
 
-async def cancel(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> dict[str, Any] | None:
+async def cancel(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> AnalysisRecord | None:
     """Cancel a queued or running analysis; None when it had already finished."""
-    return _decode(
+    return _analysis_or_none(
         await conn.fetchrow(
             "update analyses set status = 'cancelled', stage = 'cancelled', finished_at = now(),"
             " error = 'cancelled by a user', claimed_by = null"
@@ -151,12 +315,12 @@ async def claim(
     worker: str,
     lease_seconds: float,
     timeout_seconds: float,
-) -> dict[str, Any] | None:
+) -> AnalysisRecord | None:
     """Take the job atomically: queued, or running with a heartbeat older than the lease.
 
     Returns None when someone else holds it or it is finished (or missing).
     """
-    return _decode(
+    return _analysis_or_none(
         await conn.fetchrow(
             "update analyses set status = 'running', attempt = attempt + 1, claimed_by = $2,"
             " claimed_at = now(), heartbeat_at = now(), started_at = coalesce(started_at, now()),"
@@ -230,9 +394,9 @@ async def complete(
     worker: str,
     summary: dict[str, Any],
     coverage: dict[str, Any],
-) -> dict[str, Any] | None:
+) -> AnalysisRecord | None:
     """Finish the job; usage totals are summed from its chunks (exact decimals)."""
-    return _decode(
+    return _analysis_or_none(
         await conn.fetchrow(
             "update analyses a set status = 'completed', stage = 'completed', progress = 1,"
             " summary = $3::jsonb, coverage = $4::jsonb, finished_at = now(), claimed_by = null,"
@@ -308,7 +472,7 @@ async def finish_chunk(
     *,
     status: str,
     result: dict[str, Any],
-    usage: dict[str, Any],
+    usage: ChunkUsage,
     error: str | None = None,
     progress: float,
 ) -> None:
@@ -323,12 +487,12 @@ async def finish_chunk(
         chunk_id,
         status,
         json.dumps(result),
-        usage["input_tokens"],
-        usage["output_tokens"],
-        Decimal(usage["cost_usd"]),
-        usage["cached"],
-        usage["provider"],
-        usage["model"],
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cost_usd,
+        usage.cached,
+        usage.provider,
+        usage.model,
         error,
     )
     await conn.execute(
@@ -338,13 +502,13 @@ async def finish_chunk(
     )
 
 
-async def chunks(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> list[dict[str, Any]]:
+async def chunks(conn: asyncpg.Connection, analysis_id: uuid.UUID) -> list[ChunkRecord]:
     rows = await conn.fetch(
         "select chunk_id, path, start_line, end_line, status, result, error"
         " from analysis_chunks where analysis_id = $1 order by path, start_line",
         analysis_id,
     )
-    return [_decode(r) or {} for r in rows]
+    return [ChunkRecord(**{**r, "result": _json(r["result"])}) for r in rows]
 
 
 # ---------------------------------------------------------------- findings
@@ -378,7 +542,7 @@ async def insert_findings(
     analysis_id: uuid.UUID,
     project_id: uuid.UUID,
     config_version_id: uuid.UUID | None,
-    findings: Iterable[dict[str, Any]],
+    findings: Iterable[Finding],
 ) -> None:
     """Insert findings; a fingerprint the analysis already holds is left as it is."""
     await conn.executemany(
@@ -393,27 +557,27 @@ async def insert_findings(
                 uuid.uuid4(),
                 analysis_id,
                 project_id,
-                f["path"],
-                f["line"],
-                f["end_line"],
-                f["severity"],
-                f["category"],
-                f["rule"],
-                f["message"],
-                f["suggestion"],
-                f["source"],
-                f["tool"],
-                f["fingerprint"],
-                f["on_changed_line"],
-                f["repeated"],
-                uuid.UUID(f["first_seen_analysis_id"]) if f["first_seen_analysis_id"] else None,
-                f["suppressed"],
-                f["suppression"],
-                list(f["also_reported_by"]),
+                f.path,
+                f.line,
+                f.end_line,
+                f.severity,
+                f.category,
+                f.rule,
+                f.message,
+                f.suggestion,
+                f.source,
+                f.tool,
+                f.fingerprint,
+                f.on_changed_line,
+                f.repeated,
+                uuid.UUID(f.first_seen_analysis_id) if f.first_seen_analysis_id else None,
+                f.suppressed,
+                f.suppression,
+                list(f.also_reported_by),
                 config_version_id,
-                f.get("cwe"),
-                f.get("owasp"),
-                json.dumps(f["trace"]) if f.get("trace") else None,
+                f.cwe,
+                f.owasp,
+                json.dumps([dict(step) for step in f.trace]) if f.trace else None,
             )
             for f in findings
         ],
@@ -443,7 +607,7 @@ async def findings_of(
     user_id: str | None,
     after: tuple[str, int, uuid.UUID] | None = None,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FindingRecord]:
     """The analysis' findings in (path, line, id) order, with the caller's verdict: all of
     them, or up to ``limit`` after the keyset position ``after`` (index findings_listing)."""
     rows = await conn.fetch(
@@ -457,16 +621,10 @@ async def findings_of(
         *(after or (None, None, None)),
         limit,
     )
-    return [_finding_row(r) for r in rows]
+    return [FindingRecord.of(r) for r in rows]
 
 
-def _finding_row(row: asyncpg.Record) -> dict[str, Any]:
-    data = dict(row)
-    data["trace"] = json.loads(data["trace"]) if isinstance(data.get("trace"), str) else None
-    return data
-
-
-async def finding(conn: asyncpg.Connection, finding_id: uuid.UUID) -> dict[str, Any]:
+async def finding(conn: asyncpg.Connection, finding_id: uuid.UUID) -> FindingRecord:
     row = await conn.fetchrow(
         f"select {_FINDING}, a.ab_test_id, a.variant from findings f"
         " join analyses a on a.id = f.analysis_id where f.id = $1",
@@ -474,13 +632,13 @@ async def finding(conn: asyncpg.Connection, finding_id: uuid.UUID) -> dict[str, 
     )
     if row is None:
         raise NotFound(f"Finding '{finding_id}' does not exist.")
-    return _finding_row(row)
+    return FindingRecord.of(row)
 
 
 async def give_feedback(
     conn: asyncpg.Connection,
     *,
-    finding: dict[str, Any],
+    finding: FindingRecord,
     user_id: uuid.UUID,
     verdict: str,
     comment: str | None,
@@ -491,14 +649,14 @@ async def give_feedback(
     that. Returns the previous verdict and the time."""
     previous = await conn.fetchval(
         "select verdict from feedback where finding_id = $1 and user_id = $2 for update",
-        finding["id"],
+        finding.id,
         user_id,
     )
     updated_at = await conn.fetchval(
         "insert into feedback (finding_id, user_id, verdict, comment) values ($1, $2, $3, $4)"
         " on conflict (finding_id, user_id) do update set verdict = excluded.verdict,"
         " comment = excluded.comment, updated_at = now() returning updated_at",
-        finding["id"],
+        finding.id,
         user_id,
         verdict,
         comment,
@@ -509,17 +667,17 @@ async def give_feedback(
             " values ($1, $2, $3, $4, $5) on conflict (project_id, fingerprint) do update"
             " set verdict = excluded.verdict, finding_id = excluded.finding_id,"
             " created_by = excluded.created_by, created_at = now()",
-            finding["project_id"],
-            finding["fingerprint"],
+            finding.project_id,
+            finding.fingerprint,
             verdict,
-            finding["id"],
+            finding.id,
             user_id,
         )
     elif project_wide:
         await conn.execute(
             "delete from suppressions where project_id = $1 and fingerprint = $2",
-            finding["project_id"],
-            finding["fingerprint"],
+            finding.project_id,
+            finding.fingerprint,
         )
     return (None if previous is None else str(previous)), updated_at
 

@@ -37,7 +37,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from functions.analysis_service import jobs, repository
+from functions.analysis_service import job_events, jobs, repository
 from functions.analysis_service.context import database, redis, verifier
 from functions.analysis_service.settings import settings
 from shared import events
@@ -70,7 +70,7 @@ async def receive(request: Request) -> dict[str, Any]:
 
 async def _receive(event: Any) -> dict[str, Any]:
     source, event_id, event_type = str(event["source"]), str(event["id"]), str(event["type"])
-    if event_type != jobs.REQUESTED:
+    if event_type != job_events.REQUESTED:
         return {"status": "ignored", "reason": f"Event type '{event_type}' is not handled here."}
     analysis_id = _analysis_id(event.get_data())
     if analysis_id is None:
@@ -120,7 +120,7 @@ async def _unclaimed(conn: Any, analysis_id: uuid.UUID) -> str:
     except NotFound:
         logger.warning("Event names unknown analysis %s; acknowledged", analysis_id)
         return "unknown"
-    return "running-elsewhere" if row["status"] == "running" else str(row["status"])
+    return "running-elsewhere" if row.status == "running" else row.status
 
 
 @router.post("/requeue", public=True, internal=True)
@@ -138,12 +138,14 @@ async def requeue(request: Request) -> dict[str, Any]:
         )
     for analysis_id in timed_out:
         async with database.connection() as conn:
-            await jobs.emit_finished(await repository.analysis(conn, analysis_id), findings=0)
+            await job_events.emit_finished(await repository.analysis(conn, analysis_id), findings=0)
     sent = []
     for analysis_id, attempt in stale:
         event_id = f"{analysis_id}:requeue:{attempt}:{uuid.uuid4().hex[:8]}"
         try:
-            await jobs.emit_requested(analysis_id, source="analysis-worker", event_id=event_id)
+            await job_events.emit_requested(
+                analysis_id, source="analysis-worker", event_id=event_id
+            )
             sent.append(str(analysis_id))
         except Unavailable:
             logger.warning("Re-queued analysis %s but its event could not be sent", analysis_id)
@@ -164,7 +166,7 @@ async def dead_letter(request: Request) -> dict[str, Any]:
 
 async def _dead_letter(event: Any) -> dict[str, Any]:
     analysis_id = _analysis_id(event.get_data())
-    if str(event["type"]) != jobs.REQUESTED or analysis_id is None:
+    if str(event["type"]) != job_events.REQUESTED or analysis_id is None:
         logger.error("Dead letter %s of type %s dropped", event["id"], event["type"])
         return {"status": "dropped"}
     reason = "dead letter: the event was not acknowledged after the Broker's retries"
@@ -172,5 +174,5 @@ async def _dead_letter(event: Any) -> dict[str, Any]:
         failed = await repository.fail_queued(conn, analysis_id, reason=reason)
         row = await repository.analysis(conn, analysis_id) if failed else None
     if row is not None:
-        await jobs.emit_finished(row, findings=0)
+        await job_events.emit_finished(row, findings=0)
     return {"status": "failed" if failed else "ignored", "analysis_id": str(analysis_id)}

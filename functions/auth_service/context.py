@@ -62,10 +62,10 @@ async def bootstrap_platform_client() -> None:
     async with database.connection() as conn:
         account = await repository.service_account_by_client_id(conn, config.platform_client_id)
         if account is not None:
-            if await passwords.verify_password(account["secret_hash"], secret):
+            if await passwords.verify_password(account.secret_hash, secret):
                 return
             digest = await passwords.hash_password(secret)
-            await repository.set_service_account_secret(conn, account["id"], digest)
+            await repository.set_service_account_secret(conn, account.id, digest)
             logger.info("Platform service account %s: secret rotated", config.platform_client_id)
             return
         digest = await passwords.hash_password(secret)

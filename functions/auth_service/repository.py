@@ -1,8 +1,10 @@
-"""repository holds every SQL statement of auth-service."""
+"""repository holds every SQL statement of auth-service; it answers typed records
+(frozen, slotted dataclasses), never ``asyncpg.Record``."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +15,59 @@ from shared.errors import Conflict, NotFound
 _USER = "id, email, name, role, disabled, token_generation, created_at, updated_at"
 
 
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    disabled: bool
+    token_generation: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A user with their password hash (logins only)."""
+
+    user: UserRecord
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsedRefreshToken:
+    """A refresh token just spent: the family its successor joins, whose it is, its scope."""
+
+    family_id: uuid.UUID
+    user_id: uuid.UUID
+    scope: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAccountRecord:
+    id: uuid.UUID
+    name: str
+    client_id: str
+    scopes: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """A service account as ``client_credentials`` checks it."""
+
+    id: uuid.UUID
+    name: str
+    client_id: str
+    secret_hash: str
+    scopes: list[str]
+    disabled: bool
+
+
 async def create_user(
     conn: asyncpg.Connection, *, email: str, name: str, role: str, password_hash: str
-) -> asyncpg.Record:
+) -> UserRecord:
     try:
         row = await conn.fetchrow(
             f"insert into users (id, email, name, role, password_hash) values ($1, $2, $3, $4, $5)"
@@ -29,7 +81,7 @@ async def create_user(
     except asyncpg.UniqueViolationError:
         raise Conflict(f"A user with e-mail '{email}' already exists.") from None
     assert row is not None
-    return row
+    return UserRecord(**row)
 
 
 async def ensure_admin(conn: asyncpg.Connection, *, email: str, password_hash: str) -> bool:
@@ -44,15 +96,19 @@ async def ensure_admin(conn: asyncpg.Connection, *, email: str, password_hash: s
     return bool(created)
 
 
-async def user_by_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> asyncpg.Record:
+async def user_by_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> UserRecord:
     row = await conn.fetchrow(f"select {_USER} from users where id = $1", user_id)
     if row is None:
         raise NotFound(f"User '{user_id}' does not exist.")
-    return row
+    return UserRecord(**row)
 
 
-async def credentials_by_email(conn: asyncpg.Connection, email: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"select {_USER}, password_hash from users where email = $1", email)
+async def credentials_by_email(conn: asyncpg.Connection, email: str) -> Credentials | None:
+    row = await conn.fetchrow(f"select {_USER}, password_hash from users where email = $1", email)
+    if row is None:
+        return None
+    user = UserRecord(**{k: v for k, v in row.items() if k != "password_hash"})
+    return Credentials(user, row["password_hash"])
 
 
 async def password_hash(conn: asyncpg.Connection, user_id: uuid.UUID) -> str:
@@ -64,13 +120,12 @@ async def password_hash(conn: asyncpg.Connection, user_id: uuid.UUID) -> str:
 
 async def list_users(
     conn: asyncpg.Connection, *, limit: int, after: tuple[datetime, uuid.UUID] | None
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record]
+) -> list[UserRecord]:
     if after is None:
         rows = await conn.fetch(
             f"select {_USER} from users order by created_at, id limit $1", limit
         )
-        return rows
+        return [UserRecord(**r) for r in rows]
     rows = await conn.fetch(
         f"select {_USER} from users where (created_at, id) > ($1, $2)"
         " order by created_at, id limit $3",
@@ -78,12 +133,10 @@ async def list_users(
         after[1],
         limit,
     )
-    return rows
+    return [UserRecord(**r) for r in rows]
 
 
-async def update_user(
-    conn: asyncpg.Connection, user_id: uuid.UUID, **changes: Any
-) -> asyncpg.Record:
+async def update_user(conn: asyncpg.Connection, user_id: uuid.UUID, **changes: Any) -> UserRecord:
     allowed = {"name", "role", "disabled", "password_hash"}
     columns = [c for c in changes if c in allowed]
     assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(columns, start=2))
@@ -94,7 +147,7 @@ async def update_user(
     row = await conn.fetchrow(sql, user_id, *(changes[c] for c in columns))
     if row is None:
         raise NotFound(f"User '{user_id}' does not exist.")
-    return row
+    return UserRecord(**row)
 
 
 async def delete_user(conn: asyncpg.Connection, user_id: uuid.UUID) -> None:
@@ -148,13 +201,14 @@ async def insert_refresh_token(
     )
 
 
-async def use_refresh_token(conn: asyncpg.Connection, token_hash: bytes) -> asyncpg.Record | None:
+async def use_refresh_token(conn: asyncpg.Connection, token_hash: bytes) -> UsedRefreshToken | None:
     """Mark a live token used (exactly once, even under concurrency); None if not live."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "update refresh_tokens set used_at = now() where token_hash = $1 and used_at is null"
         " and revoked_at is null and expires_at > now() returning family_id, user_id, scope",
         token_hash,
     )
+    return None if row is None else UsedRefreshToken(**row)
 
 
 async def family_of(conn: asyncpg.Connection, token_hash: bytes) -> uuid.UUID | None:
@@ -192,7 +246,7 @@ async def create_service_account(
     secret_hash: str,
     scopes: list[str],
     created_by: uuid.UUID | None,
-) -> asyncpg.Record:
+) -> ServiceAccountRecord:
     row = await conn.fetchrow(
         "insert into service_accounts (id, name, client_id, secret_hash, scopes, created_by)"
         " values ($1, $2, $3, $4, $5, $6) returning id, name, client_id, scopes, created_at",
@@ -204,7 +258,7 @@ async def create_service_account(
         created_by,
     )
     assert row is not None
-    return row
+    return ServiceAccountRecord(**row)
 
 
 async def ensure_service_account(
@@ -232,12 +286,13 @@ async def set_service_account_secret(
 
 async def service_account_by_client_id(
     conn: asyncpg.Connection, client_id: str
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+) -> ClientCredentials | None:
+    row = await conn.fetchrow(
         "select id, name, client_id, secret_hash, scopes, disabled from service_accounts"
         " where client_id = $1",
         client_id,
     )
+    return None if row is None else ClientCredentials(**row)
 
 
 async def dev_signing_keys(conn: asyncpg.Connection, *, kid: str, pem: str) -> list[str]:

@@ -11,6 +11,7 @@ import re
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
@@ -183,6 +184,10 @@ async def _issue_refresh(
 
 
 async def _password_grant(request: Request, params: dict[str, str]) -> TokenAnswer:
+    """The password grant on one pooled connection: the credentials are read, checked,
+    rehashed if the hasher's parameters moved, and the refresh token stored without
+    going back to the pool (the writes in one transaction). The connection is held
+    while the password is verified (a hash computed off the event loop)."""
     username, password = params.get("username"), params.get("password")
     if not username or password is None:
         raise OAuthError("invalid_request", "username and password are required.")
@@ -193,69 +198,89 @@ async def _password_grant(request: Request, params: dict[str, str]) -> TokenAnsw
     ip = limiter.client_ip(request)
     await limiter.attempt(account=email, ip=ip)
     async with database.connection() as conn:
-        row = await repository.credentials_by_email(conn, email)
-    if row is None:
-        await passwords.burn_time(password)
-    if row is None or not await passwords.verify_password(row["password_hash"], password):
-        raise OAuthError("invalid_grant", "The e-mail or password is wrong.")
-    if row["disabled"]:
-        raise OAuthError("invalid_grant", "This account is disabled.")
-    await limiter.succeeded(account=email, ip=ip)
-    await _rehash_if_needed(row["id"], row["password_hash"], password)
-    async with database.transaction() as conn:
-        refresh = await _issue_refresh(
-            conn, family_id=uuid.uuid4(), user_id=row["id"], scope=USER_SCOPE
-        )
+        found = await repository.credentials_by_email(conn, email)
+        if found is None:
+            await passwords.burn_time(password)
+        if found is None or not await passwords.verify_password(found.password_hash, password):
+            raise OAuthError("invalid_grant", "The e-mail or password is wrong.")
+        user = found.user
+        if user.disabled:
+            raise OAuthError("invalid_grant", "This account is disabled.")
+        await limiter.succeeded(account=email, ip=ip)
+        digest = await _new_hash_if_needed(found.password_hash, password)
+        async with conn.transaction():
+            if digest is not None:
+                await repository.update_user(conn, user.id, password_hash=digest)
+            refresh = await _issue_refresh(
+                conn, family_id=uuid.uuid4(), user_id=user.id, scope=USER_SCOPE
+            )
     access, ttl = await _access_token(
-        subject=str(row["id"]),
-        role=row["role"],
-        scope=USER_SCOPE,
-        generation=row["token_generation"],
+        subject=str(user.id), role=user.role, scope=USER_SCOPE, generation=user.token_generation
     )
     return TokenAnswer(access_token=access, expires_in=ttl, refresh_token=refresh, scope=USER_SCOPE)
 
 
-async def _rehash_if_needed(user_id: uuid.UUID, stored: str, password: str) -> None:
+async def _new_hash_if_needed(stored: str, password: str) -> str | None:
+    """A hash with the hasher's current parameters when ``stored`` has older ones."""
     if passwords.hasher().check_needs_rehash(stored):
-        digest = await passwords.hash_password(password)
-        async with database.connection() as conn:
-            await repository.update_user(conn, user_id, password_hash=digest)
+        return await passwords.hash_password(password)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Rotated:
+    """A refresh token exchanged: whose it was, its scope, and its successor."""
+
+    user: repository.UserRecord
+    scope: str
+    refresh_token: str
 
 
 async def _refresh_grant(params: dict[str, str]) -> TokenAnswer:
     value = params.get("refresh_token")
     if not value:
         raise OAuthError("invalid_request", "The refresh_token parameter is missing.")
-    digest = _hash(value)
     async with database.transaction() as conn:
-        used = await repository.use_refresh_token(conn, digest)
-        if used is None:
-            family = await repository.family_of(conn, digest)
-            if family is not None:
-                revoked = await repository.revoke_family(conn, family)
-                if revoked:
-                    logger.warning(
-                        "Refresh token reuse: family %s revoked (%d live)", family, revoked
-                    )
-        else:
-            user = await repository.user_by_id(conn, used["user_id"])
-            if user["disabled"]:
-                await repository.revoke_family(conn, used["family_id"])
-            else:
-                refresh = await _issue_refresh(
-                    conn, family_id=used["family_id"], user_id=user["id"], scope=used["scope"]
-                )
-    if used is None or user["disabled"]:
+        rotated = await _rotate(conn, _hash(value))
+    # Refused after the commit: a reused token's family stays revoked.
+    if rotated is None:
         raise OAuthError("invalid_grant", "The refresh token is invalid, expired or revoked.")
     access, ttl = await _access_token(
-        subject=str(user["id"]),
-        role=user["role"],
-        scope=used["scope"],
-        generation=user["token_generation"],
+        subject=str(rotated.user.id),
+        role=rotated.user.role,
+        scope=rotated.scope,
+        generation=rotated.user.token_generation,
     )
     return TokenAnswer(
-        access_token=access, expires_in=ttl, refresh_token=refresh, scope=used["scope"]
+        access_token=access,
+        expires_in=ttl,
+        refresh_token=rotated.refresh_token,
+        scope=rotated.scope,
     )
+
+
+async def _rotate(conn: asyncpg.Connection, digest: bytes) -> _Rotated | None:
+    """Spend the refresh token and issue its successor, in the caller's transaction.
+
+    None when it cannot be used: not live (a used one's whole family is revoked, as the
+    reuse of a rotated token means it leaked), or its user is disabled (the family too).
+    """
+    used = await repository.use_refresh_token(conn, digest)
+    if used is None:
+        family = await repository.family_of(conn, digest)
+        if family is not None:
+            revoked = await repository.revoke_family(conn, family)
+            if revoked:
+                logger.warning("Refresh token reuse: family %s revoked (%d live)", family, revoked)
+        return None
+    user = await repository.user_by_id(conn, used.user_id)
+    if user.disabled:
+        await repository.revoke_family(conn, used.family_id)
+        return None
+    refresh = await _issue_refresh(
+        conn, family_id=used.family_id, user_id=user.id, scope=used.scope
+    )
+    return _Rotated(user, used.scope, refresh)
 
 
 def _client_auth(request: Request, params: dict[str, str]) -> tuple[str, str]:
@@ -290,16 +315,16 @@ async def _client_credentials_grant(request: Request, params: dict[str, str]) ->
         account = await repository.service_account_by_client_id(conn, client_id[:100])
     if account is None:
         await passwords.burn_time(secret)
-    if account is None or not await passwords.verify_password(account["secret_hash"], secret):
+    if account is None or not await passwords.verify_password(account.secret_hash, secret):
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
     await limiter.succeeded(account=f"client:{client_id}", ip=ip)
-    if account["disabled"]:
+    if account.disabled:
         raise OAuthError("invalid_client", "This client is disabled.", status=401)
-    granted = set(account["scopes"])
+    granted = set(account.scopes)
     requested = set(params.get("scope", "").split()) or granted
     if not requested <= granted:
         extra = ", ".join(sorted(requested - granted))[:200]
         raise OAuthError("invalid_scope", f"Scope(s) not granted to this client: {extra}.")
     scope = " ".join(sorted(requested))
-    access, ttl = await _access_token(subject=f"sa:{account['id']}", role="service", scope=scope)
+    access, ttl = await _access_token(subject=f"sa:{account.id}", role="service", scope=scope)
     return TokenAnswer(access_token=access, expires_in=ttl, scope=scope)

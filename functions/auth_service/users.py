@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -29,7 +30,7 @@ router = Router()
 
 
 def _user(row: Any) -> UserOut:
-    return UserOut.model_validate(dict(row))
+    return UserOut.model_validate(row, from_attributes=True)
 
 
 def _check_password(password: str, email: str) -> None:
@@ -104,7 +105,7 @@ async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
     if body.name is not None:
         changes["name"] = body.name
     if body.password is not None:
-        _check_password(body.password, user["email"])
+        _check_password(body.password, user.email)
         changes["password_hash"] = await passwords.hash_password(body.password)
     generation = None
     async with database.transaction() as conn:
@@ -129,7 +130,7 @@ async def list_users(request: Request) -> dict[str, Any]:
 
 
 async def _guard_last_admin(conn: Any, target: Any, *, demoting: bool) -> None:
-    if demoting and target["role"] == "admin" and not target["disabled"]:
+    if demoting and target.role == "admin" and not target.disabled:
         if await repository.count_admins(conn) <= 1:
             raise Conflict("The last active administrator cannot be demoted, disabled or deleted.")
 
@@ -152,7 +153,7 @@ async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
         row = await repository.update_user(conn, user_id, **changes)
         if changes.get("disabled"):
             await repository.revoke_user_tokens(conn, user_id)
-        if row["role"] != target["role"] or (row["disabled"] and not target["disabled"]):
+        if row.role != target.role or (row.disabled and not target.disabled):
             generation = await repository.bump_generation(conn, user_id)
     if generation is not None:
         await auth.publish_generation(redis, str(user_id), generation)
@@ -196,7 +197,7 @@ async def create_service_account(
             scopes=body.scopes,
             created_by=creator,
         )
-    return ServiceAccountCreated(client_secret=client_secret, **dict(row))
+    return ServiceAccountCreated.model_validate({**asdict(row), "client_secret": client_secret})
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -72,7 +72,7 @@ async def create_test(request: Request, body: TestCreate) -> Test:
         test_id = await repository.create_test(
             conn, fields={**fields, "created_by": principal.user_id}, variants=variants
         )
-        return Test.model_validate(await repository.test(conn, test_id))
+        return Test.model_validate(await repository.test(conn, test_id), from_attributes=True)
 
 
 async def _check_versions(body: TestCreate, *, headers: dict[str, str]) -> None:
@@ -82,7 +82,7 @@ async def _check_versions(body: TestCreate, *, headers: dict[str, str]) -> None:
         loc = ["body", "variants", index, "version_id"]
         if found is None:
             errors.append({"loc": loc, "msg": f"version '{variant.version_id}' does not exist"})
-        elif str(found.get("experiment_id")) != str(body.experiment_id):
+        elif found.experiment_id != body.experiment_id:
             errors.append({"loc": loc, "msg": "is a version of another experiment"})
     if errors:
         raise ValidationFailed(errors)
@@ -105,7 +105,7 @@ async def list_tests(request: Request) -> dict[str, Any]:
             limit=limit + 1,
             after=after,
         )
-    items = [Test.model_validate(r) for r in rows]
+    items = [Test.model_validate(r, from_attributes=True) for r in rows]
     return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
@@ -154,7 +154,9 @@ async def read_test(request: Request) -> Test:
     """One test with its variants."""
     await verifier.authenticate(request)
     async with database.connection() as conn:
-        return Test.model_validate(await repository.test(conn, path_uuid(request)))
+        return Test.model_validate(
+            await repository.test(conn, path_uuid(request)), from_attributes=True
+        )
 
 
 @router.patch("/ab-tests/{id}", body=TestPatch, response=Test)
@@ -169,7 +171,7 @@ async def update_test(request: Request, body: TestPatch) -> Test:
         await _forget(test_id, strict=True)
         updated = await repository.test(conn, test_id)
     await _forget(test_id)
-    return Test.model_validate(updated)
+    return Test.model_validate(updated, from_attributes=True)
 
 
 @router.post("/ab-tests/{id}/start", response=Test)
@@ -192,7 +194,9 @@ async def stop_test(request: Request) -> Test:
         if document["decision"] == "winner":
             await reports.promote(test, document, document["winner"], clients.forwarded(request))
             async with database.connection() as conn:
-                stopped = Test.model_validate(await repository.test(conn, stopped.id))
+                stopped = Test.model_validate(
+                    await repository.test(conn, stopped.id), from_attributes=True
+                )
     return stopped
 
 
@@ -202,9 +206,9 @@ async def _transition(request: Request, *, to: str, allowed_from: tuple[str, ...
     async with database.transaction() as conn:
         await repository.set_status(conn, test_id, to=to, allowed_from=allowed_from)
         updated = await repository.test(conn, test_id)
-        await _forget(test_id, updated["experiment_id"], strict=True)
-    await _forget(test_id, updated["experiment_id"])
-    return Test.model_validate(updated)
+        await _forget(test_id, updated.experiment_id, strict=True)
+    await _forget(test_id, updated.experiment_id)
+    return Test.model_validate(updated, from_attributes=True)
 
 
 @router.get("/ab-tests/{id}/assign", response=Assignment)
@@ -214,29 +218,45 @@ async def assign(request: Request) -> Assignment:
     return await _assign(path_uuid(request), _unit(request, principal))
 
 
+class _Variant(BaseModel):
+    name: str
+    version_id: uuid.UUID
+    weight: float
+
+
+class _Definition(BaseModel):
+    """What /assign needs of a test, as Redis keeps it (JSON, ``DEFINITION_TTL``)."""
+
+    name: str
+    experiment_id: uuid.UUID
+    status: str
+    epoch: int
+    variants: list[_Variant]
+
+
 async def _assign(test_id: uuid.UUID, unit: str) -> Assignment:
     key = redis.key("assign", str(test_id), hashlib.sha256(unit.encode()).hexdigest())
     cached, variant = await _cache_get_many(redis.key("ab-test", str(test_id)), key)
-    definition: dict[str, Any] = (
-        json.loads(cached) if cached is not None else await _definition(test_id)
+    definition = (
+        _Definition.model_validate_json(cached)
+        if cached is not None
+        else await _definition(test_id)
     )
-    if definition["status"] != "running":
-        raise Conflict(
-            f"A/B test '{test_id}' is {definition['status']}; only running tests assign."
-        )
-    versions = {v["name"]: v["version_id"] for v in definition["variants"]}
+    if definition.status != "running":
+        raise Conflict(f"A/B test '{test_id}' is {definition.status}; only running tests assign.")
+    versions = {v.name: v.version_id for v in definition.variants}
     if variant not in versions:
-        weights = [(v["name"], float(v["weight"])) for v in definition["variants"]]
+        weights = [(v.name, v.weight) for v in definition.variants]
         chosen = assignment.pick(str(test_id), unit, weights)
         async with database.transaction() as conn:
             variant = await repository.assign(
-                conn, test_id=test_id, unit=unit, variant=chosen, epoch=definition["epoch"]
+                conn, test_id=test_id, unit=unit, variant=chosen, epoch=definition.epoch
             )
         await _cache_set(key, variant, settings().assignment_cache_seconds)
     return Assignment(
         ab_test_id=test_id,
-        test_name=definition["name"],
-        experiment_id=definition["experiment_id"],
+        test_name=definition.name,
+        experiment_id=definition.experiment_id,
         unit=unit,
         variant=variant,
         version_id=versions[variant],
@@ -256,16 +276,14 @@ async def _running_test(experiment_id: uuid.UUID) -> uuid.UUID | None:
     return test_id
 
 
-async def _definition(test_id: uuid.UUID) -> dict[str, Any]:
+async def _definition(test_id: uuid.UUID) -> _Definition:
     """What /assign needs of a test, read from the database and cached in Redis."""
     key = redis.key("ab-test", str(test_id))
     async with database.connection() as conn:
         test = await repository.test(conn, test_id)
-    definition = {k: test[k] for k in ("name", "experiment_id", "status", "epoch", "variants")}
-    document = json.dumps(definition, default=str)
-    await _cache_set(key, document, DEFINITION_TTL)
-    loaded: dict[str, Any] = json.loads(document)  # the cached form: ids as text
-    return loaded
+    definition = _Definition.model_validate(test, from_attributes=True)
+    await _cache_set(key, definition.model_dump_json(), DEFINITION_TTL)
+    return definition
 
 
 @router.post("/ab-tests/{id}/outcomes", status=201, body=OutcomeIn, idempotent=True)
@@ -276,9 +294,9 @@ async def record_outcome(request: Request, body: OutcomeIn) -> dict[str, Any]:
     metrics = body.metrics
     async with database.transaction() as conn:
         test = await repository.test(conn, test_id)
-        if test["status"] != "running":
-            raise Conflict(f"A/B test '{test['name']}' is {test['status']}; it counts no outcomes.")
-        if body.variant not in {v["name"] for v in test["variants"]}:
+        if test.status != "running":
+            raise Conflict(f"A/B test '{test.name}' is {test.status}; it counts no outcomes.")
+        if body.variant not in {v.name for v in test.variants}:
             raise ValidationFailed([{"loc": ["body", "variant"], "msg": "is not a variant"}])
         assigned = await repository.assigned_variant(conn, test_id, body.unit)
         if assigned != body.variant:
@@ -335,15 +353,15 @@ async def promote(request: Request, body: Promote) -> dict[str, Any]:
         chosen = body.variant
     elif winner is None:
         raise Conflict(
-            f"A/B test '{test['name']}' has no winner (decision '{document['decision']}');"
+            f"A/B test '{test.name}' has no winner (decision '{document['decision']}');"
             ' an admin may force one with {"variant": ..., "force": true}.'
         )
     elif body.variant not in (None, winner):
         raise Conflict(f"The winner is '{winner}', not '{body.variant}'.")
     else:
         chosen = winner
-    if test["promoted_variant"] == chosen:
-        raise Conflict(f"Variant '{chosen}' of A/B test '{test['name']}' is already promoted.")
+    if test.promoted_variant == chosen:
+        raise Conflict(f"Variant '{chosen}' of A/B test '{test.name}' is already promoted.")
     return await reports.promote(test, document, chosen, clients.forwarded(request))
 
 

@@ -79,7 +79,7 @@ async def apply_event(
     except NotFound:
         logger.warning("Event %s names unknown A/B test %s", event_id, parsed.ab_test_id)
         return {"status": "ignored", "reason": f"A/B test '{parsed.ab_test_id}' does not exist."}
-    if parsed.variant not in {v["name"] for v in test["variants"]}:
+    if parsed.variant not in {v.name for v in test.variants}:
         return {"status": "ignored", "reason": f"The test has no variant '{parsed.variant}'."}
     if not _running_at(test, produced_at):
         return {"status": "ignored", "reason": "The test was not running when this happened."}
@@ -103,8 +103,8 @@ async def apply_event(
     return {"status": "unchanged", "reason": "The outcome was already counted."}
 
 
-def _running_at(test: dict[str, Any], moment: datetime) -> bool:
-    started, stopped = test["started_at"], test["stopped_at"]
+def _running_at(test: repository.TestRecord, moment: datetime) -> bool:
+    started, stopped = test.started_at, test.stopped_at
     return started is not None and started <= moment and (stopped is None or moment <= stopped)
 
 

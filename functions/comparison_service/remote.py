@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
+
 from functions.comparison_service.settings import settings
 from shared import clients
 from shared.errors import NotFound
@@ -17,26 +19,38 @@ MAX_FINDINGS = 100_000
 """A bound on the findings read for one analysis (pages of 200)."""
 
 
-async def version(version_id: uuid.UUID, *, headers: dict[str, str]) -> dict[str, Any] | None:
-    """The version (``experiment_id`` included), or None when versions does not know it."""
+class Version(BaseModel):
+    """What comparison-service reads of a version: the experiment it belongs to."""
+
+    id: uuid.UUID
+    experiment_id: uuid.UUID
+
+
+class _FindingsPage(BaseModel):
+    # Findings stay JSON: comparisons answer them as analyses sent them.
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+async def version(version_id: uuid.UUID, *, headers: dict[str, str]) -> Version | None:
+    """The version, or None when versions does not know it."""
     try:
-        found: dict[str, Any] = (
-            await clients.call(
-                "versions",
-                "GET",
-                f"{settings().versions_url}/versions/{version_id}",
-                headers=headers,
-            )
-        ).json()
+        return await clients.call_for(
+            Version,
+            "versions",
+            "GET",
+            f"{settings().versions_url}/versions/{version_id}",
+            headers=headers,
+        )
     except NotFound:
         return None
-    return found
 
 
 async def move_production(
     experiment_id: uuid.UUID, *, version_id: uuid.UUID, reason: str, headers: dict[str, str]
 ) -> dict[str, Any]:
-    """PUT the experiment's ``production`` alias (versions records who and why)."""
+    """PUT the experiment's ``production`` alias (versions records who and why); its
+    answer is JSON the promotion answers as it is."""
     moved: dict[str, Any] = (
         await clients.call(
             "versions",
@@ -56,9 +70,10 @@ async def findings(analysis_id: uuid.UUID, *, headers: dict[str, str]) -> list[d
     cursor: str | None = None
     while True:
         params = {"limit": "200", **({"cursor": cursor} if cursor else {})}
-        answer = await clients.call("analyses", "GET", url, params=params, headers=headers)
-        page = answer.json()
-        collected.extend(page.get("items", []))
-        cursor = page.get("next_cursor")
+        page = await clients.call_for(
+            _FindingsPage, "analyses", "GET", url, params=params, headers=headers
+        )
+        collected.extend(page.items)
+        cursor = page.next_cursor
         if not cursor or len(collected) >= MAX_FINDINGS:
             return collected

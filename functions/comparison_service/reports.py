@@ -12,7 +12,7 @@ from functions.comparison_service.context import database
 from shared.errors import ValidationFailed
 
 
-async def results(test_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
+async def results(test_id: uuid.UUID) -> tuple[dict[str, Any], repository.TestRecord]:
     """The results document and the test; the running always-valid p-values are lowered."""
     async with database.transaction() as conn:
         test = await repository.test(conn, test_id)
@@ -20,13 +20,13 @@ async def results(test_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
         counts, epochs = await repository.allocation(conn, test_id)
         _count_units(aggregates, counts)
         design = analysis.Design(
-            primary_metric=test["primary_metric"],
-            alpha=test["alpha"],
-            min_samples=test["min_samples"],
-            max_samples=test["max_samples"],
-            tau=test["tau"],
-            equivalence_margin=test["equivalence_margin"],
-            status=test["status"],
+            primary_metric=test.primary_metric,
+            alpha=test.alpha,
+            min_samples=test.min_samples,
+            max_samples=test.max_samples,
+            tau=test.tau,
+            equivalence_margin=test.equivalence_margin,
+            status=test.status,
         )
         document, running = analysis.compute(
             design,
@@ -35,51 +35,63 @@ async def results(test_id: uuid.UUID) -> tuple[dict[str, Any], dict[str, Any]]:
             previous_p=await repository.sequential_p(conn, test_id),
         )
         await repository.lower_sequential_p(conn, test_id, running)
-    header = {k: test[k] for k in ("id", "name", "experiment_id", "status", "promoted_variant")}
+    header = {
+        "id": test.id,
+        "name": test.name,
+        "experiment_id": test.experiment_id,
+        "status": test.status,
+        "promoted_variant": test.promoted_variant,
+    }
     return {**json.loads(json.dumps(header, default=str)), **document}, test
 
 
-def _aggregates(test: dict[str, Any], rows: dict[str, Any]) -> list[analysis.Aggregate]:
+def _aggregates(
+    test: repository.TestRecord, rows: dict[str, repository.VariantStats]
+) -> list[analysis.Aggregate]:
     aggregates = []
-    for variant in test["variants"]:
-        row = rows[variant["name"]]
+    for variant in test.variants:
+        row = rows[variant.name]
         aggregates.append(
             analysis.Aggregate(
-                name=variant["name"],
-                version_id=str(variant["version_id"]),
-                weight=float(variant["weight"]),
-                accepted=int(row["accepted"]),
-                dismissed=int(row["dismissed"]),
-                false_positive=int(row["false_positive"]),
-                analyses=int(row["analyses"]),
-                failed=int(row["failed"]),
-                cost_n=int(row["cost_n"]),
-                cost_sum=float(row["cost_sum"]),
-                cost_sumsq=float(row["cost_sumsq"]),
-                latency_n=int(row["latency_n"]),
-                latency_sum=float(row["latency_sum"]),
-                latency_sumsq=float(row["latency_sumsq"]),
-                latency_buckets=[int(c) for c in row["latency_buckets"]],
+                name=variant.name,
+                version_id=str(variant.version_id),
+                weight=float(variant.weight),
+                accepted=int(row.accepted),
+                dismissed=int(row.dismissed),
+                false_positive=int(row.false_positive),
+                analyses=int(row.analyses),
+                failed=int(row.failed),
+                cost_n=int(row.cost_n),
+                cost_sum=float(row.cost_sum),
+                cost_sumsq=float(row.cost_sumsq),
+                latency_n=int(row.latency_n),
+                latency_sum=float(row.latency_sum),
+                latency_sumsq=float(row.latency_sumsq),
+                latency_buckets=[int(c) for c in row.latency_buckets],
             )
         )
     return aggregates
 
 
-def _count_units(aggregates: list[analysis.Aggregate], counts: list[Any]) -> None:
+def _count_units(
+    aggregates: list[analysis.Aggregate], counts: list[repository.AssignedUnits]
+) -> None:
     by_name = {a.name: a for a in aggregates}
     for row in counts:
-        if row["variant"] in by_name:
-            by_name[row["variant"]].units += int(row["units"])
+        if row.variant in by_name:
+            by_name[row.variant].units += int(row.units)
 
 
 def _expected_units(
-    aggregates: list[analysis.Aggregate], counts: list[Any], epochs: dict[int, dict[str, float]]
+    aggregates: list[analysis.Aggregate],
+    counts: list[repository.AssignedUnits],
+    epochs: dict[int, dict[str, float]],
 ) -> list[float]:
     """Units each variant should have: every epoch's units split by that epoch's weights."""
     expected = dict.fromkeys((a.name for a in aggregates), 0.0)
     totals: dict[int, int] = {}
     for row in counts:
-        totals[int(row["epoch"])] = totals.get(int(row["epoch"]), 0) + int(row["units"])
+        totals[row.epoch] = totals.get(row.epoch, 0) + int(row.units)
     for epoch, units in totals.items():
         weights = epochs.get(epoch, {})
         total_weight = sum(weights.values())
@@ -90,22 +102,22 @@ def _expected_units(
 
 
 async def promote(
-    test: dict[str, Any], document: dict[str, Any], chosen: str, headers: dict[str, str]
+    test: repository.TestRecord, document: dict[str, Any], chosen: str, headers: dict[str, str]
 ) -> dict[str, Any]:
     """Move production to ``chosen``'s version; versions records who (the forwarded
     token's subject) and why (the test, the variant and its always-valid p-value)."""
-    versions = {v["name"]: v["version_id"] for v in test["variants"]}
+    versions = {v.name: v.version_id for v in test.variants}
     if chosen not in versions:
         raise ValidationFailed([{"loc": ["body", "variant"], "msg": "is not a variant"}])
     reason = _reason(test, document, chosen)
     alias = await remote.move_production(
-        test["experiment_id"],
+        test.experiment_id,
         version_id=versions[chosen],
         reason=reason,
         headers=headers,
     )
     async with database.connection() as conn:
-        await repository.mark_promoted(conn, test["id"], variant=chosen, reason=reason)
+        await repository.mark_promoted(conn, test.id, variant=chosen, reason=reason)
     return {
         "status": "promoted",
         "variant": chosen,
@@ -115,13 +127,13 @@ async def promote(
     }
 
 
-def _reason(test: dict[str, Any], document: dict[str, Any], chosen: str) -> str:
+def _reason(test: repository.TestRecord, document: dict[str, Any], chosen: str) -> str:
     if document["decision"] != "winner" or document["winner"] != chosen:
         return (
-            f"A/B test {test['name']}: {chosen} promoted by an admin without a winner"
+            f"A/B test {test.name}: {chosen} promoted by an admin without a winner"
             f" (decision {document['decision']})"
         )
     p_values = [c["always_valid_p"] for c in document["comparisons"]]
     mine = [c["always_valid_p"] for c in document["comparisons"] if c["variant"] == chosen]
     p = mine[0] if mine else max(p_values)
-    return f"A/B test {test['name']}: {chosen} won (p={p:.3g})"
+    return f"A/B test {test.name}: {chosen} won (p={p:.3g})"

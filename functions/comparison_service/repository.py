@@ -1,9 +1,11 @@
-"""repository holds every SQL statement of comparison-service."""
+"""repository holds every SQL statement of comparison-service; it answers typed records
+(frozen, slotted dataclasses), never ``asyncpg.Record``."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +19,69 @@ _TEST = (
     " equivalence_margin, auto_promote, status, epoch, created_by, created_at, started_at,"
     " stopped_at, promoted_variant, promoted_at"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRecord:
+    name: str
+    version_id: uuid.UUID
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class TestRecord:
+    """An A/B test with its variants (in position order, control first)."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    id: uuid.UUID
+    name: str
+    experiment_id: uuid.UUID
+    primary_metric: str
+    alpha: float
+    min_samples: int
+    max_samples: int | None
+    tau: float | None
+    equivalence_margin: float
+    auto_promote: bool
+    status: str
+    epoch: int
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    stopped_at: datetime | None
+    promoted_variant: str | None
+    promoted_at: datetime | None
+    variants: tuple[VariantRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VariantStats:
+    """A variant's running aggregates (``latency_buckets``: see ``histogram``)."""
+
+    test_id: uuid.UUID
+    variant: str
+    accepted: int
+    dismissed: int
+    false_positive: int
+    analyses: int
+    failed: int
+    cost_n: int
+    cost_sum: float
+    cost_sumsq: float
+    latency_n: int
+    latency_sum: float
+    latency_sumsq: float
+    latency_buckets: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignedUnits:
+    """Units assigned to a variant during one weight epoch."""
+
+    epoch: int
+    variant: str
+    units: int
 
 
 async def create_test(
@@ -61,9 +126,7 @@ async def _add_epoch(
     )
 
 
-async def test(
-    conn: asyncpg.Connection, test_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any]:
+async def test(conn: asyncpg.Connection, test_id: uuid.UUID, *, lock: bool = False) -> TestRecord:
     """A test with its variants (in position order, control first)."""
     row = await conn.fetchrow(
         f"select {_TEST} from ab_tests where id = $1" + (" for update" if lock else ""), test_id
@@ -74,7 +137,7 @@ async def test(
         "select name, version_id, weight from variants where test_id = $1 order by position",
         test_id,
     )
-    return {**dict(row), "variants": [dict(v) for v in variants]}
+    return TestRecord(**row, variants=tuple(VariantRecord(**v) for v in variants))
 
 
 async def list_tests(
@@ -84,7 +147,7 @@ async def list_tests(
     status: str | None,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[dict[str, Any]]:
+) -> list[TestRecord]:
     rows = await conn.fetch(
         f"select {_TEST} from ab_tests where ($1::uuid is null or experiment_id = $1)"
         " and ($2::text is null or status = $2)"
@@ -97,14 +160,14 @@ async def list_tests(
         limit,
     )
     # the page's variants in one query, not two queries per test
-    variants: dict[uuid.UUID, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+    variants: dict[uuid.UUID, list[VariantRecord]] = {r["id"]: [] for r in rows}
     for v in await conn.fetch(
         "select test_id, name, version_id, weight from variants where test_id = any($1::uuid[])"
         " order by test_id, position",
         list(variants),
     ):
-        variants[v["test_id"]].append({k: v[k] for k in ("name", "version_id", "weight")})
-    return [{**dict(r), "variants": variants[r["id"]]} for r in rows]
+        variants[v["test_id"]].append(VariantRecord(v["name"], v["version_id"], v["weight"]))
+    return [TestRecord(**r, variants=tuple(variants[r["id"]])) for r in rows]
 
 
 async def running_test_id(conn: asyncpg.Connection, experiment_id: uuid.UUID) -> uuid.UUID | None:
@@ -117,7 +180,7 @@ async def running_test_id(conn: asyncpg.Connection, experiment_id: uuid.UUID) ->
 async def set_status(
     conn: asyncpg.Connection, test_id: uuid.UUID, *, to: str, allowed_from: tuple[str, ...]
 ) -> None:
-    current = (await test(conn, test_id, lock=True))["status"]
+    current = (await test(conn, test_id, lock=True)).status
     if current not in allowed_from:
         raise Conflict(f"A/B test '{test_id}' is {current}; it cannot become {to}.")
     column = "started_at" if to == "running" else "stopped_at"
@@ -136,7 +199,7 @@ async def update_weights(
 ) -> None:
     """Set new weights and open a new epoch; assignments already made stay where they are."""
     current = await test(conn, test_id, lock=True)
-    merged = {v["name"]: v["weight"] for v in current["variants"]}
+    merged = {v.name: v.weight for v in current.variants}
     unknown = sorted(set(weights) - set(merged))
     if unknown:  # the test exists; the body names what it does not have
         detail = f"A/B test '{test_id}' has no variant named {', '.join(unknown)}."
@@ -197,7 +260,7 @@ async def assigned_variant(conn: asyncpg.Connection, test_id: uuid.UUID, unit: s
 
 async def allocation(
     conn: asyncpg.Connection, test_id: uuid.UUID
-) -> tuple[list[asyncpg.Record], dict[int, dict[str, float]]]:
+) -> tuple[list[AssignedUnits], dict[int, dict[str, float]]]:
     """Assigned units per (epoch, variant) and each epoch's weights (the SRM inputs)."""
     counts = await conn.fetch(
         "select epoch, variant, units from assignment_counts where test_id = $1", test_id
@@ -205,7 +268,8 @@ async def allocation(
     epochs = await conn.fetch(
         "select epoch, weights from weight_epochs where test_id = $1", test_id
     )
-    return list(counts), {int(e["epoch"]): json.loads(e["weights"]) for e in epochs}
+    weights = {int(e["epoch"]): json.loads(e["weights"]) for e in epochs}
+    return [AssignedUnits(**c) for c in counts], weights
 
 
 async def claim_event(conn: asyncpg.Connection, event_id: str, event_type: str) -> bool:
@@ -315,9 +379,9 @@ async def append_outcome(
     )
 
 
-async def variant_stats(conn: asyncpg.Connection, test_id: uuid.UUID) -> dict[str, asyncpg.Record]:
+async def variant_stats(conn: asyncpg.Connection, test_id: uuid.UUID) -> dict[str, VariantStats]:
     rows = await conn.fetch("select * from variant_stats where test_id = $1", test_id)
-    return {str(r["variant"]): r for r in rows}
+    return {str(r["variant"]): VariantStats(**r) for r in rows}
 
 
 async def sequential_p(conn: asyncpg.Connection, test_id: uuid.UUID) -> dict[str, float]:

@@ -115,7 +115,7 @@ async def list_files(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         project_id = await _reader(conn, request)
         rows = await repository.list_files(conn, project_id, limit=limit + 1, after=after)
-    items = [FileOut.model_validate(dict(r)) for r in rows]
+    items = [FileOut.model_validate(r, from_attributes=True) for r in rows]
     return pagination.page(items, limit=limit, key=lambda f: {"path": f.path})
 
 
@@ -125,7 +125,7 @@ async def read_file(request: Request) -> Response:
     async with database.connection() as conn:
         project_id = await _reader(conn, request)
         row = await repository.file_content(conn, project_id, file_path(request))
-    return raw(row["content"], sha256=row["sha256"], language=row["language"], request=request)
+    return raw(row.content, sha256=row.sha256, language=row.language, request=request)
 
 
 @router.delete("/projects/{id}/files/{path:path}", status=204)

@@ -9,6 +9,7 @@ admins), 404 otherwise; ``shared/access.py`` calls it and caches the answer.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 import asyncpg
@@ -35,8 +36,8 @@ from shared.function import Router, path_uuid, render
 router = Router()
 
 
-def _project(row: Any, role: str | None) -> ProjectOut:
-    return ProjectOut.model_validate({**dict(row), "role": role})
+def _project(row: repository.ProjectRecord, role: str | None) -> ProjectOut:
+    return ProjectOut.model_validate({**asdict(row), "role": role})
 
 
 @router.post("/projects", status=201, body=ProjectCreate, response=ProjectOut, idempotent=True)
@@ -70,7 +71,7 @@ async def list_projects(request: Request) -> dict[str, Any]:
             limit=limit + 1,
             after=pagination.created_after(cursor),
         )
-    items = [_project(r, r["role"]) for r in rows]
+    items = [_project(r, role) for r, role in rows]
     return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
@@ -127,7 +128,7 @@ async def list_members(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         await membership.require(conn, project_id, who, "viewer")
         rows = await repository.list_members(conn, project_id, limit=limit + 1, after=after)
-    items = [MemberOut.model_validate(dict(r)) for r in rows]
+    items = [MemberOut.model_validate(r, from_attributes=True) for r in rows]
     return pagination.page(items, limit=limit, key=lambda m: {"user": str(m.user_id)})
 
 
@@ -155,7 +156,9 @@ async def put_member(request: Request, body: MemberPut) -> Response:
         if current is not None and body.role != "owner":
             await _keep_an_owner(conn, project_id, current)
         row = await repository.put_member(conn, project_id, user_id, role=body.role)
-    return render(MemberOut.model_validate(dict(row)), status=200 if current else 201)
+    return render(
+        MemberOut.model_validate(row, from_attributes=True), status=200 if current else 201
+    )
 
 
 @router.delete("/projects/{id}/members/{user_id}", status=204)
@@ -176,10 +179,10 @@ async def delete_member(request: Request) -> None:
 
 
 async def _keep_an_owner(
-    conn: asyncpg.Connection, project_id: uuid.UUID, current: asyncpg.Record
+    conn: asyncpg.Connection, project_id: uuid.UUID, current: repository.MemberRecord
 ) -> None:
-    if current["role"] == "owner" and await repository.count_owners(conn, project_id) <= 1:
+    if current.role == "owner" and await repository.count_owners(conn, project_id) <= 1:
         raise Conflict(
-            f"User '{current['user_id']}' is the last owner of project '{project_id}'; "
+            f"User '{current.user_id}' is the last owner of project '{project_id}'; "
             "make another member owner first."
         )

@@ -1,9 +1,11 @@
-"""repository holds every SQL statement of project-service."""
+"""repository holds every SQL statement of project-service; it answers typed records
+(frozen, slotted dataclasses), never ``asyncpg.Record``."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +23,53 @@ _MEMBER = "project_id, user_id, role, created_at"
 _FILE = "path, sha256, size, language"
 _SNAPSHOT = "id, project_id, tree_sha256, file_count, total_bytes, created_at"
 
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    id: uuid.UUID
+    name: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+    owner_id: uuid.UUID | None  # the longest-standing owner
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    project_id: uuid.UUID
+    user_id: uuid.UUID
+    role: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A file of the project (or of a snapshot), without its content."""
+
+    path: str
+    sha256: str
+    size: int
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileContent:
+    path: str
+    sha256: str
+    language: str | None
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    tree_sha256: str
+    file_count: int
+    total_bytes: int
+    created_at: datetime
+
+
 # ---------------------------------------------------------------- projects and members
 
 
@@ -33,7 +82,7 @@ async def projects_created_by(conn: asyncpg.Connection, user_id: uuid.UUID) -> i
 
 async def create_project(
     conn: asyncpg.Connection, *, name: str, description: str, owner: uuid.UUID
-) -> asyncpg.Record:
+) -> ProjectRecord:
     project_id = uuid.uuid4()
     await conn.execute(
         "insert into projects (id, name, description, created_by) values ($1, $2, $3, $4)",
@@ -50,11 +99,11 @@ async def create_project(
     return await project(conn, project_id)
 
 
-async def project(conn: asyncpg.Connection, project_id: uuid.UUID) -> asyncpg.Record:
+async def project(conn: asyncpg.Connection, project_id: uuid.UUID) -> ProjectRecord:
     row = await conn.fetchrow(f"select {_PROJECT} from projects p where p.id = $1", project_id)
     if row is None:
         raise NotFound(f"Project '{project_id}' does not exist.")
-    return row
+    return ProjectRecord(**row)
 
 
 async def access(
@@ -79,9 +128,9 @@ async def list_projects(
     every: bool,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[asyncpg.Record]:
+) -> list[tuple[ProjectRecord, str | None]]:
     """Projects of ``user_id`` (or ``every`` project), oldest first, with the user's role."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"select {_PROJECT}, m.role from projects p"
         " left join members m on m.project_id = p.id and m.user_id = $1"
         " where ($2 or m.user_id is not null)"
@@ -93,12 +142,12 @@ async def list_projects(
         after[1] if after else None,
         limit,
     )
-    return rows
+    return [(ProjectRecord(**{k: v for k, v in r.items() if k != "role"}), r["role"]) for r in rows]
 
 
 async def update_project(
     conn: asyncpg.Connection, project_id: uuid.UUID, **changes: Any
-) -> asyncpg.Record:
+) -> ProjectRecord:
     columns = [c for c in ("name", "description") if c in changes]
     assignments = "".join(f"{c} = ${i}, " for i, c in enumerate(columns, start=2))
     result = await conn.execute(
@@ -124,12 +173,13 @@ async def lock_members(conn: asyncpg.Connection, project_id: uuid.UUID) -> None:
 
 async def member(
     conn: asyncpg.Connection, project_id: uuid.UUID, user_id: uuid.UUID
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+) -> MemberRecord | None:
+    row = await conn.fetchrow(
         f"select {_MEMBER} from members where project_id = $1 and user_id = $2",
         project_id,
         user_id,
     )
+    return None if row is None else MemberRecord(**row)
 
 
 async def count_owners(conn: asyncpg.Connection, project_id: uuid.UUID) -> int:
@@ -142,7 +192,7 @@ async def count_owners(conn: asyncpg.Connection, project_id: uuid.UUID) -> int:
 
 async def put_member(
     conn: asyncpg.Connection, project_id: uuid.UUID, user_id: uuid.UUID, *, role: str
-) -> asyncpg.Record:
+) -> MemberRecord:
     row = await conn.fetchrow(
         "insert into members (project_id, user_id, role) values ($1, $2, $3)"
         f" on conflict (project_id, user_id) do update set role = excluded.role"
@@ -152,7 +202,7 @@ async def put_member(
         role,
     )
     assert row is not None
-    return row
+    return MemberRecord(**row)
 
 
 async def delete_member(
@@ -165,15 +215,15 @@ async def delete_member(
 
 async def list_members(
     conn: asyncpg.Connection, project_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+) -> list[MemberRecord]:
+    rows = await conn.fetch(
         f"select {_MEMBER} from members where project_id = $1 and user_id > $2"
         " order by user_id limit $3",
         project_id,
         after or uuid.UUID(int=0),
         limit,
     )
-    return rows
+    return [MemberRecord(**r) for r in rows]
 
 
 # ---------------------------------------------------------------- blobs and files
@@ -222,9 +272,7 @@ async def upsert_files(
     )
 
 
-async def file_content(
-    conn: asyncpg.Connection, project_id: uuid.UUID, path: str
-) -> asyncpg.Record:
+async def file_content(conn: asyncpg.Connection, project_id: uuid.UUID, path: str) -> FileContent:
     row = await conn.fetchrow(
         "select f.path, f.sha256, f.language, b.content from files f"
         " join blobs b using (sha256) where f.project_id = $1 and f.path = $2",
@@ -233,20 +281,20 @@ async def file_content(
     )
     if row is None:
         raise NotFound(f"File '{path}' does not exist in project '{project_id}'.")
-    return row
+    return FileContent(**row)
 
 
 async def list_files(
     conn: asyncpg.Connection, project_id: uuid.UUID, *, limit: int, after: str | None
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+) -> list[FileRecord]:
+    rows = await conn.fetch(
         f'select {_FILE} from files where project_id = $1 and path collate "C" > $2'
         ' order by path collate "C" limit $3',
         project_id,
         after or "",
         limit,
     )
-    return rows
+    return [FileRecord(**r) for r in rows]
 
 
 async def delete_file(conn: asyncpg.Connection, project_id: uuid.UUID, path: str) -> None:
@@ -275,13 +323,13 @@ async def project_blob(conn: asyncpg.Connection, project_id: uuid.UUID, sha256: 
 # ---------------------------------------------------------------- snapshots
 
 
-async def tree(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[asyncpg.Record]:
+async def tree(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[FileRecord]:
     """Every current file of the project, by path in byte order."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f'select {_FILE} from files where project_id = $1 order by path collate "C"',
         project_id,
     )
-    return rows
+    return [FileRecord(**r) for r in rows]
 
 
 async def create_snapshot(
@@ -292,7 +340,7 @@ async def create_snapshot(
     file_count: int,
     total_bytes: int,
     created_by: uuid.UUID | None,
-) -> tuple[asyncpg.Record, bool]:
+) -> tuple[SnapshotRecord, bool]:
     """Freeze the current files under ``tree_sha256``; ``(snapshot, created)``.
 
     Run inside the transaction that read the tree: the copy sees the same files.
@@ -321,7 +369,7 @@ async def create_snapshot(
 
 async def snapshot_by_tree(
     conn: asyncpg.Connection, project_id: uuid.UUID, tree_sha256: str
-) -> asyncpg.Record:
+) -> SnapshotRecord:
     row = await conn.fetchrow(
         f"select {_SNAPSHOT} from snapshots where project_id = $1 and tree_sha256 = $2",
         project_id,
@@ -329,12 +377,12 @@ async def snapshot_by_tree(
     )
     if row is None:
         raise NotFound(f"Project '{project_id}' has no snapshot of tree '{tree_sha256}'.")
-    return row
+    return SnapshotRecord(**row)
 
 
 async def snapshot(
     conn: asyncpg.Connection, project_id: uuid.UUID, snapshot_id: uuid.UUID
-) -> asyncpg.Record:
+) -> SnapshotRecord:
     row = await conn.fetchrow(
         f"select {_SNAPSHOT} from snapshots where project_id = $1 and id = $2",
         project_id,
@@ -342,20 +390,20 @@ async def snapshot(
     )
     if row is None:
         raise NotFound(f"Snapshot '{snapshot_id}' does not exist in project '{project_id}'.")
-    return row
+    return SnapshotRecord(**row)
 
 
-async def snapshot_files(conn: asyncpg.Connection, snapshot_id: uuid.UUID) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def snapshot_files(conn: asyncpg.Connection, snapshot_id: uuid.UUID) -> list[FileRecord]:
+    rows = await conn.fetch(
         f'select {_FILE} from snapshot_files where snapshot_id = $1 order by path collate "C"',
         snapshot_id,
     )
-    return rows
+    return [FileRecord(**r) for r in rows]
 
 
 async def snapshot_file_content(
     conn: asyncpg.Connection, snapshot_id: uuid.UUID, path: str
-) -> asyncpg.Record:
+) -> FileContent:
     row = await conn.fetchrow(
         "select sf.path, sf.sha256, sf.language, b.content from snapshot_files sf"
         " join blobs b using (sha256) where sf.snapshot_id = $1 and sf.path = $2",
@@ -364,7 +412,7 @@ async def snapshot_file_content(
     )
     if row is None:
         raise NotFound(f"File '{path}' is not in snapshot '{snapshot_id}'.")
-    return row
+    return FileContent(**row)
 
 
 async def list_snapshots(
@@ -373,16 +421,16 @@ async def list_snapshots(
     *,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[asyncpg.Record]:
+) -> list[SnapshotRecord]:
     """Newest first."""
     if after is None:
-        rows: list[asyncpg.Record] = await conn.fetch(
+        rows = await conn.fetch(
             f"select {_SNAPSHOT} from snapshots where project_id = $1"
             " order by created_at desc, id desc limit $2",
             project_id,
             limit,
         )
-        return rows
+        return [SnapshotRecord(**r) for r in rows]
     rows = await conn.fetch(
         f"select {_SNAPSHOT} from snapshots where project_id = $1"
         " and (created_at, id) < ($2, $3) order by created_at desc, id desc limit $4",
@@ -391,4 +439,4 @@ async def list_snapshots(
         after[1],
         limit,
     )
-    return rows
+    return [SnapshotRecord(**r) for r in rows]

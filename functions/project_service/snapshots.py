@@ -18,6 +18,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -69,12 +70,12 @@ async def create_snapshot(request: Request) -> Response:
             row, created = await repository.create_snapshot(
                 conn,
                 project_id,
-                tree_sha256=tree_sha256((f["path"], f["sha256"]) for f in files),
+                tree_sha256=tree_sha256((f.path, f.sha256) for f in files),
                 file_count=len(files),
-                total_bytes=sum(f["size"] for f in files),
+                total_bytes=sum(f.size for f in files),
                 created_by=who.user_id,
             )
-    answer = SnapshotOut(**dict(row), files=[FileOut.model_validate(dict(f)) for f in files])
+    answer = _snapshot_out(row, files)
     return render(answer, status=201 if created else 200)
 
 
@@ -86,7 +87,7 @@ async def list_snapshots(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         project_id = await _member(request, conn, "viewer")
         rows = await repository.list_snapshots(conn, project_id, limit=limit + 1, after=after)
-    items = [SnapshotSummary.model_validate(dict(r)) for r in rows]
+    items = [SnapshotSummary.model_validate(r, from_attributes=True) for r in rows]
     return pagination.page(items, limit=limit, key=pagination.created_key)
 
 
@@ -98,7 +99,15 @@ async def read_snapshot(request: Request) -> SnapshotOut:
         project_id = await _member(request, conn, "viewer")
         row = await repository.snapshot(conn, project_id, snapshot_id)
         files = await repository.snapshot_files(conn, snapshot_id)
-    return SnapshotOut(**dict(row), files=[FileOut.model_validate(dict(f)) for f in files])
+    return _snapshot_out(row, files)
+
+
+def _snapshot_out(
+    row: repository.SnapshotRecord, files: list[repository.FileRecord]
+) -> SnapshotOut:
+    return SnapshotOut(
+        **asdict(row), files=[FileOut.model_validate(f, from_attributes=True) for f in files]
+    )
 
 
 @router.get("/projects/{id}/snapshots/{snapshot_id}/files/{path:path}")
@@ -109,7 +118,7 @@ async def read_snapshot_file(request: Request) -> Response:
         project_id = await _member(request, conn, "viewer")
         await repository.snapshot(conn, project_id, snapshot_id)
         row = await repository.snapshot_file_content(conn, snapshot_id, file_path(request))
-    return raw(row["content"], sha256=row["sha256"], language=row["language"], request=request)
+    return raw(row.content, sha256=row.sha256, language=row.language, request=request)
 
 
 @router.get(

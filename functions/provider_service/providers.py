@@ -9,6 +9,7 @@ built from it directly.
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 import asyncpg
@@ -35,14 +36,14 @@ router = Router()
 
 
 async def _with_models(
-    conn: asyncpg.Connection, rows: list[asyncpg.Record], *, show_url: bool = True
+    conn: asyncpg.Connection, rows: list[repository.ProviderRecord], *, show_url: bool = True
 ) -> list[ProviderOut]:
     """Providers with their models; ``show_url=False`` (a member asking) leaves out where
     the platform sends its keys: the base URL is infrastructure, not catalog."""
-    models: dict[uuid.UUID, list[ModelOut]] = {row["id"]: [] for row in rows}
+    models: dict[uuid.UUID, list[ModelOut]] = {row.id: [] for row in rows}
     for model in await repository.models_of(conn, list(models)):
-        models[model["provider_id"]].append(ModelOut.model_validate(dict(model)))
-    out = [ProviderOut(models=models[row["id"]], **dict(row)) for row in rows]
+        models[model.provider_id].append(ModelOut.model_validate(model, from_attributes=True))
+    out = [ProviderOut(models=models[row.id], **asdict(row)) for row in rows]
     return out if show_url else [p.model_copy(update={"base_url": None}) for p in out]
 
 
@@ -59,7 +60,7 @@ async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut
         fields["base_url"] = probes.DEFAULT_BASE_URLS[body.kind]
     async with database.transaction() as conn:
         row = await repository.create_provider(conn, **fields)
-        await repository.replace_models(conn, row["id"], [m.model_dump() for m in body.models])
+        await repository.replace_models(conn, row.id, [m.model_dump() for m in body.models])
         return (await _with_models(conn, [row]))[0]
 
 
@@ -133,7 +134,7 @@ async def provider_health(request: Request) -> ProviderHealth:
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.provider_call_target(conn, provider_id)
-    if not row["enabled"]:
+    if not row.enabled:
         return ProviderHealth(status="disabled", latency_ms=0.0, detail="disabled; not probed")
     config = settings()
     key = redis.key("probe", str(provider_id))
@@ -143,9 +144,7 @@ async def provider_health(request: Request) -> ProviderHealth:
         recent = None
     if recent is not None:
         return ProviderHealth.model_validate_json(recent)
-    target = probes.Target(
-        row["kind"], row["base_url"], row["api_key_secret"], config.is_development
-    )
+    target = probes.Target(row.kind, row.base_url, row.api_key_secret, config.is_development)
     result = ProviderHealth.model_validate(
         await probes.probe(target, limit_s=config.provider_probe_timeout_seconds)
     )
@@ -171,4 +170,4 @@ async def provider_credentials(request: Request) -> dict[str, Any]:
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.provider_call_target(conn, provider_id)
-    return {"id": str(provider_id), "kind": row["kind"], "api_key_secret": row["api_key_secret"]}
+    return {"id": str(provider_id), "kind": row.kind, "api_key_secret": row.api_key_secret}

@@ -102,7 +102,7 @@ async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
             cost_usd_per_month=body.cost_usd_per_month,
         )
     rules.invalidate()
-    return QuotaRuleOut.model_validate(dict(row))
+    return QuotaRuleOut.model_validate(row, from_attributes=True)
 
 
 @router.delete("/quotas/{scope}/{scope_id}", status=204, path_schemas=_SCOPE_PATH)
@@ -133,7 +133,7 @@ async def read_rules(request: Request) -> QuotaRules:
         rows = await repository.rules_of(conn, scope=scope, scope_id=scope_id)
     now = rules.utcnow()
     await counters.reclaim(now_ms=int(now.timestamp() * 1000))
-    out = [QuotaRuleOut.model_validate(dict(row)) for row in rows]
+    out = [QuotaRuleOut.model_validate(row, from_attributes=True) for row in rows]
     for rule_out, row in zip(out, rows, strict=True):
         rule_out.consumption = await _consumption(rules.rule_from_row(row), now)
     return QuotaRules(scope=scope, scope_id=scope_id, rules=out)
@@ -236,14 +236,14 @@ async def commit(request: Request, body: CommitIn) -> Committed:
             output_tokens=body.output_tokens,
             cost_usd=cost,
         )
-    if row["inserted"]:
-        await _settle(ticket, tokens=body.input_tokens + body.output_tokens, cost=row["cost_usd"])
+    if row.inserted:
+        await _settle(ticket, tokens=body.input_tokens + body.output_tokens, cost=row.cost_usd)
     return Committed(
         reservation_id=body.reservation_id,
-        cost_usd=row["cost_usd"],
-        input_tokens=row["input_tokens"],
-        output_tokens=row["output_tokens"],
-        replayed=not row["inserted"],
+        cost_usd=row.cost_usd,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        replayed=not row.inserted,
     )
 
 
@@ -331,8 +331,8 @@ async def usage(request: Request) -> UsageReport:
         project_id=project_id,
         from_=start,
         to=end,
-        totals=UsageRow.model_validate(dict(totals[0])),
-        items=[UsageRow.model_validate(dict(g)) for g in groups],
+        totals=UsageRow.model_validate(totals[0], from_attributes=True),
+        items=[UsageRow.model_validate(g, from_attributes=True) for g in groups],
     )
 
 

@@ -1,12 +1,14 @@
 """repository holds every SQL statement of provider-service.
 
 The usage ledger is append-only: this module only ever INSERTs into it (a trigger in
-0001_init.sql refuses UPDATE, DELETE and TRUNCATE).
+0001_init.sql refuses UPDATE, DELETE and TRUNCATE). It answers typed records (frozen,
+slotted dataclasses), never ``asyncpg.Record``.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +28,92 @@ _RULE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderRecord:
+    """A provider as the catalog shows it: whether a key is set, never its reference."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    base_url: str | None
+    api_key_set: bool
+    priority: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallTarget:
+    """What the code that calls a provider needs, its key reference included."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    base_url: str | None
+    api_key_secret: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    provider_id: uuid.UUID
+    name: str
+    input_usd_per_mtok: Decimal
+    output_usd_per_mtok: Decimal
+    context_window: int
+    rpm: int | None
+    tpm: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """A model's prices by provider name."""
+
+    provider: str
+    model: str
+    input_usd_per_mtok: Decimal
+    output_usd_per_mtok: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRecord:
+    """A quota rule; ``provider``/``model`` None for any."""
+
+    id: uuid.UUID
+    scope: str
+    scope_id: str
+    provider: str | None
+    model: str | None
+    requests_per_minute: int | None
+    tokens_per_day: int | None
+    cost_usd_per_month: Decimal | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A committed reservation's usage; ``inserted`` False when it was committed before."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    inserted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSums:
+    """Sums over the ledger, for one model (``provider``, ``model``) or day when grouped."""
+
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal
+    provider: str | None = None
+    model: str | None = None
+    day: str | None = None
+
+
 async def create_provider(
     conn: asyncpg.Connection,
     *,
@@ -35,7 +123,7 @@ async def create_provider(
     api_key_secret: str | None,
     priority: int,
     enabled: bool,
-) -> asyncpg.Record:
+) -> ProviderRecord:
     try:
         row = await conn.fetchrow(
             "insert into providers (id, name, kind, base_url, api_key_secret, priority, enabled)"
@@ -51,7 +139,7 @@ async def create_provider(
     except asyncpg.UniqueViolationError:
         raise Conflict(f"A provider named '{name}' already exists.") from None
     assert row is not None
-    return row
+    return ProviderRecord(**row)
 
 
 async def replace_models(
@@ -78,14 +166,14 @@ async def replace_models(
     )
 
 
-async def provider_by_id(conn: asyncpg.Connection, provider_id: uuid.UUID) -> asyncpg.Record:
+async def provider_by_id(conn: asyncpg.Connection, provider_id: uuid.UUID) -> ProviderRecord:
     row = await conn.fetchrow(f"select {_PROVIDER} from providers where id = $1", provider_id)
     if row is None:
         raise NotFound(f"Provider '{provider_id}' does not exist.")
-    return row
+    return ProviderRecord(**row)
 
 
-async def provider_call_target(conn: asyncpg.Connection, provider_id: uuid.UUID) -> asyncpg.Record:
+async def provider_call_target(conn: asyncpg.Connection, provider_id: uuid.UUID) -> CallTarget:
     """Kind, base URL and key reference: only for the code that makes the call."""
     row = await conn.fetchrow(
         "select id, name, kind, base_url, api_key_secret, enabled from providers where id = $1",
@@ -93,18 +181,17 @@ async def provider_call_target(conn: asyncpg.Connection, provider_id: uuid.UUID)
     )
     if row is None:
         raise NotFound(f"Provider '{provider_id}' does not exist.")
-    return row
+    return CallTarget(**row)
 
 
 async def list_providers(
     conn: asyncpg.Connection, *, limit: int, after: tuple[int, str] | None
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record]
+) -> list[ProviderRecord]:
     if after is None:
         rows = await conn.fetch(
             f"select {_PROVIDER} from providers order by priority, name limit $1", limit
         )
-        return rows
+        return [ProviderRecord(**r) for r in rows]
     rows = await conn.fetch(
         f"select {_PROVIDER} from providers where (priority, name) > ($1, $2)"
         " order by priority, name limit $3",
@@ -112,23 +199,21 @@ async def list_providers(
         after[1],
         limit,
     )
-    return rows
+    return [ProviderRecord(**r) for r in rows]
 
 
-async def models_of(
-    conn: asyncpg.Connection, provider_ids: list[uuid.UUID]
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def models_of(conn: asyncpg.Connection, provider_ids: list[uuid.UUID]) -> list[ModelRecord]:
+    rows = await conn.fetch(
         f"select {_MODEL} from models where provider_id = any($1::uuid[])"
         " order by provider_id, position",
         provider_ids,
     )
-    return rows
+    return [ModelRecord(**r) for r in rows]
 
 
 async def update_provider(
     conn: asyncpg.Connection, provider_id: uuid.UUID, **changes: Any
-) -> asyncpg.Record:
+) -> ProviderRecord:
     allowed = ("name", "base_url", "api_key_secret", "priority", "enabled")
     columns = [c for c in allowed if c in changes]
     assignments = "".join(f"{c} = ${i}, " for i, c in enumerate(columns, start=2))
@@ -143,7 +228,7 @@ async def update_provider(
         raise Conflict(f"A provider named '{changes.get('name')}' already exists.") from None
     if row is None:
         raise NotFound(f"Provider '{provider_id}' does not exist.")
-    return row
+    return ProviderRecord(**row)
 
 
 async def delete_provider(conn: asyncpg.Connection, provider_id: uuid.UUID) -> None:
@@ -152,13 +237,13 @@ async def delete_provider(conn: asyncpg.Connection, provider_id: uuid.UUID) -> N
         raise NotFound(f"Provider '{provider_id}' does not exist.")
 
 
-async def model_prices(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+async def model_prices(conn: asyncpg.Connection) -> list[ModelPrice]:
     """Every model's prices by provider name (the quota step's cost estimates)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         "select p.name as provider, m.name as model, m.input_usd_per_mtok,"
         " m.output_usd_per_mtok from models m join providers p on p.id = m.provider_id"
     )
-    return rows
+    return [ModelPrice(**r) for r in rows]
 
 
 async def upsert_rule(
@@ -171,7 +256,7 @@ async def upsert_rule(
     requests_per_minute: int | None,
     tokens_per_day: int | None,
     cost_usd_per_month: Decimal | None,
-) -> tuple[asyncpg.Record, bool]:
+) -> tuple[RuleRecord, bool]:
     """Create or replace the rule of (scope, scope_id, provider, model); True when created."""
     row = await conn.fetchrow(
         "insert into quota_rules (id, scope, scope_id, provider, model, requests_per_minute,"
@@ -191,7 +276,8 @@ async def upsert_rule(
         cost_usd_per_month,
     )
     assert row is not None
-    return row, bool(row["created"])
+    fields = {k: v for k, v in row.items() if k != "created"}
+    return RuleRecord(**fields), bool(row["created"])
 
 
 async def delete_rule(
@@ -209,19 +295,19 @@ async def delete_rule(
         raise NotFound(f"No quota rule for {scope} '{scope_id}' ({provider}/{model}).")
 
 
-async def rules_of(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def rules_of(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> list[RuleRecord]:
+    rows = await conn.fetch(
         f"select {_RULE} from quota_rules where scope = $1 and scope_id = $2"
         " order by provider, model",
         scope,
         scope_id,
     )
-    return rows
+    return [RuleRecord(**r) for r in rows]
 
 
-async def all_rules(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(f"select {_RULE} from quota_rules")
-    return rows
+async def all_rules(conn: asyncpg.Connection) -> list[RuleRecord]:
+    rows = await conn.fetch(f"select {_RULE} from quota_rules")
+    return [RuleRecord(**r) for r in rows]
 
 
 async def record_usage(
@@ -235,7 +321,7 @@ async def record_usage(
     input_tokens: int,
     output_tokens: int,
     cost_usd: Decimal,
-) -> asyncpg.Record:
+) -> LedgerEntry:
     """Append the commit of ``reservation_id`` once; a repeat answers the first row.
 
     One statement: the CTE inserts unless the reservation is already in the ledger, and
@@ -258,7 +344,7 @@ async def record_usage(
         cost_usd,
     )
     assert row is not None
-    return row
+    return LedgerEntry(**row)
 
 
 _GROUPS = {
@@ -279,10 +365,10 @@ async def usage(
     start: datetime | None,
     end: datetime | None,
     group_by: str | None,
-) -> list[asyncpg.Record]:
+) -> list[UsageSums]:
     """Sums over the ledger in ``[start, end)``, optionally per model or per UTC day."""
     select, group = _GROUPS[group_by]
-    rows: list[asyncpg.Record] = await conn.fetch(
+    rows = await conn.fetch(
         f"select {select}count(*) as requests, coalesce(sum(input_tokens), 0) as input_tokens,"
         " coalesce(sum(output_tokens), 0) as output_tokens,"
         " coalesce(sum(cost_usd), 0) as cost_usd from usage_ledger"
@@ -294,4 +380,4 @@ async def usage(
         start,
         end,
     )
-    return rows
+    return [UsageSums(**r) for r in rows]

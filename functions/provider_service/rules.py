@@ -20,7 +20,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
-from typing import Any
 
 from functions.provider_service import repository
 from functions.provider_service.context import database, redis
@@ -127,22 +126,21 @@ async def _reload() -> None:
         by_scope.setdefault((rule.scope, rule.scope_id), []).append(rule)
     _state.rules = by_scope
     _state.prices = {
-        (p["provider"], p["model"]): Price(p["input_usd_per_mtok"], p["output_usd_per_mtok"])
-        for p in prices
+        (p.provider, p.model): Price(p.input_usd_per_mtok, p.output_usd_per_mtok) for p in prices
     }
     _state.loaded_at = time.monotonic()
 
 
-def rule_from_row(row: Any) -> Rule:
+def rule_from_row(row: repository.RuleRecord) -> Rule:
     return Rule(
-        id=str(row["id"]),
-        scope=row["scope"],
-        scope_id=row["scope_id"],
-        provider=row["provider"] or ANY,
-        model=row["model"] or ANY,
-        requests_per_minute=row["requests_per_minute"],
-        tokens_per_day=row["tokens_per_day"],
-        cost_usd_per_month=row["cost_usd_per_month"],
+        id=str(row.id),
+        scope=row.scope,
+        scope_id=row.scope_id,
+        provider=row.provider or ANY,
+        model=row.model or ANY,
+        requests_per_minute=row.requests_per_minute,
+        tokens_per_day=row.tokens_per_day,
+        cost_usd_per_month=row.cost_usd_per_month,
     )
 
 

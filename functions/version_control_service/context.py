@@ -34,18 +34,18 @@ async def ensure_default_experiment() -> None:
             parent_id=None,
             created_by="system",
         )
-        aliases = {a["name"] for a in await repository.list_aliases(conn, experiment_id)}
+        aliases = {a.name for a in await repository.list_aliases(conn, experiment_id)}
         if PRODUCTION not in aliases:
             await repository.move_alias(
                 conn,
                 experiment_id=experiment_id,
                 alias=PRODUCTION,
-                version_id=version["id"],
+                version_id=version.id,
                 changed_by="system",
                 reason="Created at start-up",
             )
             logger.info(
-                "Default experiment '%s' created with production = v%s", name, version["number"]
+                "Default experiment '%s' created with production = v%s", name, version.number
             )
 
 

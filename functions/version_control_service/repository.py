@@ -1,9 +1,12 @@
-"""repository holds every SQL statement of version-control-service."""
+"""repository holds every SQL statement of version-control-service; it answers typed
+records (frozen, slotted dataclasses), never ``asyncpg.Record``."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -11,24 +14,63 @@ import asyncpg
 from shared.errors import Conflict, NotFound
 
 _VERSION = "id, experiment_id, number, sha256, parent_id, message, created_by, created_at, config"
+_EXPERIMENT = "id, name, description, created_by, created_at"
 
 
-def _decode(row: asyncpg.Record | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
-    data = dict(row)
-    if isinstance(data.get("config"), str):
-        data["config"] = json.loads(data["config"])
-    return data
+@dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    id: uuid.UUID
+    name: str
+    description: str
+    created_by: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    id: uuid.UUID
+    experiment_id: uuid.UUID
+    number: int
+    sha256: str
+    parent_id: uuid.UUID | None
+    message: str
+    created_by: str | None
+    created_at: datetime
+    config: dict[str, Any]  # the reviewer config (JSONB)
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> VersionRecord:
+        config = row["config"]
+        return cls(**{**row, "config": json.loads(config) if isinstance(config, str) else config})
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    experiment_id: uuid.UUID
+    name: str
+    version_id: uuid.UUID
+    updated_by: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AliasChangeRecord:
+    alias: str
+    from_version_id: uuid.UUID | None
+    to_version_id: uuid.UUID
+    changed_by: str | None
+    reason: str
+    rollback: bool
+    changed_at: datetime
 
 
 async def create_experiment(
     conn: asyncpg.Connection, *, name: str, description: str, created_by: str | None
-) -> asyncpg.Record:
+) -> ExperimentRecord:
     try:
         row = await conn.fetchrow(
             "insert into experiments (id, name, description, created_by) values ($1, $2, $3, $4)"
-            " returning id, name, description, created_by, created_at",
+            f" returning {_EXPERIMENT}",
             uuid.uuid4(),
             name,
             description,
@@ -37,7 +79,7 @@ async def create_experiment(
     except asyncpg.UniqueViolationError:
         raise Conflict(f"An experiment named '{name}' already exists.") from None
     assert row is not None
-    return row
+    return ExperimentRecord(**row)
 
 
 async def ensure_experiment(conn: asyncpg.Connection, *, name: str) -> uuid.UUID:
@@ -53,33 +95,29 @@ async def ensure_experiment(conn: asyncpg.Connection, *, name: str) -> uuid.UUID
     return value
 
 
-async def experiment(conn: asyncpg.Connection, ref: str) -> asyncpg.Record:
+async def experiment(conn: asyncpg.Connection, ref: str) -> ExperimentRecord:
     """An experiment by id or by name."""
     try:
         row = await conn.fetchrow(
-            "select id, name, description, created_by, created_at from experiments where id = $1",
-            uuid.UUID(ref),
+            f"select {_EXPERIMENT} from experiments where id = $1", uuid.UUID(ref)
         )
     except ValueError:
-        row = await conn.fetchrow(
-            "select id, name, description, created_by, created_at from experiments where name = $1",
-            ref,
-        )
+        row = await conn.fetchrow(f"select {_EXPERIMENT} from experiments where name = $1", ref)
     if row is None:
         raise NotFound(f"Experiment '{ref[:100]}' does not exist.")
-    return row
+    return ExperimentRecord(**row)
 
 
 async def list_experiments(
     conn: asyncpg.Connection, *, limit: int, after: str | None
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
-        "select id, name, description, created_by, created_at from experiments"
+) -> list[ExperimentRecord]:
+    rows = await conn.fetch(
+        f"select {_EXPERIMENT} from experiments"
         " where $1::text is null or name > $1 order by name limit $2",
         after,
         limit,
     )
-    return rows
+    return [ExperimentRecord(**r) for r in rows]
 
 
 async def insert_version(
@@ -91,7 +129,7 @@ async def insert_version(
     message: str,
     parent_id: uuid.UUID | None,
     created_by: str | None,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[VersionRecord, bool]:
     """Insert the version unless the experiment already has this config; (version, created).
 
     Numbers are allocated under a row lock on the experiment, so concurrent creators
@@ -104,7 +142,7 @@ async def insert_version(
         sha256,
     )
     if existing is not None:
-        return _decode(existing) or {}, False
+        return VersionRecord.of(existing), False
     if parent_id is None:
         parent_id = await conn.fetchval(
             "select id from versions where experiment_id = $1 order by number desc limit 1",
@@ -127,19 +165,20 @@ async def insert_version(
         parent_id,
         created_by,
     )
-    return _decode(row) or {}, True
+    assert row is not None
+    return VersionRecord.of(row), True
 
 
-async def version(conn: asyncpg.Connection, version_id: uuid.UUID) -> dict[str, Any]:
+async def version(conn: asyncpg.Connection, version_id: uuid.UUID) -> VersionRecord:
     row = await conn.fetchrow(f"select {_VERSION} from versions where id = $1", version_id)
     if row is None:
         raise NotFound(f"Version '{version_id}' does not exist.")
-    return _decode(row) or {}
+    return VersionRecord.of(row)
 
 
 async def list_versions(
     conn: asyncpg.Connection, experiment_id: uuid.UUID, *, limit: int, after: int | None
-) -> list[dict[str, Any]]:
+) -> list[VersionRecord]:
     rows = await conn.fetch(
         f"select {_VERSION} from versions where experiment_id = $1"
         " and ($2::int is null or number > $2) order by number limit $3",
@@ -147,7 +186,7 @@ async def list_versions(
         after,
         limit,
     )
-    return [_decode(r) or {} for r in rows]
+    return [VersionRecord.of(r) for r in rows]
 
 
 async def move_alias(
@@ -159,7 +198,7 @@ async def move_alias(
     changed_by: str | None,
     reason: str,
     rollback: bool = False,
-) -> asyncpg.Record:
+) -> AliasRecord:
     """Point ``alias`` at ``version_id`` and append the move to its history."""
     if not await conn.fetchval(
         "select 1 from versions where id = $1 and experiment_id = $2", version_id, experiment_id
@@ -192,7 +231,7 @@ async def move_alias(
         rollback,
     )
     assert row is not None
-    return row
+    return AliasRecord(**row)
 
 
 async def alias_version(
@@ -208,26 +247,26 @@ async def alias_version(
     return value
 
 
-async def list_aliases(conn: asyncpg.Connection, experiment_id: uuid.UUID) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+async def list_aliases(conn: asyncpg.Connection, experiment_id: uuid.UUID) -> list[AliasRecord]:
+    rows = await conn.fetch(
         "select experiment_id, name, version_id, updated_by, updated_at from aliases"
         " where experiment_id = $1 order by name",
         experiment_id,
     )
-    return rows
+    return [AliasRecord(**r) for r in rows]
 
 
 async def alias_history(
     conn: asyncpg.Connection, experiment_id: uuid.UUID, alias: str, *, limit: int = 200
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+) -> list[AliasChangeRecord]:
+    rows = await conn.fetch(
         "select alias, from_version_id, to_version_id, changed_by, reason, rollback, changed_at"
         " from alias_history where experiment_id = $1 and alias = $2 order by id desc limit $3",
         experiment_id,
         alias,
         limit,
     )
-    return rows
+    return [AliasChangeRecord(**r) for r in rows]
 
 
 async def rollback_target(

@@ -63,7 +63,7 @@ async def create_experiment(request: Request, body: ExperimentCreate) -> Experim
         row = await repository.create_experiment(
             conn, name=body.name, description=body.description, created_by=principal.user_id
         )
-    return Experiment.model_validate(dict(row))
+    return Experiment.model_validate(row, from_attributes=True)
 
 
 @router.get("/experiments")
@@ -75,7 +75,7 @@ async def list_experiments(request: Request) -> dict[str, Any]:
         rows = await repository.list_experiments(
             conn, limit=limit + 1, after=(cursor or {}).get("name")
         )
-    items = [Experiment.model_validate(dict(r)) for r in rows]
+    items = [Experiment.model_validate(r, from_attributes=True) for r in rows]
     return pagination.page(items, limit=limit, key=lambda e: {"name": e.name})
 
 
@@ -84,9 +84,8 @@ async def read_experiment(request: Request) -> Experiment:
     """One experiment, by id or name."""
     await verifier.authenticate(request)
     async with database.connection() as conn:
-        return Experiment.model_validate(
-            dict(await repository.experiment(conn, request.path_params["id"]))
-        )
+        found = await repository.experiment(conn, request.path_params["id"])
+    return Experiment.model_validate(found, from_attributes=True)
 
 
 @router.post(
@@ -104,7 +103,7 @@ async def create_version(request: Request, body: VersionCreate) -> Response:
         experiment = await repository.experiment(conn, request.path_params["id"])
         version, created = await repository.insert_version(
             conn,
-            experiment_id=experiment["id"],
+            experiment_id=experiment.id,
             sha256=config_sha256(body.config),
             config_json=canonical_json(body.config),
             message=body.message,
@@ -112,7 +111,7 @@ async def create_version(request: Request, body: VersionCreate) -> Response:
             created_by=principal.user_id,
         )
     return Response(
-        Version.model_validate(version).model_dump_json(),
+        Version.model_validate(version, from_attributes=True).model_dump_json(),
         status_code=201 if created else 200,
         media_type="application/json",
     )
@@ -127,9 +126,9 @@ async def list_versions(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
         rows = await repository.list_versions(
-            conn, experiment["id"], limit=limit + 1, after=int(after) if after is not None else None
+            conn, experiment.id, limit=limit + 1, after=int(after) if after is not None else None
         )
-    items = [Version.model_validate(r) for r in rows]
+    items = [Version.model_validate(r, from_attributes=True) for r in rows]
     return pagination.page(items, limit=limit, key=lambda v: {"number": v.number})
 
 
@@ -138,7 +137,8 @@ async def read_version(request: Request) -> Version:
     """One version with its configuration."""
     await verifier.authenticate(request)
     async with database.connection() as conn:
-        return Version.model_validate(await repository.version(conn, path_uuid(request)))
+        found = await repository.version(conn, path_uuid(request))
+    return Version.model_validate(found, from_attributes=True)
 
 
 @router.get("/versions/{id}/diff/{other_id}")
@@ -149,9 +149,9 @@ async def diff_versions(request: Request) -> dict[str, Any]:
         old = await repository.version(conn, path_uuid(request))
         new = await repository.version(conn, path_uuid(request, "other_id"))
     return {
-        "from": {"id": old["id"], "number": old["number"], "experiment_id": old["experiment_id"]},
-        "to": {"id": new["id"], "number": new["number"], "experiment_id": new["experiment_id"]},
-        "changes": configdiff.diff(old["config"], new["config"]),
+        "from": {"id": old.id, "number": old.number, "experiment_id": old.experiment_id},
+        "to": {"id": new.id, "number": new.number, "experiment_id": new.experiment_id},
+        "changes": configdiff.diff(old.config, new.config),
     }
 
 
@@ -161,8 +161,11 @@ async def list_aliases(request: Request) -> dict[str, Any]:
     await verifier.authenticate(request)
     async with database.connection() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
-        rows = await repository.list_aliases(conn, experiment["id"])
-    return {"items": [Alias.model_validate(dict(r)) for r in rows], "next_cursor": None}
+        rows = await repository.list_aliases(conn, experiment.id)
+    return {
+        "items": [Alias.model_validate(r, from_attributes=True) for r in rows],
+        "next_cursor": None,
+    }
 
 
 @router.put(
@@ -176,7 +179,7 @@ async def move_alias(request: Request, body: AliasMove) -> Alias:
         experiment = await repository.experiment(conn, request.path_params["id"])
         row = await repository.move_alias(
             conn,
-            experiment_id=experiment["id"],
+            experiment_id=experiment.id,
             alias=alias,
             version_id=body.version_id,
             changed_by=principal.user_id,
@@ -184,7 +187,7 @@ async def move_alias(request: Request, body: AliasMove) -> Alias:
         )
         await _forget(experiment, alias, strict=True)
     await _forget(experiment, alias)
-    return Alias.model_validate(dict(row))
+    return Alias.model_validate(row, from_attributes=True)
 
 
 @router.post("/experiments/{id}/aliases/{alias}/rollback", response=Alias, path_schemas=_ALIAS_PATH)
@@ -194,12 +197,12 @@ async def rollback_alias(request: Request) -> Alias:
     alias = _alias(request)
     async with database.transaction() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
-        target = await repository.rollback_target(conn, experiment["id"], alias)
+        target = await repository.rollback_target(conn, experiment.id, alias)
         if target is None:
             raise Conflict(f"Alias '{alias}' has no earlier version to roll back to.")
         row = await repository.move_alias(
             conn,
-            experiment_id=experiment["id"],
+            experiment_id=experiment.id,
             alias=alias,
             version_id=target,
             changed_by=principal.user_id,
@@ -208,7 +211,7 @@ async def rollback_alias(request: Request) -> Alias:
         )
         await _forget(experiment, alias, strict=True)
     await _forget(experiment, alias)
-    return Alias.model_validate(dict(row))
+    return Alias.model_validate(row, from_attributes=True)
 
 
 @router.get("/experiments/{id}/aliases/{alias}/history", path_schemas=_ALIAS_PATH)
@@ -218,8 +221,11 @@ async def alias_history(request: Request) -> dict[str, Any]:
     alias = _alias(request)
     async with database.connection() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
-        rows = await repository.alias_history(conn, experiment["id"], alias)
-    return {"items": [AliasChange.model_validate(dict(r)) for r in rows], "next_cursor": None}
+        rows = await repository.alias_history(conn, experiment.id, alias)
+    return {
+        "items": [AliasChange.model_validate(r, from_attributes=True) for r in rows],
+        "next_cursor": None,
+    }
 
 
 @router.get("/resolve", response=Resolved)
@@ -258,15 +264,15 @@ async def _resolve(experiment_ref: str, alias: str | None, version_ref: str | No
                 ) from None
         else:
             assert alias is not None
-            version_id = await repository.alias_version(conn, experiment["id"], alias)
+            version_id = await repository.alias_version(conn, experiment.id, alias)
         version = await repository.version(conn, version_id)
-    if version["experiment_id"] != experiment["id"]:
-        raise NotFound(f"Version '{version_id}' is not in experiment '{experiment['name']}'.")
+    if version.experiment_id != experiment.id:
+        raise NotFound(f"Version '{version_id}' is not in experiment '{experiment.name}'.")
     return Resolved(
-        experiment_id=experiment["id"],
-        experiment=experiment["name"],
+        experiment_id=experiment.id,
+        experiment=experiment.name,
         alias=alias,
-        version=Version.model_validate(version),
+        version=Version.model_validate(version, from_attributes=True),
     )
 
 
@@ -287,11 +293,13 @@ async def _cache_set(key: str, body: bytes) -> None:
             return
 
 
-async def _forget(experiment: Any, alias: str, *, strict: bool = False) -> None:
+async def _forget(
+    experiment: repository.ExperimentRecord, alias: str, *, strict: bool = False
+) -> None:
     """Drop the alias's cached answers: inside the move's transaction (``strict``: a
     Redis failure aborts the move, so no stale answer outlives it) and again after commit
     (a resolve that raced the move may have cached the old version)."""
-    refs = (str(experiment["id"]), experiment["name"])
+    refs = (str(experiment.id), experiment.name)
     try:
         await redis.client().delete(*[redis.key("resolve", ref, f"a:{alias}") for ref in refs])
     except down_errors() as e:

@@ -198,6 +198,35 @@ async def test_call_answers_success_and_names_an_unreachable_dependency(problems
     assert caught.value.extra["dependency"] == "ghost"
 
 
+async def test_call_for_reads_the_answer_as_the_model_of_what_is_used(problems: str) -> None:
+    from pydantic import BaseModel
+
+    class Said(BaseModel):
+        status: int
+        detail: str
+
+    said = await clients.call_for(Said, "other", "GET", f"{problems}/200")
+    assert said == Said(status=200, detail="said 200"), "other fields (errors) are ignored"
+
+
+async def test_an_answer_that_is_not_the_model_is_a_503_naming_the_dependency(
+    problems: str,
+) -> None:
+    from pydantic import BaseModel
+
+    from shared import errors
+
+    class Manifest(BaseModel):
+        files: list[str]
+
+    with pytest.raises(errors.Unavailable) as caught:
+        await clients.call_for(Manifest, "project-files", "GET", f"{problems}/200")
+    assert caught.value.status == 503 and caught.value.extra["dependency"] == "project-files"
+    assert caught.value.detail == "project-files answered a body that is not a Manifest."
+    with pytest.raises(errors.NotFound):  # refusals stay what call() makes of them
+        await clients.call_for(Manifest, "project-files", "GET", f"{problems}/404")
+
+
 def _closed_port() -> int:
     from localdev import local
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+import pytest
+from argon2 import PasswordHasher
+
+from functions.auth_service import context, passwords
 from tests.functions.auth_service._support import (
     AUDIENCE,
     ISSUER,
@@ -105,6 +112,64 @@ async def test_a_disabled_user_cannot_log_in(auth: Auth) -> None:
     )
     assert disabled.status_code == 200 and disabled.json()["disabled"] is True, disabled.text
     _assert_oauth_error(await auth.password_grant(user["email"]), "invalid_grant")
+
+
+def _count_connections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pooled connections auth-service takes from now on (the real pool still
+    serves them)."""
+    taken = [0]
+    real = context.database.connection
+
+    @asynccontextmanager
+    async def counted() -> AsyncIterator[Any]:
+        taken[0] += 1
+        async with real() as conn:
+            yield conn
+
+    monkeypatch.setattr(context.database, "connection", counted)
+    return taken
+
+
+async def test_a_login_takes_one_database_connection_and_upgrades_an_old_hash(
+    auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await auth.register()
+    await auth.login(user["email"])  # keys loaded, pool warm: only the login itself counts
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    async with context.database.connection() as conn:
+        await conn.execute(
+            "update users set password_hash = $1 where id = $2", weak, uuid.UUID(user["id"])
+        )
+    taken = _count_connections(monkeypatch)
+
+    body = await auth.login(user["email"])
+
+    assert taken == [1], "credentials, rehash and refresh token share one connection"
+    assert claims_of(body["access_token"])[1]["sub"] == user["id"]
+    async with context.database.connection() as conn:
+        stored = await conn.fetchval(
+            "select password_hash from users where id = $1", uuid.UUID(user["id"])
+        )
+    assert stored != weak and not passwords.hasher().check_needs_rehash(stored), stored
+    assert await passwords.verify_password(stored, PASSWORD)
+    assert (await auth.refresh(body["refresh_token"])).status_code == 200
+
+
+async def test_a_refused_login_takes_one_connection_and_writes_nothing(
+    auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await auth.register()
+    await auth.login(user["email"])
+    taken = _count_connections(monkeypatch)
+    _assert_oauth_error(
+        await auth.password_grant(user["email"], "not the password"), "invalid_grant"
+    )
+    assert taken == [1]
+    async with context.database.connection() as conn:
+        tokens = await conn.fetchval(
+            "select count(*) from refresh_tokens where user_id = $1", uuid.UUID(user["id"])
+        )
+    assert tokens == 1, "only the first login's refresh token"
 
 
 async def test_the_token_endpoint_refuses_get(auth: Auth) -> None:
