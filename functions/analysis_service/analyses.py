@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.analysis_service import diff, jobs, merge, remote, repository, sarif
-from functions.analysis_service.context import database, platform, verifier
+from functions.analysis_service.context import database, platform
 from functions.analysis_service.schemas import (
     Analysis,
     AnalysisCreate,
@@ -33,7 +33,7 @@ from functions.analysis_service.schemas import (
 )
 from functions.analysis_service.settings import settings
 from shared import __version__, access, clients, events, pagination
-from shared.auth import Principal
+from shared.auth import principal
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -53,10 +53,6 @@ _SLACK = 64 * 1024
 
 def _max_body() -> int:
     return 2 * settings().max_diff_bytes + _SLACK
-
-
-async def _caller(request: Request) -> Principal:
-    return await verifier.authenticate(request)
 
 
 async def _readable(request: Request, project_id: uuid.UUID) -> str:
@@ -87,22 +83,23 @@ def to_analysis(row: dict[str, Any]) -> Analysis:
 )
 async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
     """Queue an analysis of a snapshot or a unified diff (202); the worker is sent an event."""
-    principal = await _caller(request)
+    who = principal(request)
+    user_id = who.user()  # a service token must name the user it acts for (403)
     _check_diff(body.diff)
     await _readable(request, body.project_id)
     user_headers = clients.forwarded(request)
     if body.snapshot_id is not None:
         await remote.snapshot(body.project_id, body.snapshot_id, headers=user_headers)
-    fields = await _version_fields(body, headers=user_headers, user_id=principal.user_id)
+    fields = await _version_fields(body, headers=user_headers, user_id=str(user_id))
     fields.update(
         project_id=body.project_id,
         snapshot_id=body.snapshot_id,
         diff=body.diff,
-        requested_by=uuid.UUID(principal.user_id),
+        requested_by=user_id,
         idempotency_key=request.headers.get("idempotency-key"),
     )
     async with database.transaction() as conn:
-        if not principal.is_privileged:
+        if not who.is_privileged:
             await _room_for_one_more(conn, fields["requested_by"], fields["idempotency_key"])
         row, created = await repository.insert_analysis(conn, fields=fields)
     if row["status"] == "queued":
@@ -186,7 +183,6 @@ async def _announce(analysis_id: uuid.UUID, *, first: bool) -> None:
 @router.get("/analyses")
 async def list_analyses(request: Request) -> dict[str, Any]:
     """A project's analyses, newest first (``?project_id=`` required; members)."""
-    await _caller(request)
     project_id = query_uuid(request, "project_id", required=True)
     await _readable(request, project_id)
     limit, cursor = pagination.params(request)
@@ -209,7 +205,6 @@ async def _analysis(request: Request) -> tuple[dict[str, Any], str]:
 @router.get("/analyses/{id}", response=Analysis)
 async def read_analysis(request: Request) -> Analysis:
     """Status, progress, stage, summary, usage and coverage of one analysis."""
-    await _caller(request)
     row, _ = await _analysis(request)
     return to_analysis(row)
 
@@ -218,7 +213,7 @@ async def read_analysis(request: Request) -> Analysis:
 async def list_findings(request: Request) -> dict[str, Any]:
     """Findings in (path, line) order: ``?severity=high,critical``, ``?path=`` (prefix or
     glob), ``?include_suppressed=true``, ``?changed_only=true``; paginated."""
-    principal = await _caller(request)
+    user_id = principal(request).user_id
     row, _ = await _analysis(request)
     limit, cursor = pagination.params(request)
     position = _position(cursor) if cursor is not None else None
@@ -229,7 +224,11 @@ async def list_findings(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         while len(kept) <= limit:
             rows = await repository.findings_of(
-                conn, row["id"], user_id=principal.user_id, after=position, limit=batch
+                conn,
+                row["id"],
+                user_id=str(user_id) if user_id else None,
+                after=position,
+                limit=batch,
             )
             try:
                 # Off the event loop: a page's filtering is bounded, but not free.
@@ -297,7 +296,6 @@ def _finding_out(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("/analyses/{id}/sarif")
 async def export_sarif(request: Request) -> Response:
     """The analysis as a SARIF 2.1.0 log (suppressed findings included, marked)."""
-    await _caller(request)
     row, _ = await _analysis(request)
     async with database.connection() as conn:
         rows = await repository.findings_of(conn, row["id"], user_id=None)
@@ -309,9 +307,8 @@ async def export_sarif(request: Request) -> Response:
 async def cancel_analysis(request: Request) -> Analysis:
     """Cancel a queued or running analysis (the requester, maintainers, owners); the worker
     stops before its next chunk. A finished one is a 409."""
-    principal = await _caller(request)
     row, role = await _analysis(request)
-    if role == "viewer" and str(row["requested_by"]) != principal.user_id:
+    if role == "viewer" and row["requested_by"] != principal(request).user_id:
         raise Forbidden("Cancelling needs the requester, a maintainer or an owner.")
     async with database.connection() as conn:
         cancelled = await repository.cancel(conn, row["id"])
@@ -324,7 +321,7 @@ async def cancel_analysis(request: Request) -> Analysis:
 async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """Record the caller's verdict; dismissed/false_positive suppresses the finding in the
     project's later analyses, accepted lifts that. Emits ``dev.acr.finding.feedback``."""
-    principal = await _caller(request)
+    user_id = principal(request).user()
     finding_id = path_uuid(request)
     async with database.connection() as conn:
         finding = await repository.finding(conn, finding_id)
@@ -338,7 +335,7 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
         previous, updated_at = await repository.give_feedback(
             conn,
             finding=finding,
-            user_id=uuid.UUID(principal.user_id),
+            user_id=user_id,
             verdict=body.verdict,
             comment=body.comment,
             project_wide=suppresses,
