@@ -20,7 +20,7 @@ from functions_framework.aio import create_asgi_app
 
 from localdev import discovery, local
 from shared import config
-from tests.helpers import Identity
+from tests.helpers import Identity, function_env, running_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -165,26 +165,14 @@ def projects_url(
 ) -> Iterator[str]:
     """One real ``projects`` process for the session: the project-access checks
     (``shared.access``) of the function under test ask it, as in a cluster."""
-    base = _spec("projects")
-    spec = local.FunctionSpec(base.service, base.target, base.kind, local.free_port(), base.source)
-    env = {
-        "JWKS_URL": identity.jwks_url,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": redis_prefix,
-        "ENVIRONMENT": "test",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-    }
-    log = tmp_path_factory.mktemp("projects") / "projects.log"
-    with log.open("wb") as sink:
-        process = local.start_function(spec, env, log=sink)
-    url = f"http://127.0.0.1:{spec.port}"
-    try:
-        local.wait_for_function(url, spec.name, timeout=30, process=process)
-        yield url
-    finally:
-        local.stop([process], timeout=20)
+    env = function_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        jwks_url=identity.jwks_url,
+    )
+    with running_functions(env, tmp_path_factory.mktemp("projects"), "projects") as urls:
+        yield urls["projects"]
 
 
 @pytest.fixture
