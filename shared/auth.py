@@ -66,6 +66,17 @@ class Principal:
     scopes: frozenset[str] = frozenset()
     claims: dict[str, Any] = field(default_factory=dict)
     acting_for: str | None = None
+    _user: uuid.UUID | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        # once per principal (verified tokens are cached), not once per request
+        user = None
+        if not (self.acting_for is None and self.role == "service"):
+            try:
+                user = parse_uuid(self.acting_for or self.subject)
+            except ValueError:
+                user = None
+        object.__setattr__(self, "_user", user)
 
     @property
     def is_admin(self) -> bool:
@@ -82,12 +93,7 @@ class Principal:
         """The user this call acts for (the one a service names in ``X-Acting-User``, else
         the subject), or None: a service acting for nobody, or a subject that is no user id.
         Handlers that need a user call :meth:`user` instead."""
-        if self.acting_for is None and self.role == "service":
-            return None
-        try:
-            return parse_uuid(self.acting_for or self.subject)
-        except ValueError:
-            return None
+        return self._user
 
     @property
     def actor(self) -> str:
@@ -103,11 +109,13 @@ class Principal:
                 that is not a user id): there is nobody to act for.
         """
         user = self.user_id
-        if user is None:
+        if user is None and self.role == "service":
             raise Forbidden(
-                f"'{self.subject[:64]}' is not a user; a service token must name the user it "
-                "acts for in X-Acting-User."
+                "Service accounts have no user of their own; a service token must name the "
+                "user it acts for in X-Acting-User."
             )
+        if user is None:
+            raise Forbidden("The token's subject is not a user.")
         return user
 
     def require_role(self, role: str) -> Principal:

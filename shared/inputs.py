@@ -15,6 +15,8 @@ from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, Val
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+_HTTP1 = ("1.1", "1.0")
+
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 """A UUID in its one canonical text form (any case): Python's ``uuid.UUID`` also takes
 braces, ``urn:uuid:`` and no hyphens, so one id had five spellings in paths and caches."""
@@ -38,15 +40,20 @@ async def read_body(request: Request, *, limit: int) -> bytes:
         PayloadTooLarge: the body is over the limit.
         BadRequest: the Content-Length header is not a number.
     """
-    declared = request.headers.get("content-length")
+    if hasattr(request, "_body"):
+        cached: bytes = request._body
+        return cached
+    headers = request.headers
+    declared = headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
             raise BadRequest("Content-Length is not a number.")
         if int(declared) > limit:
             raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit}.")
-    if hasattr(request, "_body"):
-        cached: bytes = request._body
-        return cached
+    elif "transfer-encoding" not in headers and request.scope.get("http_version") in _HTTP1:
+        # HTTP/1.x (RFC 9112 section 6.3): neither header means no body; nothing to await
+        request._body = b""
+        return request._body
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
