@@ -20,7 +20,7 @@ from functions_framework.aio import create_asgi_app
 
 from localdev import discovery, local
 from shared import config
-from tests.helpers import Identity, function_env, running_functions
+from tests.helpers import Identity, running_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -139,11 +139,12 @@ def identity() -> Iterator[Identity]:
     server.server_close()
 
 
-@pytest.fixture
-def platform_env(
+@pytest.fixture(scope="session")
+def session_env(
     database_url: str, redis_url: str, redis_prefix: str, identity: Identity
 ) -> dict[str, str]:
-    """The variables every function needs in tests (the seed's, pointed at the test servers)."""
+    """The variables every function needs in tests (the seed's, pointed at the test servers),
+    for session and module fixtures; copy it before adding to it."""
     return {
         "JWKS_URL": identity.jwks_url,
         "DATABASE_URL": database_url,
@@ -155,23 +156,20 @@ def platform_env(
     }
 
 
+@pytest.fixture
+def platform_env(session_env: dict[str, str]) -> dict[str, str]:
+    """``session_env``, a copy of its own for the test."""
+    return dict(session_env)
+
+
 @pytest.fixture(scope="session")
 def projects_url(
-    database_url: str,
-    redis_url: str,
-    redis_prefix: str,
-    identity: Identity,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One real ``projects`` process for the session: the project-access checks
     (``shared.access``) of the function under test ask it, as in a cluster."""
-    env = function_env(
-        database_url=database_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        jwks_url=identity.jwks_url,
-    )
-    with running_functions(env, tmp_path_factory.mktemp("projects"), "projects") as urls:
+    logs = tmp_path_factory.mktemp("projects")
+    with running_functions(session_env, logs, "projects") as urls:
         yield urls["projects"]
 
 

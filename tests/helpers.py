@@ -63,22 +63,6 @@ async def new_project(projects_url: str, owner: dict[str, str]) -> str:
     return str(created.json()["id"])
 
 
-def function_env(
-    *, database_url: str, redis_url: str, redis_prefix: str, jwks_url: str, **more: str
-) -> dict[str, str]:
-    """The environment of a real function process in tests (quiet text logs)."""
-    return {
-        "JWKS_URL": jwks_url,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": redis_prefix,
-        "ENVIRONMENT": "test",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-        **more,
-    }
-
-
 @contextlib.contextmanager
 def running_functions(
     env: dict[str, str],

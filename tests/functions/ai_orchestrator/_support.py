@@ -12,7 +12,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.helpers import function_env, running_functions
+from tests.helpers import running_functions
 
 # Lines 10-14 of a file: the fakes' deterministic "model" flags eval( and password =.
 SAMPLE_LINES = (
@@ -43,15 +43,8 @@ class Backends:
 
 
 @pytest.fixture(scope="session", name="backends")
-def _backends(
-    database_url: str, redis_url: str, redis_prefix: str, identity: Any, tmp_path_factory: Any
-) -> Iterator[Backends]:
-    env = function_env(
-        database_url=database_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        jwks_url=identity.jwks_url,
-    )
+def _backends(session_env: dict[str, str], tmp_path_factory: Any) -> Iterator[Backends]:
+    env = dict(session_env)
     logs = tmp_path_factory.mktemp("orchestrator-backends")
     targets = ("projects", "versions", "providers", "quotas")
     more = {"quotas": {"PROJECTS_URL": "{projects}"}}

@@ -19,27 +19,17 @@ from tests.functions.analysis_service._support import (
     orchestrator_server,
     sink_server,
 )
-from tests.helpers import function_env, running_functions
+from tests.helpers import running_functions
 
 _TARGETS = ("projects", "project_files", "versions")
 
 
 @pytest.fixture(scope="module")
 def platform(
-    database_url: str,
-    redis_url: str,
-    redis_prefix: str,
-    identity: Any,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     """The functions analyses depends on, as real processes shared by the module's tests."""
-    env = function_env(
-        database_url=database_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        jwks_url=identity.jwks_url,
-        PROJECT_ACCESS_CACHE_SECONDS="0",
-    )
+    env = {**session_env, "PROJECT_ACCESS_CACHE_SECONDS": "0"}
     with running_functions(env, tmp_path_factory.mktemp("platform"), *_TARGETS) as urls:
         yield Platform(urls)
 

@@ -9,21 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import function_env, running_functions
+from tests.helpers import running_functions
 
 
 @pytest.fixture(scope="session")
-def versions_url(
-    database_url: str, redis_url: str, redis_prefix: str, identity: Any, tmp_path_factory: Any
-) -> Iterator[str]:
+def versions_url(session_env: dict[str, str], tmp_path_factory: Any) -> Iterator[str]:
     """One real versions process for the session (the promotion target and version checks)."""
-    env = function_env(
-        database_url=database_url,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        jwks_url=identity.jwks_url,
-    )
-    with running_functions(env, tmp_path_factory.mktemp("versions"), "versions") as urls:
+    logs = tmp_path_factory.mktemp("versions")
+    with running_functions(session_env, logs, "versions") as urls:
         yield urls["versions"]
 
 
