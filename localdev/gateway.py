@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +23,11 @@ import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import compile_path
 
-from shared import __version__, openapi
-from shared.errors import BadRequest, MethodNotAllowed, NotFound, ProblemError, Unavailable
+from shared import __version__, health, openapi
+from shared.errors import BadRequest, NotFound, ProblemError, Unavailable
+from shared.responses import error_response
+from shared.routing import Route, Router
 
 if TYPE_CHECKING:
     from localdev.broker import LocalBroker
@@ -46,45 +45,47 @@ _HOP_BY_HOP = {
     "host",
     "content-length",
 }
-_HEALTH = {"/health", "/ready", "/health/startup"}
 # set below from the incoming request; copying them too would send each header twice
 _FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
 
 
 @dataclass(frozen=True)
-class Entry:
-    method: str
-    regex: re.Pattern[str]
+class Owner:
+    """The function serving a route: the endpoint of the gateway's routes."""
+
     function: str
     base_url: str
 
-    @property
-    def literal(self) -> bool:
-        """A path without parameters (``/users/me``)."""
-        return "(?P<" not in self.regex.pattern
+    async def __call__(self, request: Request) -> Response:
+        """Never called: the gateway resolves its routes and forwards (``_forward``)."""
+        raise NotImplementedError
 
 
 class Table:
-    """Method + path -> function, built from the functions' OpenAPI documents."""
+    """Method + path -> function, built from the functions' OpenAPI documents and matched
+    by the functions' own router (shared.routing), so both agree on every path."""
 
-    def __init__(self, entries: Sequence[Entry], functions: dict[str, str]) -> None:
-        self.entries = list(entries)
+    def __init__(self, routes: Iterable[tuple[str, str, str]], functions: dict[str, str]) -> None:
+        """``routes``: (method, path template, function name); ``functions``: name -> URL."""
         self.functions = functions
+        self.router = Router()
+        for method, template, function in routes:
+            owner = Owner(function, functions[function])
+            self.router.routes.append(Route(method, template, owner))
 
-    def resolve(self, method: str, path: str) -> Entry:
-        # A literal path (/users/me) is its own resource: a template beside it (/users/{id})
-        # neither serves its other methods nor adds them to its Allow.
-        literal = any(e.literal and e.regex.match(path) for e in self.entries)
-        allowed: set[str] = set()
-        for entry in self.entries:
-            if not entry.regex.match(path) or (literal and not entry.literal):
-                continue
-            if entry.method == method or (method == "HEAD" and entry.method == "GET"):
-                return entry
-            allowed.add(entry.method)
-        if allowed:
-            raise MethodNotAllowed(sorted(allowed))
-        raise NotFound(f"No function serves '{path}'.")
+    def resolve(self, method: str, path: str) -> Owner:
+        """The function serving ``method path``.
+
+        Raises:
+            NotFound: no function serves the path.
+            MethodNotAllowed: functions serve it for other methods (``Allow`` lists them).
+        """
+        try:
+            route, _ = self.router.match(method, path)
+        except NotFound:
+            raise NotFound(f"No function serves '{path}'.") from None
+        owner: Owner = route.endpoint  # type: ignore[assignment]
+        return owner
 
 
 async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> Table:
@@ -94,7 +95,7 @@ async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> T
         RuntimeError: a function did not publish its document, or another answered for it;
             a gateway missing a function's routes would answer 404 for all of them.
     """
-    entries = []
+    routes = []
     for name, base in functions.items():
         answer = await client.get(f"{base}/openapi.json")
         document = answer.json() if answer.status_code == 200 else {}
@@ -104,15 +105,13 @@ async def build_table(functions: dict[str, str], client: httpx.AsyncClient) -> T
                 f" '{name}'; is the function running on that port?"
             )
         for path, operations in document.get("paths", {}).items():
-            if path in _HEALTH:
+            if path in health.HEALTH_PATHS:
                 continue
-            regex = compile_path(operations.get("x-path-template", path))[0]
+            template = operations.get("x-path-template", path)
             for method in operations:
                 if not method.startswith("x-"):
-                    entries.append(Entry(method.upper(), regex, name, base))
-    # literal paths before templated ones, so /users/me wins over /users/{id}
-    entries.sort(key=lambda e: e.regex.pattern.count("(?P<"))
-    return Table(entries, functions)
+                    routes.append((method.upper(), template, name))
+    return Table(routes, functions)
 
 
 def create_app(table: Table, client: httpx.AsyncClient, broker: LocalBroker | None = None) -> _App:
@@ -125,7 +124,7 @@ def create_app(table: Table, client: httpx.AsyncClient, broker: LocalBroker | No
         try:
             if path == "/_broker" and request.method == "POST" and broker is not None:
                 return await broker.publish(request)
-            if path in _HEALTH and request.method in ("GET", "HEAD"):
+            if path in health.HEALTH_PATHS and request.method in ("GET", "HEAD"):
                 return await _aggregate(table, client, path, started)
             if path.startswith("/_functions/"):
                 name, _, rest = raw[len("/_functions/") :].partition("/")
@@ -134,12 +133,10 @@ def create_app(table: Table, client: httpx.AsyncClient, broker: LocalBroker | No
                 return await _forward(request, client, table.functions[name], "/" + rest)
             if path == "/openapi.json":
                 return JSONResponse(await _merged_openapi(table, client))
-            entry = table.resolve(request.method, path)
-            return await _forward(request, client, entry.base_url, raw)
+            owner = table.resolve(request.method, path)
+            return await _forward(request, client, owner.base_url, raw)
         except ProblemError as e:
-            return Response(
-                e.body(instance=path), e.status, headers=e.headers, media_type=e.media_type()
-            )
+            return error_response(e, instance=path)
 
     return _App(dispatch)
 
@@ -223,14 +220,13 @@ async def _aggregate(
 
     components = list(await asyncio.gather(*(probe(n, b) for n, b in table.functions.items())))
     healthy = all(c["status"] == "healthy" for c in components)
-    body = {
-        "status": "healthy" if healthy else "unhealthy",
-        "service": "gateway",
-        "version": __version__,
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "uptime_seconds": int(time.time() - started),
-        "components": components,
-    }
+    body = health.body(
+        service="gateway",
+        version=__version__,
+        status="healthy" if healthy else "unhealthy",
+        started_at=started,
+        components=components,
+    )
     return Response(json.dumps(body), 200 if healthy else 503, media_type="application/json")
 
 

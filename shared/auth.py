@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from starlette.requests import Request
 
 from shared.config import BaseConfig
 from shared.errors import Forbidden, Unauthorized, Unavailable
+from shared.inputs import parse_uuid
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet
@@ -53,13 +55,28 @@ KeySource = Callable[[], Awaitable[dict[str, Any]]]
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a user, or a service account (``role == "service"``)."""
+    """Who is calling: a user, or a service account (``role == "service"``).
+
+    Handlers get it from :func:`principal` (the function authenticated the request before
+    reading its body) and ask it :meth:`user` for the user the call acts for.
+    """
 
     subject: str
     role: str
     scopes: frozenset[str] = frozenset()
     claims: dict[str, Any] = field(default_factory=dict)
     acting_for: str | None = None
+    _user: uuid.UUID | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        # once per principal (verified tokens are cached), not once per request
+        user = None
+        if not (self.acting_for is None and self.role == "service"):
+            try:
+                user = parse_uuid(self.acting_for or self.subject)
+            except ValueError:
+                user = None
+        object.__setattr__(self, "_user", user)
 
     @property
     def is_admin(self) -> bool:
@@ -72,9 +89,64 @@ class Principal:
         return self.is_admin or INTERNAL_SCOPE in self.scopes
 
     @property
-    def user_id(self) -> str:
-        """The user the request acts for (the subject unless a service acts for one)."""
+    def user_id(self) -> uuid.UUID | None:
+        """The user this call acts for (the one a service names in ``X-Acting-User``, else
+        the subject), or None: a service acting for nobody, or a subject that is no user id.
+        Handlers that need a user call :meth:`user` instead."""
+        return self._user
+
+    @property
+    def actor(self) -> str:
+        """Who did it, for the record (``created_by`` columns): the user acted for, else the
+        subject (a service account acting for nobody records its own name)."""
         return self.acting_for or self.subject
+
+    def user(self) -> uuid.UUID:
+        """The user this call acts for (and is charged to).
+
+        Raises:
+            Forbidden: a service token naming no user in ``X-Acting-User`` (or a subject
+                that is not a user id): there is nobody to act for.
+        """
+        user = self.user_id
+        if user is None and self.role == "service":
+            raise Forbidden(
+                "Service accounts have no user of their own; a service token must name the "
+                "user it acts for in X-Acting-User."
+            )
+        if user is None:
+            raise Forbidden("The token's subject is not a user.")
+        return user
+
+    def require_role(self, role: str) -> Principal:
+        """This principal, if it has ``role`` (admins pass any role check).
+
+        Raises:
+            Forbidden: it has not.
+        """
+        if self.role != role and not self.is_admin:
+            raise Forbidden(f"This action needs the '{role}' role.")
+        return self
+
+
+@overload
+def principal(request: Request) -> Principal: ...
+@overload
+def principal(request: Request, *, required: Literal[False]) -> Principal | None: ...
+def principal(request: Request, *, required: bool = True) -> Principal | None:
+    """The caller of ``request``, as the function authenticated it before reading the body.
+
+    The one way handlers learn who calls: every route that is not ``public`` is
+    authenticated by the function (401 before the body is read), and a ``public`` route
+    with ``optional_auth`` has a bearer token, when one is sent, verified the same way.
+
+    Raises:
+        Unauthorized: ``required`` and the request carries no authenticated principal.
+    """
+    known: Principal | None = request.scope.get(_PRINCIPAL)
+    if known is None and required:
+        raise Unauthorized("A bearer access token is required.", error="invalid_request")
+    return known
 
 
 class Verifier:
@@ -167,15 +239,14 @@ class Verifier:
         return Principal(str(claims["sub"]), str(claims.get("role", "member")), scopes, claims)
 
     async def authenticate(self, request: Request) -> Principal:
-        """The principal of ``Authorization: Bearer``; service tokens with the internal
-        scope may name the user they act for in ``X-Acting-User``.
+        """The principal of ``Authorization: Bearer``, kept in the request for
+        :func:`principal`; service tokens with the internal scope may name the user they act
+        for in ``X-Acting-User``. The function calls this before reading the body; handlers
+        read the result with :func:`principal`.
 
         Raises:
             Unauthorized: no bearer token, or an invalid one.
         """
-        known = request.scope.get(_PRINCIPAL)
-        if known is not None:  # the function checked it before the body; the handler asks again
-            return known  # type: ignore[no-any-return]
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -224,23 +295,6 @@ class Verifier:
             logger.warning("Token revocations unavailable (Redis down): checked by expiry only")
             return None
         return int(raw) if raw is not None else 0
-
-    async def require(
-        self, request: Request, *, role: str | None = None, scopes: tuple[str, ...] = ()
-    ) -> Principal:
-        """Authenticate, then demand ``role`` (admins pass any role check) and ``scopes``.
-
-        Raises:
-            Unauthorized: not authenticated.
-            Forbidden: authenticated but lacking the role or a scope.
-        """
-        principal = await self.authenticate(request)
-        if role is not None and principal.role != role and not principal.is_admin:
-            raise Forbidden(f"This action needs the '{role}' role.")
-        missing = [s for s in scopes if s not in principal.scopes]
-        if missing:
-            raise Forbidden(f"This action needs the scope(s) {', '.join(missing)}.")
-        return principal
 
 
 def generation_key(settings: BaseConfig, user_id: str) -> str:

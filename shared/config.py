@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from functools import cache
 from types import UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
@@ -158,6 +159,21 @@ def load(cls: type[_T]) -> _T:
         return cls()
     except ValidationError as e:
         raise ConfigError(_describe(e)) from None
+
+
+def loader(cls: type[_T]) -> Callable[[], _T]:
+    """A service's ``settings()``: ``cls`` loaded once per process (see :func:`load`).
+
+    Each service's ``settings.py`` declares its class and ``settings = config.loader(cls)``;
+    the result is typed as ``cls``, so callers need no cast.
+    """
+
+    def settings() -> _T:
+        loaded: _T = load(cls)
+        return loaded
+
+    settings.__doc__ = f"The process's {cls.__name__}, loaded once (shared.config.load)."
+    return settings
 
 
 def _describe(error: ValidationError) -> str:

@@ -1,8 +1,12 @@
-"""errors defines the platform's error hierarchy and renders RFC 9457 problem details."""
+"""errors defines the platform's error hierarchy.
+
+Each error describes itself (status, ``type``, title, detail, headers and extension
+members, :meth:`ProblemError.to_problem`); shared.responses alone writes it on the wire,
+in the format the route documents (RFC 9457 problem details unless told otherwise).
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 PROBLEM_BASE = "https://errors.ai-codereview.dev/"
@@ -35,6 +39,8 @@ class ProblemError(Exception):
         self.extra = dict(extra or {})
 
     def to_problem(self, *, instance: str | None = None) -> dict[str, Any]:
+        """The RFC 9457 members of this error (``type``, ``title``, ``status``, ``detail``,
+        ``instance`` when given, then the extension members)."""
         problem: dict[str, Any] = {
             "type": PROBLEM_BASE + self.type_slug,
             "title": self.title,
@@ -45,12 +51,6 @@ class ProblemError(Exception):
             problem["instance"] = instance
         problem.update(self.extra)
         return problem
-
-    def media_type(self) -> str:
-        return PROBLEM_MEDIA_TYPE
-
-    def body(self, *, instance: str | None = None) -> bytes:
-        return json.dumps(self.to_problem(instance=instance)).encode()
 
 
 class BadRequest(ProblemError):
@@ -149,6 +149,3 @@ class OAuthError(ProblemError):
         self.status = status
         if status == 401:
             self.headers["WWW-Authenticate"] = 'Basic realm="ai-codereview"'
-
-    def media_type(self) -> str:
-        return "application/json"

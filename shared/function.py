@@ -1,41 +1,42 @@
 """function turns a router of handlers into a functions-framework ASGI target.
 
-The target answers the health paths itself (functions-framework routes every path
-to it), parses and limits bodies, renders every error as RFC 9457 problem details,
-propagates the request id and trace, writes one access-log line per request,
-serves ``GET /openapi.json``, and takes part in SIGTERM draining.
+The target (:class:`Function`) answers the health paths itself (functions-framework routes
+every path to it), routes the request (``shared.routing``), authenticates its caller before
+the body is read (``shared.auth``), reads and validates the body (``shared.inputs``),
+renders the result and every error (``shared.responses``), propagates the request id and
+trace, writes one access-log line per request, serves ``GET /openapi.json``, and takes
+part in SIGTERM draining.
+
+Handlers import what they use from the module that defines it; the names re-exported
+below keep this module the one import of a function's ``main.py`` and of older handlers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, overload
+from typing import Any
 
 import pydantic_core
-from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from shared import __version__, config, events, health, idempotency, lifecycle, logs, openapi
 from shared.cache import Cache
-from shared.errors import (
-    BadRequest,
-    NotFound,
-    PayloadTooLarge,
-    ProblemError,
-    Unavailable,
-    UnsupportedMediaType,
-    ValidationFailed,
-)
-
-# The route table lives in shared.routing, which shared.openapi reads too; handlers import
-# Router from here, beside the Function that serves it.
+from shared.errors import NotFound, ProblemError, Unavailable
+from shared.inputs import parse_json as parse_json
+from shared.inputs import parse_uuid as parse_uuid
+from shared.inputs import path_uuid as path_uuid
+from shared.inputs import query_uuid as query_uuid
+from shared.inputs import read_body, require_json
+from shared.inputs import unstorable_text as unstorable_text
+from shared.inputs import validate as validate
+from shared.responses import error_response
+from shared.responses import render as render
 from shared.routing import Endpoint as Endpoint
 from shared.routing import Route as Route
 from shared.routing import Router as Router
@@ -45,20 +46,6 @@ access_logger = logging.getLogger("access")
 
 StartupHook = Callable[[], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-"""A UUID in its one canonical text form (any case): Python's ``uuid.UUID`` also takes
-braces, ``urn:uuid:`` and no hyphens, so one id had five spellings in paths and caches."""
-
-
-def parse_uuid(raw: str) -> uuid.UUID:
-    """``raw`` as a UUID if written in the canonical hyphenated form.
-
-    Raises:
-        ValueError: it is not.
-    """
-    if not _UUID.fullmatch(raw):
-        raise ValueError(f"'{raw[:40]}' is not a UUID in its hyphenated form")
-    return uuid.UUID(raw)
 
 
 class Function:
@@ -72,9 +59,10 @@ class Function:
         startup: Hooks run once before the first request (migrations, bootstrap).
         shutdown: Callbacks closing pools after draining.
         cache: Where ``Idempotency-Key`` answers are kept (routes with ``idempotent``).
-        authenticate: Checks the caller of every route that is neither ``public`` nor
-            ``own_auth`` before its body is read (``Verifier.authenticate``, whose cache
-            makes the handler's own call free).
+        authenticate: Checks the caller of every route that is not ``public`` before its
+            body is read (and of a ``public`` route with ``optional_auth`` that carries a
+            bearer token); ``Verifier.authenticate``, which keeps the principal in the
+            request for ``shared.auth.principal``.
     """
 
     def __init__(
@@ -93,27 +81,42 @@ class Function:
         self._authenticate = authenticate
         self.router = router
         self.settings = config.load(settings)
-        self.checks = dict(checks or {})
+        self.health = health.Health(
+            service=self.settings.service_name, version=__version__, checks=dict(checks or {})
+        )
         self._startup_hooks = list(startup)
         self._shutdown = list(shutdown)
         self.cache = cache
         self._started = False
         self._startup_lock: asyncio.Lock | None = None
         self._startup_error: str | None = None
-        self._last_components: list[dict[str, Any]] = []
+        self._lifecycle: lifecycle.Lifecycle | None = None
         self._openapi: bytes | None = None
+        self._max_body = self.settings.max_body_bytes
+        self._cluster_domain = self.settings.cluster_domain
         logs.setup(
             service=self.settings.service_name,
             level=self.settings.log_level,
             fmt=self.settings.log_format,
         )
 
-    async def __call__(self, request: Request) -> Response:
+    @property
+    def checks(self) -> dict[str, health.Check]:
+        return self.health.checks
+
+    def _join_lifecycle(self) -> lifecycle.Lifecycle:
+        """The process's lifecycle, joined once (SIGTERM hook, drain time, pools to close)."""
         state = lifecycle.state
-        state.install()
-        state.drain_timeout = self.settings.shutdown_timeout_seconds
-        for callback in self._shutdown:
-            state.on_shutdown(callback)
+        if self._lifecycle is not state:
+            state.install()
+            state.drain_timeout = self.settings.shutdown_timeout_seconds
+            for callback in self._shutdown:
+                state.on_shutdown(callback)
+            self._lifecycle = state
+        return state
+
+    async def __call__(self, request: Request) -> Response:
+        state = self._join_lifecycle()
         request_id = _request_id(request)
         rid_token = logs.request_id_var.set(request_id)
         trace_token = logs.trace_var.set(logs.parse_trace(request.headers))
@@ -126,7 +129,7 @@ class Function:
                     if not state.draining:
                         raise
                     # cut by the drain timeout: tell the client to retry elsewhere
-                    response = problem_response(
+                    response = error_response(
                         Unavailable("self", retry_after=1, detail="Cut short by shutdown."),
                         instance=request.url.path,
                     )
@@ -141,6 +144,7 @@ class Function:
 
     async def _respond(self, request: Request) -> Response:
         path = request.scope.get("path") or request.url.path  # decoded, as routed
+        route: Route | None = None
         try:
             if request.method in ("GET", "HEAD") and path in health.HEALTH_PATHS:
                 return await self._health(path)
@@ -150,23 +154,29 @@ class Function:
                 return Response(self._openapi_document(), media_type="application/json")
             route, params = self.router.match(request.method, path)
             if route.internal and not events.is_cluster_local(
-                request.headers.get("host", ""), domain=self.settings.cluster_domain
+                request.headers.get("host", ""), domain=self._cluster_domain
             ):
                 raise NotFound(f"No route for '{path}'.")  # as if absent: nothing to probe
             await self.ensure_started()
-            if not (route.public or route.own_auth) and self._authenticate is not None:
+            if self._authenticate is not None and _needs_authentication(route, request):
                 await self._authenticate(request)  # 401 before any body is read or judged
             request.scope["path_params"] = params
             return await self._invoke(route, request)
         except ProblemError as e:
-            return problem_response(e, instance=path)
+            error_format = route.error_format if route is not None else "problem"
+            return error_response(e, instance=path, error_format=error_format)
         except Exception:
             logger.exception("Unhandled error on %s %s", request.method, path)
-            return problem_response(ProblemError("An unexpected error occurred."), instance=path)
+            error_format = route.error_format if route is not None else "problem"
+            return error_response(
+                ProblemError("An unexpected error occurred."),
+                instance=path,
+                error_format=error_format,
+            )
 
     async def _invoke(self, route: Route, request: Request) -> Response:
         limit = route.max_body() if callable(route.max_body) else route.max_body
-        body = await read_body(request, limit=limit or self.settings.max_body_bytes)
+        body = await read_body(request, limit=limit or self._max_body)
 
         async def handle() -> Response:
             if route.body is not None:
@@ -202,219 +212,47 @@ class Function:
             self._started = True
             self._startup_error = None
 
+    async def _start_for_health(self) -> str | None:
+        try:
+            await self.ensure_started()
+        except ProblemError:
+            return self._startup_error
+        return None
+
     async def _health(self, path: str) -> Response:
         state = lifecycle.state
-        status, code, detail = "healthy", 200, None
-        components = self._last_components
-        if path == "/ready":
-            components = await health.run_checks(self.checks, limit_s=2.0)
-            self._last_components = components
-            if any(c["status"] != "healthy" for c in components):
-                status, code = "unhealthy", 503
-        elif path == "/health/startup":
-            try:
-                await self.ensure_started()
-            except ProblemError:
-                status, code, detail = "starting", 503, self._startup_error
-        if state.draining:
-            status, code, detail = "draining", 503, "The function is shutting down."
-        document = health.body(
-            service=self.settings.service_name,
-            version=__version__,
-            status=status,
-            started_at=state.started_at,
-            components=components,
-            detail=detail,
+        code, document = await self.health.answer(
+            path, started_at=state.started_at, draining=state.draining, start=self._start_for_health
         )
         headers = {"Cache-Control": "no-store"}
         if code == 503:
             headers["Retry-After"] = "1"
         return Response(
-            json.dumps(document), status_code=code, media_type="application/json", headers=headers
+            pydantic_core.to_json(document),
+            status_code=code,
+            media_type="application/json",
+            headers=headers,
         )
 
     def _openapi_document(self) -> bytes:
         if self._openapi is None:
-            self._openapi = json.dumps(
+            self._openapi = pydantic_core.to_json(
                 openapi.document(self.name, self.router.routes, version=__version__)
-            ).encode()
+            )
         return self._openapi
+
+
+def _needs_authentication(route: Route, request: Request) -> bool:
+    """Every route but a ``public`` one; a ``public`` one with ``optional_auth`` when the
+    request carries credentials (then they must be a valid bearer token, else a 401)."""
+    if not route.public:
+        return True
+    return route.optional_auth and "authorization" in request.headers
 
 
 def _request_id(request: Request) -> str:
     given = request.headers.get("x-request-id", "")
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-
-
-async def read_body(request: Request, *, limit: int) -> bytes:
-    """Read the body once, refusing more than ``limit`` bytes (declared or streamed).
-
-    Raises:
-        PayloadTooLarge: the body is over the limit.
-        BadRequest: the Content-Length header is not a number.
-    """
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise BadRequest("Content-Length is not a number.")
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {limit}.")
-    if hasattr(request, "_body"):
-        cached: bytes = request._body
-        return cached
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The body exceeds the limit of {limit} bytes.")
-        chunks.append(chunk)
-    request._body = b"".join(chunks)
-    return request._body
-
-
-def parse_json(raw: bytes, model: type[BaseModel]) -> Any:
-    """Parse ``raw`` as JSON into ``model``, strictly: a value must have its documented
-    JSON type (``0`` is not a boolean, ``"5"`` not an integer), while the text forms JSON
-    has for UUIDs, timestamps and decimals are accepted as their schema says.
-
-    Raises:
-        BadRequest: the body is not JSON.
-        ValidationFailed: the JSON violates the schema (each field under ``errors``).
-    """
-    raw = raw or b"null"
-    # Only a \u escape can put NUL or a lone surrogate in JSON text (raw ones are invalid
-    # JSON or UTF-8), so the body is parsed a second time, to find them, only if it has one.
-    if b"\\u" in raw:
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise BadRequest(f"The body is not valid JSON: {e}.") from None
-        except RecursionError:  # nested deeper than any document of ours (5,000 levels)
-            raise BadRequest("The body is not valid JSON: it is nested too deeply.") from None
-        bad = _unstorable_text(data, ["body"])
-        if bad is not None:
-            raise ValidationFailed(
-                [{"loc": bad, "msg": "must not contain NUL characters or unpaired surrogates"}]
-            )
-    try:
-        return model.model_validate_json(raw, strict=True)
-    except ValidationError as e:
-        invalid = [err for err in e.errors(include_url=False) if err["type"] == "json_invalid"]
-        if invalid:
-            raise BadRequest(f"The body is not valid JSON: {invalid[0]['msg']}.") from None
-        raise _field_errors(e, "body") from None
-
-
-def unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
-    """Where ``value`` (parsed JSON) holds text PostgreSQL cannot store, or None."""
-    return _unstorable_text(value, location)
-
-
-def _unstorable_text(value: Any, location: list[Any]) -> list[Any] | None:
-    """Where a JSON string holds text PostgreSQL cannot store (NUL, lone surrogates).
-
-    JSON can escape both; PostgreSQL's text cannot hold them, so without this check such
-    input would reach the database and fail there as a 500.
-    """
-    if isinstance(value, str):
-        if "\x00" in value:
-            return location
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return location
-        return None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        found = _unstorable_text(key, location) if isinstance(key, str) else None
-        found = found or _unstorable_text(item, [*location, key])
-        if found is not None:
-            return found
-    return None
-
-
-def validate(data: Any, model: type[BaseModel], *, location: str) -> Any:
-    """Validate ``data`` into ``model``; errors become a 422 listing each field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        raise _field_errors(e, location) from None
-
-
-def _field_errors(error: ValidationError, location: str) -> ValidationFailed:
-    return ValidationFailed(
-        [
-            {"loc": [location, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in error.errors(include_url=False, include_input=False, include_context=False)
-        ]
-    )
-
-
-def require_json(request: Request) -> None:
-    content_type = request.headers.get("content-type", "application/json").split(";")[0]
-    if content_type.strip().lower() not in ("application/json", ""):
-        raise UnsupportedMediaType(f"Expected application/json, got '{content_type}'.")
-
-
-@overload
-def query_uuid(request: Request, name: str, *, required: Literal[True]) -> uuid.UUID: ...
-@overload
-def query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None: ...
-def query_uuid(request: Request, name: str, *, required: bool = False) -> uuid.UUID | None:
-    """A UUID query parameter; None when absent or empty (unless ``required``).
-
-    Raises:
-        ValidationFailed: it is not a UUID, or it is required and missing.
-    """
-    raw = request.query_params.get(name)
-    if not raw:
-        if required:
-            raise ValidationFailed([{"loc": ["query", name], "msg": "is required"}])
-        return None
-    try:
-        return parse_uuid(raw)
-    except ValueError:
-        raise ValidationFailed([{"loc": ["query", name], "msg": "must be a UUID"}]) from None
-
-
-def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
-    """A UUID path parameter.
-
-    Raises:
-        ValidationFailed: the segment is not a UUID.
-    """
-    try:
-        return parse_uuid(str(request.path_params[name]))
-    except ValueError:
-        raise ValidationFailed([{"loc": ["path", name], "msg": "must be a UUID"}]) from None
-
-
-def render(result: Any, *, status: int) -> Response:
-    """Turn a handler's result into a response (models and dicts become JSON)."""
-    if isinstance(result, Response):
-        return result
-    if result is None:
-        return Response(status_code=204 if status == 200 else status)
-    if isinstance(result, BaseModel):
-        content = result.model_dump_json().encode()
-    else:
-        content = pydantic_core.to_json(result)
-    return Response(content, status_code=status, media_type="application/json")
-
-
-def problem_response(error: ProblemError, *, instance: str | None = None) -> Response:
-    return Response(
-        error.body(instance=instance),
-        status_code=error.status,
-        media_type=error.media_type(),
-        headers=error.headers,
-    )
 
 
 def _access_log(request: Request, response: Response, started: float) -> None:

@@ -52,3 +52,56 @@ def body(
     if detail:
         answer["detail"] = detail
     return answer
+
+
+class Health:
+    """A function's answers to the health paths (served before routing, without a token).
+
+    ``/health`` is liveness (200 unless draining), ``/ready`` runs the readiness checks,
+    ``/health/startup`` runs the start-up hooks once (503 ``starting`` with the reason
+    while they fail). The last checks' components are repeated by the other two paths.
+    """
+
+    def __init__(self, *, service: str, version: str, checks: dict[str, Check]) -> None:
+        self.service = service
+        self.version = version
+        self.checks = dict(checks)
+        self._last_components: list[dict[str, Any]] = []
+
+    async def answer(
+        self,
+        path: str,
+        *,
+        started_at: float,
+        draining: bool,
+        start: Callable[[], Awaitable[str | None]],
+    ) -> tuple[int, dict[str, Any]]:
+        """The status code and body for ``path`` (one of :data:`HEALTH_PATHS`).
+
+        Args:
+            started_at: When the process started (epoch seconds), for ``uptime_seconds``.
+            draining: The function is shutting down (every path then answers 503).
+            start: Runs the start-up hooks if not yet done; returns why they failed, or None.
+        """
+        status, code, detail = "healthy", 200, None
+        components = self._last_components
+        if path == "/ready":
+            components = await run_checks(self.checks, limit_s=2.0)
+            self._last_components = components
+            if any(c["status"] != "healthy" for c in components):
+                status, code = "unhealthy", 503
+        elif path == "/health/startup":
+            failure = await start()
+            if failure is not None:
+                status, code, detail = "starting", 503, failure
+        if draining:
+            status, code, detail = "draining", 503, "The function is shutting down."
+        document = body(
+            service=self.service,
+            version=self.version,
+            status=status,
+            started_at=started_at,
+            components=components,
+            detail=detail,
+        )
+        return code, document

@@ -1,7 +1,8 @@
-"""routing: the route table of a function, its routes and their options.
+"""routing: a route table, its routes and their options, and matching a request to one.
 
-A module of its own so that shared.function (which serves the routes) and shared.openapi
-(which documents them) both import it, and neither imports the other.
+The one router of the platform: shared.function serves a function's routes with it,
+shared.openapi documents them, and the local gateway (localdev/gateway.py) finds the
+function owning a path with it, from the routes the functions publish.
 """
 
 from __future__ import annotations
@@ -36,16 +37,19 @@ class Route:
     """Body limit in bytes, or a callable returning it per request (a limit from settings)."""
     public: bool = False
     """No token needed; otherwise the function's ``authenticate`` runs before the body is
-    read, so an anonymous or forged call is a 401 whatever its body."""
+    read, so an anonymous or forged call is a 401 whatever its body. Handlers read the
+    caller with ``shared.auth.principal(request)``."""
+    optional_auth: bool = False
+    """With ``public``: credentials, when sent, must be a valid bearer token all the same
+    (else a 401), whose principal is handed on (``principal(request, required=False)``)."""
     internal: bool = False
     """Served only at the cluster-local address (event deliveries); elsewhere a 404."""
-    own_auth: bool = False
-    """The handler authenticates itself, to answer in another error format (OpenAI's)."""
     path_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     """OpenAPI schemas of path parameters; ``id`` and ``*_id`` default to UUIDs (API.md)."""
     error_format: Literal["problem", "oauth", "openai"] = "problem"
-    """How errors are written, for the OpenAPI document: RFC 9457 problems; RFC 6749 OAuth
-    errors (``application/json``) for 400/401 beside problems; OpenAI's error object."""
+    """How this route's errors are written (shared.responses renders them, the OpenAPI
+    document lists them): RFC 9457 problems; RFC 6749 OAuth errors (``application/json``)
+    for 400/401 beside problems; OpenAI's error object."""
     idempotent: bool = False
     summary: str = ""
     regex: re.Pattern[str] = field(init=False)

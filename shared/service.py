@@ -1,12 +1,66 @@
-"""service builds the usual function of a service that owns a PostgreSQL schema and Redis."""
+"""service holds a service's process-wide resources and builds its functions.
+
+A service owns a PostgreSQL schema and Redis keys and verifies tokens: its ``context.py``
+declares one :class:`Service` and only what is its own (start-up hooks, other clients)::
+
+    service = Service(ProviderConfig, Path(__file__).parent)
+    database, redis, verifier = service.database, service.redis, service.verifier
+
+and its ``main.py`` asks ``service.function(name, router)`` for each target.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from shared import auth, cache, clients, config, db, migrations
 from shared.function import Function, Router, StartupHook
+
+C = TypeVar("C", bound=config.BaseConfig)
+
+
+class Service(Generic[C]):
+    """The resources of one service, created once per process and shared by its functions.
+
+    Args:
+        settings_class: The service's settings class (loaded once, on first use).
+        package: The service's folder (its ``migrations/`` is applied at start-up).
+        keys: Where the verifier gets its JWKS (auth-tokens serves its own keys);
+            by default ``JWKS_URL``.
+        startup: Start-up hooks of every function of the service, after the migrations.
+    """
+
+    def __init__(
+        self,
+        settings_class: type[C],
+        package: Path,
+        *,
+        keys: auth.KeySource | None = None,
+        startup: Sequence[StartupHook] = (),
+    ) -> None:
+        self.settings_class = settings_class
+        self.settings: Callable[[], C] = config.loader(settings_class)
+        self.database = db.Database(self.settings)
+        self.redis = cache.Cache(self.settings)
+        self.verifier = auth.Verifier(self.settings, keys=keys)
+        self.migrations_dir = package / "migrations"
+        self.startup = list(startup)
+
+    def function(self, name: str, *routers: Router) -> Function:
+        """The function ``name`` serving the routes of ``routers`` (in their order)."""
+        router = routers[0] if len(routers) == 1 else Router().include(*routers)
+        return function(
+            name,
+            router,
+            settings=self.settings_class,
+            database=self.database,
+            redis=self.redis,
+            migrations_dir=self.migrations_dir,
+            startup=self.startup,
+            verifier=self.verifier,
+        )
 
 
 def function(

@@ -20,7 +20,7 @@ from functions_framework.aio import create_asgi_app
 
 from localdev import discovery, local
 from shared import config
-from tests.helpers import Identity
+from tests.helpers import Identity, running_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -139,11 +139,12 @@ def identity() -> Iterator[Identity]:
     server.server_close()
 
 
-@pytest.fixture
-def platform_env(
+@pytest.fixture(scope="session")
+def session_env(
     database_url: str, redis_url: str, redis_prefix: str, identity: Identity
 ) -> dict[str, str]:
-    """The variables every function needs in tests (the seed's, pointed at the test servers)."""
+    """The variables every function needs in tests (the seed's, pointed at the test servers),
+    for session and module fixtures; copy it before adding to it."""
     return {
         "JWKS_URL": identity.jwks_url,
         "DATABASE_URL": database_url,
@@ -155,36 +156,21 @@ def platform_env(
     }
 
 
+@pytest.fixture
+def platform_env(session_env: dict[str, str]) -> dict[str, str]:
+    """``session_env``, a copy of its own for the test."""
+    return dict(session_env)
+
+
 @pytest.fixture(scope="session")
 def projects_url(
-    database_url: str,
-    redis_url: str,
-    redis_prefix: str,
-    identity: Identity,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """One real ``projects`` process for the session: the project-access checks
     (``shared.access``) of the function under test ask it, as in a cluster."""
-    base = _spec("projects")
-    spec = local.FunctionSpec(base.service, base.target, base.kind, local.free_port(), base.source)
-    env = {
-        "JWKS_URL": identity.jwks_url,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": redis_prefix,
-        "ENVIRONMENT": "test",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-    }
-    log = tmp_path_factory.mktemp("projects") / "projects.log"
-    with log.open("wb") as sink:
-        process = local.start_function(spec, env, log=sink)
-    url = f"http://127.0.0.1:{spec.port}"
-    try:
-        local.wait_for_function(url, spec.name, timeout=30, process=process)
-        yield url
-    finally:
-        local.stop([process], timeout=20)
+    logs = tmp_path_factory.mktemp("projects")
+    with running_functions(session_env, logs, "projects") as urls:
+        yield urls["projects"]
 
 
 @pytest.fixture

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -58,3 +61,40 @@ async def new_project(projects_url: str, owner: dict[str, str]) -> str:
         created = await client.post("/projects", json={"name": f"p-{uuid.uuid4().hex[:8]}"})
     assert created.status_code == 201, created.text
     return str(created.json()["id"])
+
+
+@contextlib.contextmanager
+def running_functions(
+    env: dict[str, str],
+    logs: Path,
+    *targets: str,
+    more_env: dict[str, dict[str, str]] | None = None,
+) -> Iterator[dict[str, str]]:
+    """Real ``functions-framework`` processes of ``targets``, started together on free
+    ports (logs in ``logs/<target>.log``), each waited for by name; yields target -> base
+    URL and stops them all after. ``more_env`` adds variables per target; a value written
+    ``{projects}`` is replaced by the URL of that target started before it.
+
+    The one way fixtures start the functions a function under test calls (projects for
+    access checks, versions for promotions, ...), as in a cluster.
+    """
+    from localdev import discovery, local
+
+    specs = {f.target: f for s in discovery.discover() for f in s.functions}
+    processes: list[Any] = []
+    urls: dict[str, str] = {}
+    try:
+        for target in targets:
+            base = specs[target]
+            spec = discovery.FunctionSpec(
+                base.service, target, base.kind, local.free_port(), base.source
+            )
+            own = {k: v.format(**urls) for k, v in (more_env or {}).get(target, {}).items()}
+            with (logs / f"{target}.log").open("wb") as log:
+                processes.append(local.start_function(spec, {**env, **own}, log=log))
+            urls[target] = f"http://127.0.0.1:{spec.port}"
+        for target, process in zip(targets, processes, strict=True):
+            local.wait_for_function(urls[target], specs[target].name, timeout=30, process=process)
+        yield urls
+    finally:
+        local.stop(processes, timeout=20)

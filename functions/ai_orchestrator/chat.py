@@ -24,22 +24,13 @@ from functions.ai_orchestrator.prompts import MESSAGE_OVERHEAD_TOKENS
 from functions.ai_orchestrator.providers import Provider
 from functions.ai_orchestrator.routing import Caller, Target
 from functions.ai_orchestrator.settings import settings
-from shared.errors import BadRequest, NotFound, ProblemError
+from shared.errors import BadRequest, NotFound
 from shared.money import plain
 from shared.token_count import estimate_tokens
 
 AUTO = "auto"
 NO_PROJECT = uuid.UUID(int=0)
 DEFAULT_TIMEOUT = 60.0
-_ERROR_KINDS = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("permission_error", None),
-    404: ("invalid_request_error", "model_not_found"),
-    413: ("invalid_request_error", "request_too_large"),
-    422: ("invalid_request_error", None),
-    429: ("insufficient_quota", "rate_limit_exceeded"),
-}
 
 
 def parse(raw: bytes) -> dict[str, Any]:
@@ -159,15 +150,6 @@ def estimate_input(messages: list[Any]) -> int:
         text = content if isinstance(content, str) else json.dumps(content)
         total += estimate_tokens(text) + MESSAGE_OVERHEAD_TOKENS
     return total
-
-
-def error_response(error: ProblemError) -> Response:
-    """A problem as OpenAI's error object, same status and headers (``Retry-After``)."""
-    kind, code = _ERROR_KINDS.get(error.status, ("server_error", None))
-    if error.status == 429 and "limit" in error.extra:
-        code = "insufficient_quota"
-    body = {"error": {"message": error.detail, "type": kind, "param": None, "code": code}}
-    return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
 def _usage(answer: dict[str, Any]) -> tuple[int, int]:

@@ -17,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.ai_orchestrator import breaker, catalog, chat, configs, repository, review
-from functions.ai_orchestrator.context import database, verifier
-from functions.ai_orchestrator.routing import Caller, user_of
+from functions.ai_orchestrator.context import database
+from functions.ai_orchestrator.routing import Caller
 from functions.ai_orchestrator.schemas import ModelRow, ModelTable, ReviewAnswer, ReviewRequest
 from functions.ai_orchestrator.settings import settings
 from shared import access, clients
+from shared.auth import principal
 from shared.errors import ProblemError, Unavailable
 from shared.function import Router
 
@@ -36,10 +37,10 @@ def _review_body_limit() -> int:
 @router.post("/review", body=ReviewRequest, response=ReviewAnswer, max_body=_review_body_limit)
 async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
     """Review code chunks with the configured reviewer: findings at exact lines and usage."""
-    principal = await verifier.authenticate(request)
-    user_id = user_of(principal)
+    who = principal(request)
+    user_id = str(who.user())
     await access.project_role(request, body.project_id, settings=settings())
-    review.check_limits(body.chunks, privileged=principal.is_privileged)
+    review.check_limits(body.chunks, privileged=who.is_privileged)
     headers = clients.forwarded(request)
     ref = body.config
     config = await configs.resolve(
@@ -61,7 +62,6 @@ async def post_review(request: Request, body: ReviewRequest) -> ReviewAnswer:
 @router.get("/models", response=ModelTable)
 async def list_models(request: Request) -> ModelTable:
     """The routing table: every provider's models by priority, with circuit and cooldown."""
-    await verifier.authenticate(request)
     entries = await catalog.with_builtin()
     names = [entry.name for entry in entries]
     states = await breaker.states(names)
@@ -87,23 +87,21 @@ async def list_models(request: Request) -> ModelTable:
     return ModelTable(items=rows)
 
 
-@router.post(
-    "/v1/chat/completions", max_body=_review_body_limit, own_auth=True, error_format="openai"
-)
+@router.post("/v1/chat/completions", max_body=_review_body_limit, error_format="openai")
 async def chat_completions(request: Request) -> Response:
-    """OpenAI Chat Completions through the platform's auth, routing, quotas and usage."""
+    """OpenAI Chat Completions through the platform's auth, routing, quotas and usage.
+
+    Every refusal, the function's own (401, 413) included, is written as OpenAI's error
+    object (``error_format``), so OpenAI SDKs read it."""
     caller: Caller | None = None
     try:
-        principal = await verifier.authenticate(request)
         body = chat.parse(await request.body())
-        user_id = user_of(principal)
+        user_id = str(principal(request).user())
         project_id = chat.project_of(request)
         if project_id != chat.NO_PROJECT:
             await access.project_role(request, project_id, settings=settings())
         caller = Caller(clients.forwarded(request), user_id, project_id, None, "chat")
         return await chat.complete(caller, body, body["model"])
-    except ProblemError as error:
-        return chat.error_response(error)
     finally:
         if caller is not None:
             await _flush(caller)

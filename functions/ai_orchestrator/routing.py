@@ -32,8 +32,7 @@ from functions.ai_orchestrator.providers import (
     ProviderError,
 )
 from functions.ai_orchestrator.settings import settings
-from shared.auth import Principal
-from shared.errors import Forbidden, Unavailable
+from shared.errors import Unavailable
 
 PER_MILLION = Decimal(1_000_000)  # prices are per million tokens
 
@@ -94,21 +93,6 @@ class Answer(Generic[T]):
     input_tokens: int
     output_tokens: int
     cost_usd: Decimal
-
-
-def user_of(principal: Principal) -> str:
-    """The user a call is made (and charged) for; a service must name one.
-
-    Raises:
-        Forbidden: a service token without ``X-Acting-User``.
-    """
-    try:
-        return str(uuid.UUID(principal.user_id))
-    except ValueError:
-        raise Forbidden(
-            f"'{principal.subject}' is not a user; a service token must name the user it "
-            "acts for in X-Acting-User."
-        ) from None
 
 
 async def targets(candidates: list[Candidate]) -> tuple[list[Target], list[str]]:

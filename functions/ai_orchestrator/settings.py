@@ -54,6 +54,4 @@ class OrchestratorConfig(access.AccessConfig):
     )
 
 
-def settings() -> OrchestratorConfig:
-    settings_: OrchestratorConfig = config.load(OrchestratorConfig)
-    return settings_
+settings = config.loader(OrchestratorConfig)

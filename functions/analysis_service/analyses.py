@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.analysis_service import diff, job_events, merge, remote, repository, sarif
-from functions.analysis_service.context import database, platform, verifier
+from functions.analysis_service.context import database, platform
 from functions.analysis_service.repository import AnalysisRecord, FindingRecord, NewAnalysis
 from functions.analysis_service.schemas import (
     Analysis,
@@ -35,7 +35,7 @@ from functions.analysis_service.schemas import (
 )
 from functions.analysis_service.settings import settings
 from shared import __version__, access, clients, events, pagination
-from shared.auth import Principal
+from shared.auth import principal
 from shared.errors import (
     Conflict,
     Forbidden,
@@ -55,10 +55,6 @@ _SLACK = 64 * 1024
 
 def _max_body() -> int:
     return 2 * settings().max_diff_bytes + _SLACK
-
-
-async def _caller(request: Request) -> Principal:
-    return await verifier.authenticate(request)
 
 
 async def _readable(request: Request, project_id: uuid.UUID) -> str:
@@ -106,13 +102,14 @@ def to_analysis(row: AnalysisRecord) -> Analysis:
 )
 async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
     """Queue an analysis of a snapshot or a unified diff (202); the worker is sent an event."""
-    principal = await _caller(request)
+    who = principal(request)
+    user_id = who.user()  # a service token must name the user it acts for (403)
     _check_diff(body.diff)
     await _readable(request, body.project_id)
     user_headers = clients.forwarded(request)
     if body.snapshot_id is not None:
         await remote.snapshot(body.project_id, body.snapshot_id, headers=user_headers)
-    choice = await _version_choice(body, headers=user_headers, user_id=principal.user_id)
+    choice = await _version_choice(body, headers=user_headers, user_id=str(user_id))
     new = NewAnalysis(
         project_id=body.project_id,
         snapshot_id=body.snapshot_id,
@@ -120,13 +117,13 @@ async def create_analysis(request: Request, body: AnalysisCreate) -> Response:
         config=choice.config,
         config_version_id=choice.version.id,
         version_config=choice.version.config,
-        requested_by=uuid.UUID(principal.user_id),
+        requested_by=user_id,
         idempotency_key=request.headers.get("idempotency-key"),
         ab_test_id=choice.assigned.ab_test_id if choice.assigned else None,
         variant=choice.assigned.variant if choice.assigned else None,
     )
     async with database.transaction() as conn:
-        if not principal.is_privileged:
+        if not who.is_privileged:
             await _room_for_one_more(conn, new.requested_by, new.idempotency_key)
         row, created = await repository.insert_analysis(conn, new)
     if row.status == "queued":
@@ -217,7 +214,6 @@ async def _announce(analysis_id: uuid.UUID, *, first: bool) -> None:
 @router.get("/analyses")
 async def list_analyses(request: Request) -> dict[str, Any]:
     """A project's analyses, newest first (``?project_id=`` required; members)."""
-    await _caller(request)
     project_id = query_uuid(request, "project_id", required=True)
     await _readable(request, project_id)
     limit, cursor = pagination.params(request)
@@ -240,7 +236,6 @@ async def _analysis(request: Request) -> tuple[AnalysisRecord, str]:
 @router.get("/analyses/{id}", response=Analysis)
 async def read_analysis(request: Request) -> Analysis:
     """Status, progress, stage, summary, usage and coverage of one analysis."""
-    await _caller(request)
     row, _ = await _analysis(request)
     return to_analysis(row)
 
@@ -249,7 +244,7 @@ async def read_analysis(request: Request) -> Analysis:
 async def list_findings(request: Request) -> dict[str, Any]:
     """Findings in (path, line) order: ``?severity=high,critical``, ``?path=`` (prefix or
     glob), ``?include_suppressed=true``, ``?changed_only=true``; paginated."""
-    principal = await _caller(request)
+    user_id = principal(request).user_id
     row, _ = await _analysis(request)
     limit, cursor = pagination.params(request)
     position = _position(cursor) if cursor is not None else None
@@ -260,7 +255,7 @@ async def list_findings(request: Request) -> dict[str, Any]:
     async with database.connection() as conn:
         while len(kept) <= limit:
             rows = await repository.findings_of(
-                conn, row.id, user_id=principal.user_id, after=position, limit=batch
+                conn, row.id, user_id=str(user_id) if user_id else None, after=position, limit=batch
             )
             try:
                 # Off the event loop: a page's filtering is bounded, but not free.
@@ -335,7 +330,6 @@ def _finding_out(row: FindingRecord) -> dict[str, Any]:
 @router.get("/analyses/{id}/sarif")
 async def export_sarif(request: Request) -> Response:
     """The analysis as a SARIF 2.1.0 log (suppressed findings included, marked)."""
-    await _caller(request)
     row, _ = await _analysis(request)
     async with database.connection() as conn:
         rows = await repository.findings_of(conn, row.id, user_id=None)
@@ -348,9 +342,8 @@ async def export_sarif(request: Request) -> Response:
 async def cancel_analysis(request: Request) -> Analysis:
     """Cancel a queued or running analysis (the requester, maintainers, owners); the worker
     stops before its next chunk. A finished one is a 409."""
-    principal = await _caller(request)
     row, role = await _analysis(request)
-    if role == "viewer" and str(row.requested_by) != principal.user_id:
+    if role == "viewer" and row.requested_by != principal(request).user_id:
         raise Forbidden("Cancelling needs the requester, a maintainer or an owner.")
     async with database.connection() as conn:
         cancelled = await repository.cancel(conn, row.id)
@@ -363,7 +356,7 @@ async def cancel_analysis(request: Request) -> Analysis:
 async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """Record the caller's verdict; dismissed/false_positive suppresses the finding in the
     project's later analyses, accepted lifts that. Emits ``dev.acr.finding.feedback``."""
-    principal = await _caller(request)
+    user_id = principal(request).user()
     finding_id = path_uuid(request)
     async with database.connection() as conn:
         finding = await repository.finding(conn, finding_id)
@@ -375,7 +368,7 @@ async def give_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
         previous, updated_at = await repository.give_feedback(
             conn,
             finding=finding,
-            user_id=uuid.UUID(principal.user_id),
+            user_id=user_id,
             verdict=body.verdict,
             comment=body.comment,
             project_wide=suppresses,

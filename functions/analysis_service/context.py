@@ -5,23 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from functions.analysis_service.settings import AnalysisConfig, settings
-from shared import auth, cache, db, service, service_token
-from shared.function import Function, Router
+from shared import service_token
+from shared.service import Service
 
-database = db.Database(settings)
-redis = cache.Cache(settings)
-verifier = auth.Verifier(settings)
+service = Service(AnalysisConfig, Path(__file__).parent)
+database, redis, verifier = service.database, service.redis, service.verifier
+create = service.function
 platform = service_token.ServiceToken(settings)
 """The worker's identity: the platform service account acting for the requester."""
-
-
-def create(name: str, router: Router) -> Function:
-    return service.function(
-        name,
-        router,
-        settings=AnalysisConfig,
-        database=database,
-        redis=redis,
-        migrations_dir=Path(__file__).parent / "migrations",
-        verifier=verifier,
-    )

@@ -45,6 +45,4 @@ class AnalysisConfig(access.AccessConfig):
     )
 
 
-def settings() -> AnalysisConfig:
-    loaded: AnalysisConfig = config.load(AnalysisConfig)
-    return loaded
+settings = config.loader(AnalysisConfig)

@@ -9,13 +9,11 @@ from typing import Any
 from functions.auth_service import keys, passwords, repository
 from functions.auth_service.schemas import normalize_email
 from functions.auth_service.settings import AuthConfig, settings
-from shared import auth, cache, db, service
-from shared.function import Function, Router
+from shared import auth
+from shared.service import Service
 
 logger = logging.getLogger(__name__)
 
-database = db.Database(settings)
-redis = cache.Cache(settings)
 _ring: list[keys.KeyRing] = []
 
 
@@ -28,9 +26,6 @@ async def key_ring() -> keys.KeyRing:
 
 async def jwks() -> dict[str, Any]:
     return (await key_ring()).jwks()
-
-
-verifier = auth.Verifier(settings, keys=jwks)
 
 
 async def bootstrap_admin() -> None:
@@ -83,15 +78,13 @@ async def load_keys() -> None:
     await key_ring()
 
 
-def create(name: str, router: Router) -> Function:
-    """An auth-service function: migrations, admin bootstrap and keys run at start-up."""
-    return service.function(
-        name,
-        router,
-        settings=AuthConfig,
-        database=database,
-        redis=redis,
-        migrations_dir=Path(__file__).parent / "migrations",
-        verifier=verifier,
-        startup=[bootstrap_admin, bootstrap_platform_client, load_keys],
-    )
+# Built last: its start-up hooks and key source are the functions above (which read the
+# pools below only when called).
+service = Service(
+    AuthConfig,
+    Path(__file__).parent,
+    keys=jwks,
+    startup=[bootstrap_admin, bootstrap_platform_client, load_keys],
+)
+database, redis, verifier = service.database, service.redis, service.verifier
+create = service.function

@@ -62,6 +62,4 @@ class AuthConfig(config.BaseConfig):
         return self.registration_open
 
 
-def settings() -> AuthConfig:
-    settings_: AuthConfig = config.load(AuthConfig)
-    return settings_
+settings = config.loader(AuthConfig)

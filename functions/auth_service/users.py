@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
 
 from functions.auth_service import limiter, passwords, repository
-from functions.auth_service.context import database, redis, verifier
+from functions.auth_service.context import database, redis
 from functions.auth_service.schemas import (
     ServiceAccountCreate,
     ServiceAccountCreated,
@@ -22,7 +21,7 @@ from functions.auth_service.schemas import (
 )
 from functions.auth_service.settings import settings
 from shared import auth, pagination
-from shared.auth import Principal
+from shared.auth import principal
 from shared.errors import Conflict, Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
 
@@ -48,16 +47,18 @@ def _check_password(password: str, email: str) -> None:
         )
 
 
-async def _optional_principal(request: Request) -> Principal | None:
-    if "authorization" not in request.headers:
-        return None
-    return await verifier.authenticate(request)
-
-
-@router.post("/users", status=201, body=UserCreate, response=UserOut, public=True, idempotent=True)
+@router.post(
+    "/users",
+    status=201,
+    body=UserCreate,
+    response=UserOut,
+    public=True,
+    optional_auth=True,
+    idempotent=True,
+)
 async def create_user(request: Request, body: UserCreate) -> UserOut:
     """Register a user (open in development or when REGISTRATION_OPEN; admins always may)."""
-    caller = await _optional_principal(request)
+    caller = principal(request, required=False)
     if not settings().registration_is_open and not (caller and caller.is_admin):
         raise Forbidden("Registration is closed; ask an administrator.")
     _check_password(body.password, body.email)
@@ -69,20 +70,10 @@ async def create_user(request: Request, body: UserCreate) -> UserOut:
     return _user(row)
 
 
-async def _me(request: Request) -> uuid.UUID:
-    principal = await verifier.authenticate(request)
-    if principal.role == "service" and principal.acting_for is None:
-        raise Forbidden("Service accounts have no user profile.")
-    try:
-        return uuid.UUID(principal.user_id)
-    except ValueError:
-        raise Forbidden("The token's subject is not a user.") from None
-
-
 @router.get("/users/me", response=UserOut)
 async def read_me(request: Request) -> UserOut:
     """The caller's own user."""
-    user_id = await _me(request)
+    user_id = principal(request).user()
     async with database.connection() as conn:
         return _user(await repository.user_by_id(conn, user_id))
 
@@ -92,7 +83,7 @@ async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
     """Change one's name or password; the current password is always required, and
     guesses at it are throttled like logins (a stolen access token must not become a
     password oracle)."""
-    user_id = await _me(request)
+    user_id = principal(request).user()
     account, ip = f"user:{user_id}", limiter.client_ip(request)
     await limiter.attempt(account=account, ip=ip)
     async with database.connection() as conn:
@@ -121,7 +112,7 @@ async def update_me(request: Request, body: UserSelfUpdate) -> UserOut:
 @router.get("/users", response=UserPage)
 async def list_users(request: Request) -> dict[str, Any]:
     """Admin: every user, oldest first."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     limit, cursor = pagination.params(request)
     after = pagination.created_after(cursor)
     async with database.connection() as conn:
@@ -142,7 +133,7 @@ async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
     A role change or a disable also ends the user's access tokens on their next request
     (their token generation moves on, ``shared.auth``), not when they expire.
     """
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     user_id = path_uuid(request)
     changes = body.model_dump(exclude_none=True)
     generation = None
@@ -163,7 +154,7 @@ async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
 @router.delete("/users/{id}", status=204)
 async def delete_user(request: Request) -> None:
     """Admin: delete a user and their refresh tokens."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     user_id = path_uuid(request)
     async with database.transaction() as conn:
         target = await repository.user_by_id(conn, user_id)
@@ -183,11 +174,11 @@ async def create_service_account(
     request: Request, body: ServiceAccountCreate
 ) -> ServiceAccountCreated:
     """Admin: a client for ``client_credentials``; the secret is shown only here."""
-    admin = await verifier.require(request, role="admin")
+    admin = principal(request).require_role("admin")
     client_id = "sa-" + secrets.token_hex(12)
     client_secret = passwords.generate_secret()
     digest = await passwords.hash_password(client_secret)
-    creator = _uuid_or_none(admin.subject)
+    creator = admin.user_id
     async with database.connection() as conn:
         row = await repository.create_service_account(
             conn,
@@ -198,10 +189,3 @@ async def create_service_account(
             created_by=creator,
         )
     return ServiceAccountCreated.model_validate({**asdict(row), "client_secret": client_secret})
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None

@@ -8,7 +8,6 @@ from typing import Any
 from starlette.requests import Request
 
 from functions.comparison_service import matching, remote
-from functions.comparison_service.context import verifier
 from functions.comparison_service.schemas import BenchmarkCreate, ComparisonCreate
 from functions.comparison_service.settings import settings
 from shared import clients
@@ -20,7 +19,6 @@ router = Router()
 @router.post("/comparisons", body=ComparisonCreate)
 async def compare(request: Request, body: ComparisonCreate) -> dict[str, Any]:
     """Findings new in head, fixed since base, and unchanged, by fingerprint."""
-    await verifier.authenticate(request)
     caller = clients.forwarded(request)
     base, head = await asyncio.gather(
         remote.findings(body.base_analysis_id, headers=caller),
@@ -38,7 +36,6 @@ async def compare(request: Request, body: ComparisonCreate) -> dict[str, Any]:
 @router.post("/comparisons/benchmark", body=BenchmarkCreate)
 async def benchmark(request: Request, body: BenchmarkCreate) -> dict[str, Any]:
     """Precision, recall and F1 of an analysis against expected findings, with the pairs."""
-    await verifier.authenticate(request)
     found = await remote.findings(body.analysis_id, headers=clients.forwarded(request))
     expected = [e.model_dump(exclude_none=True) for e in body.expected]
     scores = matching.benchmark(expected, found, tolerance=settings().benchmark_line_tolerance)

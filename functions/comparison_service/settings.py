@@ -26,6 +26,4 @@ class ComparisonConfig(config.BaseConfig):
     )
 
 
-def settings() -> ComparisonConfig:
-    loaded: ComparisonConfig = config.load(ComparisonConfig)
-    return loaded
+settings = config.loader(ComparisonConfig)

@@ -18,8 +18,7 @@ import asyncpg
 from starlette.requests import Request
 
 from functions.project_service import repository
-from functions.project_service.context import verifier
-from shared.auth import Principal
+from shared.auth import Principal, principal
 from shared.errors import Forbidden, NotFound
 
 RANK = {"viewer": 1, "maintainer": 2, "owner": 3, "admin": 4}
@@ -28,9 +27,14 @@ ADMIN = "admin"
 
 @dataclass(frozen=True, slots=True)
 class Caller:
+    """The caller as membership sees it: an admin acts as one only for themself."""
+
     principal: Principal
-    user_id: uuid.UUID | None
-    """The user acted for; None for a service account acting for nobody."""
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        """The user acted for; None for a service account acting for nobody."""
+        return self.principal.user_id
 
     @property
     def is_admin(self) -> bool:
@@ -38,19 +42,13 @@ class Caller:
 
 
 async def caller(request: Request) -> Caller:
-    """The authenticated caller (401 without a valid token)."""
-    principal = await verifier.authenticate(request)
-    try:
-        user_id: uuid.UUID | None = uuid.UUID(principal.user_id)
-    except ValueError:
-        user_id = None
-    return Caller(principal, user_id)
+    """The caller the function authenticated (``shared.auth.principal``)."""
+    return Caller(principal(request))
 
 
 def require_user(who: Caller) -> uuid.UUID:
-    if who.user_id is None:
-        raise Forbidden("Only users can own projects; this token acts for no user.")
-    return who.user_id
+    """The user the caller acts for (403 for a service token acting for nobody)."""
+    return who.principal.user()
 
 
 async def role(conn: asyncpg.Connection, project_id: uuid.UUID, who: Caller) -> str:

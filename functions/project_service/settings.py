@@ -36,6 +36,4 @@ class ProjectConfig(config.BaseConfig):
     )
 
 
-def settings() -> ProjectConfig:
-    settings_: ProjectConfig = config.load(ProjectConfig)
-    return settings_
+settings = config.loader(ProjectConfig)

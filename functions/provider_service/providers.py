@@ -16,7 +16,7 @@ import asyncpg
 from starlette.requests import Request
 
 from functions.provider_service import probes, repository
-from functions.provider_service.context import database, redis, verifier
+from functions.provider_service.context import database, redis
 from functions.provider_service.schemas import (
     ModelOut,
     ProviderCreate,
@@ -27,7 +27,7 @@ from functions.provider_service.schemas import (
 )
 from functions.provider_service.settings import settings
 from shared import pagination
-from shared.auth import INTERNAL_SCOPE
+from shared.auth import INTERNAL_SCOPE, principal
 from shared.cache import down_errors
 from shared.errors import Forbidden, ValidationFailed
 from shared.function import Router, path_uuid
@@ -54,7 +54,7 @@ async def _one(conn: asyncpg.Connection, provider_id: uuid.UUID) -> ProviderOut:
 @router.post("/providers", status=201, body=ProviderCreate, response=ProviderOut, idempotent=True)
 async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut:
     """Admin: register a provider with its models and prices."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     fields = body.model_dump(exclude={"models"})
     if body.kind != "local" and fields["base_url"] is None:
         fields["base_url"] = probes.DEFAULT_BASE_URLS[body.kind]
@@ -67,7 +67,7 @@ async def create_provider(request: Request, body: ProviderCreate) -> ProviderOut
 @router.get("/providers", response=ProviderPage)
 async def list_providers(request: Request) -> dict[str, Any]:
     """Every provider, by priority (lower first) then name, with models and prices."""
-    principal = await verifier.authenticate(request)
+    who = principal(request)
     limit, cursor = pagination.params(request)
     after = None
     if cursor is not None:
@@ -79,7 +79,7 @@ async def list_providers(request: Request) -> dict[str, Any]:
             ) from None
     async with database.connection() as conn:
         rows = await repository.list_providers(conn, limit=limit + 1, after=after)
-        providers = await _with_models(conn, rows, show_url=principal.is_privileged)
+        providers = await _with_models(conn, rows, show_url=who.is_privileged)
     return pagination.page(providers, limit=limit, key=lambda p: {"p": p.priority, "n": p.name})
 
 
@@ -87,17 +87,17 @@ async def list_providers(request: Request) -> dict[str, Any]:
 async def read_provider(request: Request) -> ProviderOut:
     """One provider; the key reference is never answered, only whether one is set, and
     the base URL only to admins and internal services."""
-    principal = await verifier.authenticate(request)
+    who = principal(request)
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.provider_by_id(conn, provider_id)
-        return (await _with_models(conn, [row], show_url=principal.is_privileged))[0]
+        return (await _with_models(conn, [row], show_url=who.is_privileged))[0]
 
 
 @router.patch("/providers/{id}", body=ProviderUpdate, response=ProviderOut)
 async def update_provider(request: Request, body: ProviderUpdate) -> ProviderOut:
     """Admin: change fields; ``models`` replaces the list, ``api_key_secret: null`` clears it."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     provider_id = path_uuid(request)
     changes = body.model_dump(include=body.model_fields_set, exclude={"models"})
     for required in ("name", "priority", "enabled"):
@@ -115,7 +115,7 @@ async def update_provider(request: Request, body: ProviderUpdate) -> ProviderOut
 @router.delete("/providers/{id}", status=204)
 async def delete_provider(request: Request) -> None:
     """Admin: remove a provider and its models (the usage ledger keeps its history)."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         await repository.delete_provider(conn, provider_id)
@@ -130,7 +130,7 @@ async def provider_health(request: Request) -> ProviderHealth:
     ``PROVIDER_PROBE_MIN_INTERVAL_SECONDS`` (asking again in between answers the last
     result): nobody can turn health checks into a stream of keyed requests.
     """
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     provider_id = path_uuid(request)
     async with database.connection() as conn:
         row = await repository.provider_call_target(conn, provider_id)
@@ -164,8 +164,8 @@ async def provider_credentials(request: Request) -> dict[str, Any]:
     Only internal service tokens (ai-orchestrator, acting on its own account) may ask;
     the caller resolves the reference with ``shared.credentials`` right before a call.
     """
-    principal = await verifier.authenticate(request)
-    if INTERNAL_SCOPE not in principal.scopes or principal.acting_for is not None:
+    who = principal(request)
+    if INTERNAL_SCOPE not in who.scopes or who.acting_for is not None:
         raise Forbidden("Only internal services may read a provider's key reference.")
     provider_id = path_uuid(request)
     async with database.connection() as conn:

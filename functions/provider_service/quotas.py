@@ -23,7 +23,7 @@ from typing import Any
 from starlette.requests import Request
 
 from functions.provider_service import counters, repository, reservations, rules
-from functions.provider_service.context import database, verifier
+from functions.provider_service.context import database
 from functions.provider_service.schemas import (
     CommitIn,
     Committed,
@@ -40,7 +40,7 @@ from functions.provider_service.schemas import (
 )
 from functions.provider_service.settings import settings
 from shared import access
-from shared.auth import Principal
+from shared.auth import Principal, principal
 from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
 from shared.function import Router, query_uuid
 
@@ -59,8 +59,8 @@ _SCOPE_PATH = {
 }
 
 
-def _require_self(principal: Principal, user_id: uuid.UUID) -> None:
-    if not principal.is_privileged and principal.user_id != str(user_id):
+def _require_self(who: Principal, user_id: uuid.UUID) -> None:
+    if not who.is_privileged and who.user_id != user_id:
         raise Forbidden(f"Only admins and internal services may act for user '{user_id}'.")
 
 
@@ -88,7 +88,7 @@ def _scope(request: Request) -> tuple[str, str]:
 )
 async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
     """Admin: set the limits of one rule (per provider/model when given); null = no limit."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     scope, scope_id = _scope(request)
     async with database.connection() as conn:
         row, _ = await repository.upsert_rule(
@@ -108,7 +108,7 @@ async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
 @router.delete("/quotas/{scope}/{scope_id}", status=204, path_schemas=_SCOPE_PATH)
 async def delete_rule(request: Request) -> None:
     """Admin: remove one rule (``?provider=&model=`` select a narrowed one)."""
-    await verifier.require(request, role="admin")
+    principal(request).require_role("admin")
     scope, scope_id = _scope(request)
     query = request.query_params
     async with database.connection() as conn:
@@ -125,9 +125,10 @@ async def delete_rule(request: Request) -> None:
 @router.get("/quotas/{scope}/{scope_id}", response=QuotaRules, path_schemas=_SCOPE_PATH)
 async def read_rules(request: Request) -> QuotaRules:
     """The scope's rules and their current consumption (committed + held)."""
-    principal = await verifier.authenticate(request)
+    who = principal(request)
     scope, scope_id = _scope(request)
-    if not principal.is_privileged and (scope, scope_id) != ("user", principal.user_id):
+    own = ("user", str(who.user_id)) if who.user_id is not None else None
+    if not who.is_privileged and (scope, scope_id) != own:
         raise Forbidden("Members may read only their own user quota.")
     async with database.connection() as conn:
         rows = await repository.rules_of(conn, scope=scope, scope_id=scope_id)
@@ -161,9 +162,9 @@ async def _consumption(rule: rules.Rule, now: datetime) -> list[Consumption]:
 @router.post("/quotas/reserve", status=201, body=ReserveIn, response=Reservation)
 async def reserve(request: Request, body: ReserveIn) -> Reservation:
     """Hold quota for one call; 429 names the limit, 503 when Redis is down."""
-    principal = await verifier.authenticate(request)
-    _require_self(principal, body.user_id)
-    if not principal.is_privileged and body.project_id != NO_PROJECT:
+    who = principal(request)
+    _require_self(who, body.user_id)
+    if not who.is_privileged and body.project_id != NO_PROJECT:
         # A member holds quota only in their own projects; the nil UUID is "no project"
         # (a chat call that names none), governed by user and global rules only.
         await access.project_role(request, body.project_id, settings=settings())
@@ -217,9 +218,8 @@ async def _price(provider: str, model: str) -> rules.Price:
 @router.post("/quotas/commit", body=CommitIn, response=Committed)
 async def commit(request: Request, body: CommitIn) -> Committed:
     """Record actual usage once (exact cost) and trade the hold for it."""
-    principal = await verifier.authenticate(request)
     ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
-    _require_self(principal, ticket.user_id)
+    _require_self(principal(request), ticket.user_id)
     await _known_model(ticket)
     cost = rules.cost(
         ticket.price, input_tokens=body.input_tokens, output_tokens=body.output_tokens
@@ -281,9 +281,8 @@ async def _settle(ticket: reservations.Ticket, *, tokens: int, cost: Any) -> Non
 @router.post("/quotas/release", body=ReleaseIn, response=Released)
 async def release(request: Request, body: ReleaseIn) -> Released:
     """Give a reservation back unused; releasing twice (or after commit) is a no-op."""
-    principal = await verifier.authenticate(request)
     ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
-    _require_self(principal, ticket.user_id)
+    _require_self(principal(request), ticket.user_id)
     released = await counters.release(str(ticket.id))
     return Released(reservation_id=body.reservation_id, released=released)
 
@@ -306,13 +305,13 @@ def _when(request: Request, name: str) -> datetime | None:
 @router.get("/usage", response=UsageReport)
 async def usage(request: Request) -> UsageReport:
     """Sums from the ledger (``from`` inclusive, ``to`` exclusive), by model or UTC day."""
-    principal = await verifier.authenticate(request)
+    who = principal(request)
     user_id = query_uuid(request, "user_id")
     project_id = query_uuid(request, "project_id")
-    if not principal.is_privileged:
+    if not who.is_privileged:
         if user_id is None:
-            user_id = _uuid_or_forbidden(principal.user_id)
-        _require_self(principal, user_id)
+            user_id = who.user()
+        _require_self(who, user_id)
     group_by = request.query_params.get("group_by") or None
     if group_by not in (None, "model", "day"):
         raise ValidationFailed([{"loc": ["query", "group_by"], "msg": "must be 'model' or 'day'"}])
@@ -334,10 +333,3 @@ async def usage(request: Request) -> UsageReport:
         totals=UsageRow.model_validate(totals[0], from_attributes=True),
         items=[UsageRow.model_validate(g, from_attributes=True) for g in groups],
     )
-
-
-def _uuid_or_forbidden(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Forbidden("The token's subject is not a user.") from None

@@ -50,6 +50,4 @@ class ProviderConfig(access.AccessConfig):
         return key.get_secret_value().encode() if key is not None else _process_key()
 
 
-def settings() -> ProviderConfig:
-    settings_: ProviderConfig = config.load(ProviderConfig)
-    return settings_
+settings = config.loader(ProviderConfig)

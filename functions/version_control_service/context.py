@@ -8,14 +8,10 @@ from pathlib import Path
 from functions.version_control_service import repository
 from functions.version_control_service.schemas import ReviewerConfig, canonical_json, config_sha256
 from functions.version_control_service.settings import VersionsConfig, settings
-from shared import auth, cache, db, service
-from shared.function import Function, Router
+from shared.service import Service
 
 logger = logging.getLogger(__name__)
 
-database = db.Database(settings)
-redis = cache.Cache(settings)
-verifier = auth.Verifier(settings)
 PRODUCTION = "production"
 
 
@@ -49,14 +45,6 @@ async def ensure_default_experiment() -> None:
             )
 
 
-def create(name: str, router: Router) -> Function:
-    return service.function(
-        name,
-        router,
-        settings=VersionsConfig,
-        database=database,
-        redis=redis,
-        migrations_dir=Path(__file__).parent / "migrations",
-        verifier=verifier,
-        startup=[ensure_default_experiment],
-    )
+service = Service(VersionsConfig, Path(__file__).parent, startup=[ensure_default_experiment])
+database, redis, verifier = service.database, service.redis, service.verifier
+create = service.function

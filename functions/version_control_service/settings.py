@@ -19,6 +19,4 @@ class VersionsConfig(config.BaseConfig):
     )
 
 
-def settings() -> VersionsConfig:
-    loaded: VersionsConfig = config.load(VersionsConfig)
-    return loaded
+settings = config.loader(VersionsConfig)

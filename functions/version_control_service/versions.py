@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.version_control_service import configdiff, repository
-from functions.version_control_service.context import database, redis, verifier
+from functions.version_control_service.context import database, redis
 from functions.version_control_service.schemas import (
     Alias,
     AliasChange,
@@ -25,7 +25,7 @@ from functions.version_control_service.schemas import (
 )
 from functions.version_control_service.settings import settings
 from shared import pagination
-from shared.auth import Principal
+from shared.auth import Principal, principal
 from shared.cache import down_errors
 from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid
@@ -38,12 +38,12 @@ _EXPERIMENT_PATH = {"id": _EXPERIMENT}
 _ALIAS_PATH = {"id": _EXPERIMENT, "alias": {"type": "string", "pattern": _ALIAS.pattern}}
 
 
-async def _writer(request: Request) -> Principal:
+def _writer(request: Request) -> Principal:
     """Admins and internal services (promotion by comparison-service) may write."""
-    principal = await verifier.authenticate(request)
-    if not principal.is_privileged:
+    who = principal(request)
+    if not who.is_privileged:
         raise Forbidden("Changing experiments, versions or aliases needs the admin role.")
-    return principal
+    return who
 
 
 def _alias(request: Request) -> str:
@@ -58,10 +58,10 @@ def _alias(request: Request) -> str:
 )
 async def create_experiment(request: Request, body: ExperimentCreate) -> Experiment:
     """Create an experiment (admin)."""
-    principal = await _writer(request)
+    writer = _writer(request)
     async with database.connection() as conn:
         row = await repository.create_experiment(
-            conn, name=body.name, description=body.description, created_by=principal.user_id
+            conn, name=body.name, description=body.description, created_by=writer.actor
         )
     return Experiment.model_validate(row, from_attributes=True)
 
@@ -69,7 +69,6 @@ async def create_experiment(request: Request, body: ExperimentCreate) -> Experim
 @router.get("/experiments")
 async def list_experiments(request: Request) -> dict[str, Any]:
     """Experiments by name."""
-    await verifier.authenticate(request)
     limit, cursor = pagination.params(request)
     async with database.connection() as conn:
         rows = await repository.list_experiments(
@@ -82,7 +81,6 @@ async def list_experiments(request: Request) -> dict[str, Any]:
 @router.get("/experiments/{id}", response=Experiment, path_schemas=_EXPERIMENT_PATH)
 async def read_experiment(request: Request) -> Experiment:
     """One experiment, by id or name."""
-    await verifier.authenticate(request)
     async with database.connection() as conn:
         found = await repository.experiment(conn, request.path_params["id"])
     return Experiment.model_validate(found, from_attributes=True)
@@ -98,7 +96,7 @@ async def read_experiment(request: Request) -> Experiment:
 )
 async def create_version(request: Request, body: VersionCreate) -> Response:
     """Add an immutable version; an identical configuration answers the existing one (200)."""
-    principal = await _writer(request)
+    writer = _writer(request)
     async with database.transaction() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
         version, created = await repository.insert_version(
@@ -108,7 +106,7 @@ async def create_version(request: Request, body: VersionCreate) -> Response:
             config_json=canonical_json(body.config),
             message=body.message,
             parent_id=body.parent_id,
-            created_by=principal.user_id,
+            created_by=writer.actor,
         )
     return Response(
         Version.model_validate(version, from_attributes=True).model_dump_json(),
@@ -120,7 +118,6 @@ async def create_version(request: Request, body: VersionCreate) -> Response:
 @router.get("/experiments/{id}/versions", path_schemas=_EXPERIMENT_PATH)
 async def list_versions(request: Request) -> dict[str, Any]:
     """The experiment's versions by number."""
-    await verifier.authenticate(request)
     limit, cursor = pagination.params(request)
     after = (cursor or {}).get("number")
     async with database.connection() as conn:
@@ -135,7 +132,6 @@ async def list_versions(request: Request) -> dict[str, Any]:
 @router.get("/versions/{id}", response=Version)
 async def read_version(request: Request) -> Version:
     """One version with its configuration."""
-    await verifier.authenticate(request)
     async with database.connection() as conn:
         found = await repository.version(conn, path_uuid(request))
     return Version.model_validate(found, from_attributes=True)
@@ -144,7 +140,6 @@ async def read_version(request: Request) -> Version:
 @router.get("/versions/{id}/diff/{other_id}")
 async def diff_versions(request: Request) -> dict[str, Any]:
     """Structured diff from version ``id`` to version ``other_id``."""
-    await verifier.authenticate(request)
     async with database.connection() as conn:
         old = await repository.version(conn, path_uuid(request))
         new = await repository.version(conn, path_uuid(request, "other_id"))
@@ -158,7 +153,6 @@ async def diff_versions(request: Request) -> dict[str, Any]:
 @router.get("/experiments/{id}/aliases", path_schemas=_EXPERIMENT_PATH)
 async def list_aliases(request: Request) -> dict[str, Any]:
     """Every alias of the experiment and where it points."""
-    await verifier.authenticate(request)
     async with database.connection() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
         rows = await repository.list_aliases(conn, experiment.id)
@@ -173,7 +167,7 @@ async def list_aliases(request: Request) -> dict[str, Any]:
 )
 async def move_alias(request: Request, body: AliasMove) -> Alias:
     """Point an alias at a version of this experiment, keeping its history."""
-    principal = await _writer(request)
+    writer = _writer(request)
     alias = _alias(request)
     async with database.transaction() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
@@ -182,7 +176,7 @@ async def move_alias(request: Request, body: AliasMove) -> Alias:
             experiment_id=experiment.id,
             alias=alias,
             version_id=body.version_id,
-            changed_by=principal.user_id,
+            changed_by=writer.actor,
             reason=body.reason,
         )
         await _forget(experiment, alias, strict=True)
@@ -193,7 +187,7 @@ async def move_alias(request: Request, body: AliasMove) -> Alias:
 @router.post("/experiments/{id}/aliases/{alias}/rollback", response=Alias, path_schemas=_ALIAS_PATH)
 async def rollback_alias(request: Request) -> Alias:
     """Move the alias back to the version it pointed at before its current one."""
-    principal = await _writer(request)
+    writer = _writer(request)
     alias = _alias(request)
     async with database.transaction() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
@@ -205,7 +199,7 @@ async def rollback_alias(request: Request) -> Alias:
             experiment_id=experiment.id,
             alias=alias,
             version_id=target,
-            changed_by=principal.user_id,
+            changed_by=writer.actor,
             reason="rollback",
             rollback=True,
         )
@@ -217,7 +211,6 @@ async def rollback_alias(request: Request) -> Alias:
 @router.get("/experiments/{id}/aliases/{alias}/history", path_schemas=_ALIAS_PATH)
 async def alias_history(request: Request) -> dict[str, Any]:
     """Every move of the alias, newest first: who, when, from, to, why."""
-    await verifier.authenticate(request)
     alias = _alias(request)
     async with database.connection() as conn:
         experiment = await repository.experiment(conn, request.path_params["id"])
@@ -235,7 +228,6 @@ async def resolve(request: Request) -> Response:
     On every review's hot path: answers come from Redis, and moving an alias deletes its
     cached answer at once; without Redis the database answers.
     """
-    await verifier.authenticate(request)
     experiment_ref = request.query_params.get("experiment") or settings().default_experiment
     try:  # one spelling per experiment id in the cache key, as the move that clears it uses
         experiment_ref = str(uuid.UUID(experiment_ref))

@@ -56,16 +56,10 @@ async def gw(
 
 
 def test_table_resolves_literal_paths_before_templated_ones() -> None:
-    def entry(method: str, path: str, function: str) -> gateway.Entry:
-        from starlette.routing import compile_path
-
-        return gateway.Entry(method, compile_path(path)[0], function, f"http://{function}")
-
-    entries = [entry("GET", "/users/{id}", "b"), entry("GET", "/users/me", "a")]
-    entries.sort(key=lambda e: e.regex.pattern.count("(?P<"))
-    table = gateway.Table(entries, {"a": "http://a", "b": "http://b"})
+    routes = [("GET", "/users/{id}", "b"), ("GET", "/users/me", "a")]
+    table = gateway.Table(routes, {"a": "http://a", "b": "http://b"})
     assert table.resolve("GET", "/users/me").function == "a"
-    assert table.resolve("HEAD", "/users/7").function == "b"
+    assert table.resolve("HEAD", "/users/7") == gateway.Owner("b", "http://b")
     with pytest.raises(MethodNotAllowed) as caught:
         table.resolve("POST", "/users/7")
     assert caught.value.headers["Allow"] == "GET"
@@ -74,10 +68,8 @@ def test_table_resolves_literal_paths_before_templated_ones() -> None:
 
 
 def test_a_literal_path_allows_its_own_methods_not_a_templates() -> None:
-    from starlette.routing import compile_path
-
-    entries = [
-        gateway.Entry(method, compile_path(path)[0], "users", "http://users")
+    routes = [
+        (method, path, "users")
         for method, path in [
             ("GET", "/users/me"),
             ("PATCH", "/users/me"),
@@ -86,7 +78,7 @@ def test_a_literal_path_allows_its_own_methods_not_a_templates() -> None:
             ("PUT", "/users/{id}"),
         ]
     ]
-    table = gateway.Table(entries, {"users": "http://users"})
+    table = gateway.Table(routes, {"users": "http://users"})
     with pytest.raises(MethodNotAllowed) as literal:
         table.resolve("OPTIONS", "/users/me")
     assert literal.value.headers["Allow"] == "GET, PATCH"
@@ -96,17 +88,23 @@ def test_a_literal_path_allows_its_own_methods_not_a_templates() -> None:
     with pytest.raises(MethodNotAllowed) as shadowed:  # not DELETE /users/{id} with id "me"
         table.resolve("DELETE", "/users/me")
     assert shadowed.value.headers["Allow"] == "GET, PATCH"
-    assert table.resolve("DELETE", "/users/7").regex.pattern.count("(?P<") == 1
+    assert table.resolve("DELETE", "/users/7").function == "users"
+
+
+def test_the_gateway_matches_paths_with_the_functions_own_router() -> None:
+    from shared.routing import Router
+
+    table = gateway.Table([("GET", "/files/{path:path}", "files")], {"files": "http://f"})
+    assert isinstance(table.router, Router)
+    assert table.resolve("GET", "/files/a/b.py").function == "files"
 
 
 async def test_built_table_prefers_literal_paths_across_functions(gw: Gateway) -> None:
     assert gw.table.resolve("GET", "/users/me").function == "auth-users"
     assert gw.table.resolve("GET", "/users/42").function == "routes"
     assert gw.table.resolve("POST", "/items").function == "routes"
-    paths = [e.regex.pattern for e in gw.table.entries]
+    paths = [r.path for r in gw.table.router.routes]
     assert not any("health" in p for p in paths), "health paths are the gateway's own"
-    literal = [p.count("(?P<") for p in paths]
-    assert literal == sorted(literal)
 
 
 async def test_gateway_routes_to_the_owning_function(gw: Gateway) -> None:

@@ -88,9 +88,10 @@ def _request(headers: dict[str, str]) -> Request:
 async def test_a_valid_token_gives_the_principal(
     verifier: auth.Verifier, identity: Identity
 ) -> None:
-    token = identity.token("user-1", role="admin", scope="user reviews:write")
+    user = str(uuid.uuid4())
+    token = identity.token(user, role="admin", scope="user reviews:write")
     principal = await verifier.verify(token)
-    assert principal.subject == principal.user_id == "user-1"
+    assert principal.subject == str(principal.user()) == user
     assert principal.role == "admin" and principal.is_admin
     assert principal.scopes == frozenset({"user", "reviews:write"})
     assert principal.claims["aud"] == "ai-codereview"
@@ -230,35 +231,26 @@ async def test_missing_bearer_token_is_an_invalid_request(
     assert 'error="invalid_request"' in caught.value.headers["WWW-Authenticate"]
 
 
-async def test_require_admin_refuses_members_and_admits_admins(
-    verifier: auth.Verifier, identity: Identity
-) -> None:
-    with pytest.raises(Forbidden, match="needs the 'admin' role"):
-        await verifier.require(_request(identity.headers(role="member")), role="admin")
-    admin = await verifier.require(_request(identity.headers("boss", role="admin")), role="admin")
-    assert admin.subject == "boss"
-    member = await verifier.require(_request(identity.headers(role="member")), role="member")
-    assert member.role == "member"
-
-
-async def test_require_checks_every_scope(verifier: auth.Verifier, identity: Identity) -> None:
-    request = _request(identity.headers(scope="user reviews:read"))
-    with pytest.raises(Forbidden, match="reviews:write"):
-        await verifier.require(request, scopes=("reviews:read", "reviews:write"))
-    principal = await verifier.require(request, scopes=("reviews:read",))
-    assert "reviews:read" in principal.scopes
+def test_require_role_refuses_others_and_admits_admins() -> None:
+    member = auth.Principal(str(uuid.uuid4()), "member")
+    with pytest.raises(Forbidden, match="'admin' role"):
+        member.require_role("admin")
+    assert member.require_role("member") is member
+    boss = auth.Principal(str(uuid.uuid4()), "admin")
+    assert boss.require_role("admin") is boss and boss.require_role("member") is boss
 
 
 async def test_acting_user_is_honoured_for_internal_service_tokens(
     verifier: auth.Verifier, identity: Identity
 ) -> None:
+    acted = str(uuid.uuid4())
     headers = {
         **identity.headers("svc-review", role="service", scope="internal"),
-        "X-Acting-User": "user-9",
+        "X-Acting-User": acted,
     }
     principal = await verifier.authenticate(_request(headers))
-    assert principal.subject == "svc-review"
-    assert principal.acting_for == principal.user_id == "user-9"
+    assert principal.subject == "svc-review" and principal.actor == acted
+    assert principal.acting_for == str(principal.user()) == acted
 
 
 async def test_acting_user_without_the_internal_scope_is_forbidden(
@@ -269,23 +261,32 @@ async def test_acting_user_without_the_internal_scope_is_forbidden(
         await verifier.authenticate(_request(headers))
 
 
-async def test_a_request_is_authenticated_once_however_often_it_is_asked(
-    verifier: auth.Verifier, identity: Identity, monkeypatch: pytest.MonkeyPatch
+async def test_handlers_read_the_principal_the_function_authenticated(
+    verifier: auth.Verifier, identity: Identity
 ) -> None:
-    calls: list[str] = []
-    verify = verifier.verify
-
-    async def counting(token: str) -> auth.Principal:
-        calls.append(token)
-        return await verify(token)
-
-    monkeypatch.setattr(verifier, "verify", counting)
     request = _request({"Authorization": f"Bearer {identity.token()}"})
+    with pytest.raises(Unauthorized, match="bearer access token is required"):
+        auth.principal(request)  # nobody authenticated this request
+    assert auth.principal(request, required=False) is None
     first = await verifier.authenticate(request)  # the function, before the body
-    again = await verifier.authenticate(request)  # the handler
-    assert again is first and len(calls) == 1
-    other = await verifier.authenticate(_request({"Authorization": f"Bearer {identity.token()}"}))
-    assert other.subject != first.subject and len(calls) == 2, "per request, not per process"
+    assert auth.principal(request) is first
+    assert auth.principal(request, required=False) is first
+
+
+def test_a_service_token_acting_for_nobody_has_no_user_and_says_so() -> None:
+    service = auth.Principal("svc-ci", "service", frozenset({auth.INTERNAL_SCOPE}))
+    assert service.user_id is None and service.actor == "svc-ci"
+    with pytest.raises(Forbidden, match="must name the user it acts for") as caught:
+        service.user()
+    assert caught.value.status == 403
+    subject_uuid = auth.Principal(str(uuid.uuid4()), "service")
+    assert subject_uuid.user_id is None, "a service is nobody's user, whatever its name"
+    odd = auth.Principal("not-a-uuid", "member")
+    with pytest.raises(Forbidden):
+        odd.user()
+    acting = auth.Principal("svc-ci", "service", frozenset({auth.INTERNAL_SCOPE}), {}, "x")
+    with pytest.raises(Forbidden):
+        acting.user()  # a malformed X-Acting-User is nobody either
 
 
 @pytest.mark.parametrize(

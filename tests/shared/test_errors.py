@@ -1,4 +1,5 @@
-"""Tests of shared/errors.py: every problem type's status, type, title, headers and body."""
+"""Tests of shared/errors.py and its renderer shared/responses.py: every problem type's
+status, type, title, headers and body, in each wire format."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pytest
 
 from shared import errors
+from shared.responses import error_response
 
 BASE = "https://errors.ai-codereview.dev/"
 
@@ -32,13 +34,15 @@ BASE = "https://errors.ai-codereview.dev/"
 def test_each_problem_type_renders_its_status_type_and_title(
     error: errors.ProblemError, status: int, slug: str, title: str
 ) -> None:
-    problem = json.loads(error.body(instance="/here"))
+    response = error_response(error, instance="/here")
+    problem = json.loads(response.body)
+    assert response.status_code == error.status
     assert problem["status"] == error.status == status
     assert problem["type"] == BASE + slug
     assert problem["title"] == title
     assert problem["instance"] == "/here"
     assert problem["detail"]
-    assert error.media_type() == "application/problem+json"
+    assert response.media_type == "application/problem+json"
 
 
 def test_problem_without_detail_uses_its_title_and_omits_instance() -> None:
@@ -89,8 +93,9 @@ def test_validation_failed_lists_each_field() -> None:
 
 def test_oauth_error_is_plain_json_with_the_rfc6749_members() -> None:
     error = errors.OAuthError("invalid_grant", "The refresh token was revoked.")
-    assert error.media_type() == "application/json"
-    body = json.loads(error.body())
+    response = error_response(error, error_format="oauth")
+    assert response.media_type == "application/json"
+    body = json.loads(response.body)
     assert body["error"] == "invalid_grant"
     assert body["error_description"] == "The refresh token was revoked."
     assert body["status"] == 400 and error.status == 400
@@ -101,9 +106,44 @@ def test_oauth_client_error_401_challenges_basic_auth() -> None:
     error = errors.OAuthError("invalid_client", "Unknown client.", status=401)
     assert error.status == 401
     assert error.headers["WWW-Authenticate"] == 'Basic realm="ai-codereview"'
-    assert json.loads(error.body())["status"] == 401
+    response = error_response(error, error_format="oauth")
+    assert json.loads(response.body)["status"] == response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="ai-codereview"'
 
 
 def test_every_problem_is_an_exception_with_its_detail_as_message() -> None:
     with pytest.raises(errors.ProblemError, match="gone"):
         raise errors.NotFound("gone")
+
+
+def test_an_oauth_route_writes_its_other_errors_as_problems() -> None:
+    response = error_response(errors.PayloadTooLarge("big"), error_format="oauth")
+    assert response.media_type == "application/problem+json"
+    assert json.loads(response.body)["type"] == BASE + "payload-too-large"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "code"),
+    [
+        (errors.Unauthorized("no"), "invalid_request_error", "invalid_api_key"),
+        (errors.Forbidden("no"), "permission_error", None),
+        (errors.RateLimited("slow", retry_after=2), "insufficient_quota", "rate_limit_exceeded"),
+        (
+            errors.QuotaExceeded("spent", retry_after=2, extra={"limit": "cost"}),
+            "insufficient_quota",
+            "insufficient_quota",
+        ),
+        (errors.Unavailable("provider"), "server_error", None),
+    ],
+)
+def test_an_openai_route_writes_openais_error_object_with_the_headers(
+    error: errors.ProblemError, kind: str, code: str | None
+) -> None:
+    response = error_response(error, instance="/v1/chat/completions", error_format="openai")
+    assert response.status_code == error.status
+    assert response.media_type == "application/json"
+    assert json.loads(response.body) == {
+        "error": {"message": error.detail, "type": kind, "param": None, "code": code}
+    }
+    for name, value in error.headers.items():
+        assert response.headers[name] == value

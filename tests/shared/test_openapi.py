@@ -207,7 +207,7 @@ def test_oauth_and_openai_routes_document_the_error_bodies_they_write() -> None:
 
     routes = [
         Route("POST", "/token", handler, public=True, error_format="oauth"),
-        Route("POST", "/v1/chat/completions", handler, own_auth=True, error_format="openai"),
+        Route("POST", "/v1/chat/completions", handler, error_format="openai"),
         Route("GET", "/plain", handler),
     ]
     doc = openapi.document("probe", routes, version="1")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from localdev import discovery, local
+from tests.helpers import running_functions
 
 # Lines 10-14 of a file: the fakes' deterministic "model" flags eval( and password =.
 SAMPLE_LINES = (
@@ -43,39 +43,13 @@ class Backends:
 
 
 @pytest.fixture(scope="session", name="backends")
-def _backends(
-    database_url: str, redis_url: str, redis_prefix: str, identity: Any, tmp_path_factory: Any
-) -> Iterator[Backends]:
-    env = {
-        "JWKS_URL": identity.jwks_url,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": redis_prefix,
-        "ENVIRONMENT": "test",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-    }
+def _backends(session_env: dict[str, str], tmp_path_factory: Any) -> Iterator[Backends]:
+    env = dict(session_env)
     logs = tmp_path_factory.mktemp("orchestrator-backends")
-    specs = {spec.target: spec for service in discovery.discover() for spec in service.functions}
-    processes = []
-    urls = {}
-    for target in ("projects", "versions", "providers", "quotas"):
-        base = specs[target]
-        spec = discovery.FunctionSpec(
-            base.service, base.target, base.kind, local.free_port(), base.source
-        )
-        own = {**env, "PROJECTS_URL": urls["projects"]} if target == "quotas" else env
-        with (logs / f"{target}.log").open("wb") as sink:
-            process = local.start_function(spec, own, log=sink)
-        processes.append(process)
-        urls[target] = f"http://127.0.0.1:{spec.port}"
-    try:
-        for target, process in zip(urls, processes, strict=True):
-            name = target.replace("_", "-")
-            local.wait_for_function(urls[target], name, timeout=30, process=process)
+    targets = ("projects", "versions", "providers", "quotas")
+    more = {"quotas": {"PROJECTS_URL": "{projects}"}}
+    with running_functions(env, logs, *targets, more_env=more) as urls:
         yield Backends(env, urls["versions"], urls["providers"], urls["quotas"], urls["projects"])
-    finally:
-        local.stop(processes, timeout=20)
 
 
 @dataclass

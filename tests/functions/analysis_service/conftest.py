@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from localdev import discovery, local
+from localdev import local
 from shared import access, events
 from tests.functions.analysis_service._support import (
     EventSink,
@@ -19,47 +19,19 @@ from tests.functions.analysis_service._support import (
     orchestrator_server,
     sink_server,
 )
+from tests.helpers import running_functions
 
 _TARGETS = ("projects", "project_files", "versions")
 
 
 @pytest.fixture(scope="module")
 def platform(
-    database_url: str,
-    redis_url: str,
-    redis_prefix: str,
-    identity: Any,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
     """The functions analyses depends on, as real processes shared by the module's tests."""
-    env = {
-        "JWKS_URL": identity.jwks_url,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": redis_prefix,
-        "ENVIRONMENT": "test",
-        "LOG_LEVEL": "WARNING",
-        "LOG_FORMAT": "text",
-        "PROJECT_ACCESS_CACHE_SECONDS": "0",
-    }
-    specs = {f.target: f for s in discovery.discover() for f in s.functions}
-    logs = tmp_path_factory.mktemp("platform")
-    processes, urls = [], {}
-    for target in _TARGETS:
-        base = specs[target]
-        spec = discovery.FunctionSpec(
-            base.service, target, base.kind, local.free_port(), base.source
-        )
-        with (logs / f"{target}.log").open("wb") as log:
-            processes.append(local.start_function(spec, env, log=log))
-        urls[target] = f"http://127.0.0.1:{spec.port}"
-    try:
-        for target, process in zip(_TARGETS, processes, strict=True):
-            name = target.replace("_", "-")
-            local.wait_for_function(urls[target], name, timeout=30, process=process)
+    env = {**session_env, "PROJECT_ACCESS_CACHE_SECONDS": "0"}
+    with running_functions(env, tmp_path_factory.mktemp("platform"), *_TARGETS) as urls:
         yield Platform(urls)
-    finally:
-        local.stop(processes, timeout=20)
 
 
 @pytest.fixture

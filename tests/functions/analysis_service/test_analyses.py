@@ -319,10 +319,25 @@ async def test_a_service_acting_for_the_owner_queues_an_analysis_as_that_owner(
     body = {"project_id": project_id, "snapshot_id": snapshot_id}
     created = await svc.api.post("/analyses", json=body, headers=acting)
     assert created.status_code == 202, created.text
-    bare = await svc.api.post(
-        "/analyses", json=body, headers=identity.headers("sa:ci", role="service", scope="internal")
-    )
-    assert bare.status_code == 404, "the service itself is no member of the project"
+
+
+async def test_a_service_token_acting_for_nobody_is_refused_as_a_problem_not_a_500(
+    service: Callable[..., Service], identity: Any
+) -> None:
+    """Issue 11 point 2: an analysis is requested by, and charged to, a user; a service
+    token naming none has nobody to act for (it answered 500 once)."""
+    svc = service()
+    user = new_user()
+    project_id, snapshot_id = await _project(svc, identity.headers(user), FILES)
+    body = {"project_id": project_id, "snapshot_id": snapshot_id}
+    for scope in ("internal", "reviews:write"):
+        bare = identity.headers("sa:ci", role="service", scope=scope)
+        answer = await svc.api.post("/analyses", json=body, headers=bare)
+        assert answer.status_code == 403, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        problem = answer.json()
+        assert problem["type"].endswith("/forbidden") and problem["instance"] == "/analyses"
+        assert "X-Acting-User" in problem["detail"], problem
 
 
 async def test_events_at_a_public_host_reach_no_worker_route(
