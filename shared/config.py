@@ -23,8 +23,7 @@ from functools import cache
 from types import UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 REF_PREFIX = "sm://"
 _T = TypeVar("_T", bound="BaseConfig")
@@ -34,10 +33,25 @@ class ConfigError(RuntimeError):
     """Configuration is missing or invalid; the message names every offending key."""
 
 
-class BaseConfig(BaseSettings):
-    """The seed's variables plus the platform-wide ones. Services subclass it."""
+class BaseConfig(BaseModel):
+    """The seed's variables plus the platform-wide ones. Services subclass it.
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
+    Each field reads the environment variable of its name, in any case (``DATABASE_URL``
+    or ``database_url``); keyword arguments win over the environment. Values are checked
+    by pydantic as any input is (``"8"`` is an ``int``, ``"true"`` a ``bool``). This is all
+    pydantic-settings did here, and it is done without it: importing pydantic-settings
+    cost every cold start ~0.1 s (its dotenv, CLI and cloud sources, measured in
+    ``tests/bench/RESULTS.md``) for settings that are scalars read from the environment.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        names = type(self).model_fields
+        environment = {
+            key.lower(): value for key, value in os.environ.items() if key.lower() in names
+        }
+        super().__init__(**{**environment, **values})
 
     service_name: str = Field(description="Service identifier, e.g. auth-service.")
     port: int = Field(8000, description="HTTP port.")
