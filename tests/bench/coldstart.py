@@ -20,6 +20,8 @@ hello (``tests/bench/hello``) is started the same way and answers every path, so
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ from typing import Any
 
 from shared import events
 from tests.bench import analysis, providers
-from tests.bench.harness import Bench, Result, benchmark, call, interleave, wait_ok
+from tests.bench.harness import ROOT, Bench, Result, benchmark, call, interleave, wait_ok
 from tests.bench.projects import new_project
 from tests.fakes.secret_manager import FakeSecretManager
 
@@ -368,3 +370,64 @@ def coldstart(bench: Bench) -> list[Result]:
                 )
             )
     return results
+
+
+# ---------------------------------------------------------------- the JSON log sink
+
+
+_SINK = """
+import io, logging, resource, sys, time
+import pydantic, starlette, httpx  # what every function has imported before its logs
+started, rss = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+{setup}
+log = logging.getLogger("bench")
+log.propagate = False
+log.addHandler(handler)
+log.warning("hello %s", "world")
+print((time.perf_counter() - started) * 1000)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss) / 1024)
+"""
+SINKS = {
+    "google-cloud-logging StructuredLogHandler": (
+        "from google.cloud.logging.handlers import StructuredLogHandler\n"
+        "handler = StructuredLogHandler(stream=io.StringIO(), labels={'service': 's'})"
+    ),
+    "shared.logs.CloudLoggingFormatter": (
+        "from shared import logs\n"
+        "handler = logging.StreamHandler(io.StringIO())\n"
+        "handler.setFormatter(logs.CloudLoggingFormatter(labels={'service': 's'}))"
+    ),
+}
+
+
+def sink_cost(setup: str) -> tuple[float, float]:
+    """ms and MiB of max RSS a fresh interpreter spends importing and setting up the sink
+    and writing one line (the same entry either way: tests/shared/test_logs.py)."""
+    code = _SINK.format(setup=setup)
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    ms, mib = done.stdout.split()
+    return float(ms), float(mib)
+
+
+@benchmark("json_logs", "JSON log sink: google-cloud-logging's handler vs ours, import + 1 line")
+def json_logs(bench: Bench) -> list[Result]:
+    library, ours = interleave(
+        bench.options.runs, *(lambda s=s: sink_cost(s) for s in SINKS.values())
+    )
+    names = list(SINKS)
+    return [
+        Result(
+            "json_logs",
+            metric,
+            unit,
+            names[1],
+            [o[i] for o in ours],
+            names[0],
+            [lib[i] for lib in library],
+        )
+        for i, (metric, unit) in enumerate(
+            [("import + set-up + one line", "ms"), ("added max RSS", "MiB")]
+        )
+    ]

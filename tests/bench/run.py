@@ -58,7 +58,17 @@ FAMILIES = (
     taint,
 )  # importing registers them
 ORDER = (
-    *("coldstart", "cold_start", "rss", "throughput", "imports", "quotas", "archive", "snapshot"),
+    *(
+        "coldstart",
+        "json_logs",
+        "cold_start",
+        "rss",
+        "throughput",
+        "imports",
+        "quotas",
+        "archive",
+        "snapshot",
+    ),
     *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results", "taint"),
 )
 BENCHMARKS.update({name: BENCHMARKS.pop(name) for name in ORDER if name in BENCHMARKS})
