@@ -5,6 +5,8 @@ reports medians and the ratio subject/baseline. The families, one module each:
 
 * ``coldstart``: each of the twelve functions, spawn -> ``/health/startup`` and -> the
   answer to its first real request, RSS and PSS, under production settings, beside hello;
+* ``json_logs``: the JSON log sink, google-cloud-logging's handler beside ours (import,
+  set-up and one line in a fresh interpreter: ms and RSS);
 * ``auth``: cold start, RSS, keep-alive throughput and ``-X importtime`` of auth-tokens and
   auth-users beside a hello-world function;
 * ``providers``: quotas reserve + commit round trips beside raw Redis ``EVALSHA`` and hello;
