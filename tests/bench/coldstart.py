@@ -36,8 +36,8 @@ from tests.bench.harness import ROOT, Bench, Result, benchmark, call, interleave
 from tests.bench.projects import new_project
 from tests.fakes.secret_manager import FakeSecretManager
 
-SECRETS_PROJECT = "acr-bench"
-EVENT_KEY = "bench-event-signing-key-" + uuid.uuid4().hex
+SM_PROJECT = "acr-bench"
+EVENT_KEY = uuid.uuid4().hex  # made per run
 CODE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 
 
@@ -67,13 +67,13 @@ def secret_manager(bench: Bench) -> Iterator[dict[str, str]]:
     }
     fake = FakeSecretManager(
         {
-            f"projects/{SECRETS_PROJECT}/secrets/{name}/versions/latest": value
+            f"projects/{SM_PROJECT}/secrets/{name}/versions/latest": value
             for name, value in values.items()
         }
     ).start()
     try:
         yield {
-            "GOOGLE_CLOUD_PROJECT": SECRETS_PROJECT,
+            "GOOGLE_CLOUD_PROJECT": SM_PROJECT,
             "SECRET_MANAGER_EMULATOR_HOST": fake.address,
             "DATABASE_URL": "sm://database-url",
             "REDIS_URL": "sm://redis-url",
