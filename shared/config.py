@@ -9,7 +9,8 @@ A text setting (``str`` or ``SecretStr``) keeps its reference and resolves it on
 access of that setting, once per process, with ``google-cloud-secret-manager`` (imported
 only then), so a function that never reads a secret never calls Secret Manager. Any other
 setting (a number, a flag, a choice) cannot hold a reference and still be checked, so its
-reference is resolved once when the settings load and the payload is validated like any
+reference is resolved once when the settings load (all such references concurrently, see
+``resolve_references``) and the payload is validated like any
 value: a bad one stops start-up naming the key, never the value.
 ``SECRET_MANAGER_EMULATOR_HOST`` points the client at a plaintext gRPC endpoint instead of
 Google (tests, local runs).
@@ -24,8 +25,7 @@ from functools import cache
 from types import UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 REF_PREFIX = "sm://"
 _T = TypeVar("_T", bound="BaseConfig")
@@ -35,10 +35,25 @@ class ConfigError(RuntimeError):
     """Configuration is missing or invalid; the message names every offending key."""
 
 
-class BaseConfig(BaseSettings):
-    """The seed's variables plus the platform-wide ones. Services subclass it."""
+class BaseConfig(BaseModel):
+    """The seed's variables plus the platform-wide ones. Services subclass it.
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, frozen=True)
+    Each field reads the environment variable of its name, in any case (``DATABASE_URL``
+    or ``database_url``); keyword arguments win over the environment. Values are checked
+    by pydantic as any input is (``"8"`` is an ``int``, ``"true"`` a ``bool``). This is all
+    pydantic-settings did here, and it is done without it: importing pydantic-settings
+    cost every cold start ~0.1 s (its dotenv, CLI and cloud sources, measured in
+    ``tests/bench/RESULTS.md``) for settings that are scalars read from the environment.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        names = type(self).model_fields
+        environment = {
+            key.lower(): value for key, value in os.environ.items() if key.lower() in names
+        }
+        super().__init__(**{**environment, **values})
 
     service_name: str = Field(description="Service identifier, e.g. auth-service.")
     port: int = Field(8000, description="HTTP port.")
@@ -105,17 +120,15 @@ class BaseConfig(BaseSettings):
         if not isinstance(data, dict):
             return data
         fields = {name.lower(): field for name, field in cls.model_fields.items()}
-        resolved = dict(data)
-        for key, value in data.items():
-            field = fields.get(str(key).lower())
-            if (
-                field is not None
-                and isinstance(value, str)
-                and value.startswith(REF_PREFIX)
-                and not _is_text(field.annotation)
-            ):
-                resolved[key] = resolve_reference(value)
-        return resolved
+        wanted = {
+            key: value
+            for key, value in data.items()
+            if (field := fields.get(str(key).lower())) is not None
+            and isinstance(value, str)
+            and value.startswith(REF_PREFIX)
+            and not _is_text(field.annotation)
+        }
+        return {**data, **resolve_references(wanted)}
 
     def __getattribute__(self, name: str) -> Any:
         value = super().__getattribute__(name)
@@ -189,6 +202,7 @@ def _describe(error: ValidationError) -> str:
 
 _secret_lock = threading.Lock()
 _resolved: dict[str, str] = {}
+_reference_locks: dict[str, threading.Lock] = {}
 
 
 def resolve_reference(reference: str) -> str:
@@ -200,10 +214,32 @@ def resolve_reference(reference: str) -> str:
     cached = _resolved.get(reference)
     if cached is not None:
         return cached
-    with _secret_lock:
+    with _secret_lock:  # one lock per reference: different secrets are read concurrently
+        lock = _reference_locks.setdefault(reference, threading.Lock())
+    with lock:
         if reference not in _resolved:
             _resolved[reference] = _access(_resource_name(reference))
     return _resolved[reference]
+
+
+def resolve_references(references: dict[str, str]) -> dict[str, str]:
+    """Resolve several references at once: the same keys, their payloads.
+
+    Each is still read once per process; the ones not cached yet are asked for
+    concurrently (one thread each, up to 8), so start-up waits for one round trip to
+    Secret Manager, not one per reference.
+
+    Raises:
+        ConfigError: a reference is malformed or Secret Manager refused it.
+    """
+    missing = sorted({r for r in references.values() if r not in _resolved})
+    if len(missing) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _secret_client()  # one client, made before the threads share it
+        with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
+            list(pool.map(resolve_reference, missing))
+    return {key: resolve_reference(reference) for key, reference in references.items()}
 
 
 def _resource_name(reference: str) -> str:
@@ -260,3 +296,4 @@ def reset_caches() -> None:
     _secret_client.cache_clear()
     with _secret_lock:
         _resolved.clear()
+        _reference_locks.clear()

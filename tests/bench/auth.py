@@ -32,7 +32,7 @@ def login(bench: Bench, server: Server) -> tuple[float, str]:
 # ---------------------------------------------------------------- cold start, memory
 
 
-# auth-tokens as deployed (JSON logs through google-cloud-logging), and with text logs to
+# auth-tokens as deployed (JSON logs, shared.logs.CloudLoggingFormatter), and with text logs to
 # show what that handler costs; both beside the same hello runs
 VARIANTS = {"auth-tokens": {}, "auth-tokens LOG_FORMAT=text": {"LOG_FORMAT": "text"}}
 

@@ -68,8 +68,10 @@ class Target:
 def request_bytes(
     method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes = b""
 ) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    given = headers or {}
+    host = next((v for k, v in given.items() if k.lower() == "host"), "127.0.0.1")
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in given.items() if k.lower() != "host"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 

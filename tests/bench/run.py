@@ -3,6 +3,10 @@
 Every benchmark runs its subject and its baseline interleaved (A B A B) in one run and
 reports medians and the ratio subject/baseline. The families, one module each:
 
+* ``coldstart``: each of the twelve functions, spawn -> ``/health/startup`` and -> the
+  answer to its first real request, RSS and PSS, under production settings, beside hello;
+* ``json_logs``: the JSON log sink, google-cloud-logging's handler beside ours (import,
+  set-up and one line in a fresh interpreter: ms and RSS);
 * ``auth``: cold start, RSS, keep-alive throughput and ``-X importtime`` of auth-tokens and
   auth-users beside a hello-world function;
 * ``providers``: quotas reserve + commit round trips beside raw Redis ``EVALSHA`` and hello;
@@ -32,7 +36,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import analysis, auth, comparison, projects, providers, taint
+from tests.bench import analysis, auth, coldstart, comparison, projects, providers, taint
 from tests.bench.harness import (
     BENCHMARKS,
     PROFILE,
@@ -46,9 +50,27 @@ from tests.bench.harness import (
     table,
 )
 
-FAMILIES = (auth, providers, projects, analysis, comparison, taint)  # importing registers them
+FAMILIES = (
+    coldstart,
+    auth,
+    providers,
+    projects,
+    analysis,
+    comparison,
+    taint,
+)  # importing registers them
 ORDER = (
-    *("cold_start", "rss", "throughput", "imports", "quotas", "archive", "snapshot"),
+    *(
+        "coldstart",
+        "json_logs",
+        "cold_start",
+        "rss",
+        "throughput",
+        "imports",
+        "quotas",
+        "archive",
+        "snapshot",
+    ),
     *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results", "taint"),
 )
 BENCHMARKS.update({name: BENCHMARKS.pop(name) for name in ORDER if name in BENCHMARKS})
@@ -81,6 +103,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ab-events", type=int, default=defaults.ab_events)
     parser.add_argument(
         "--taint-files", type=int, default=defaults.taint_files, help="files of the timed project"
+    )
+    parser.add_argument(
+        "--coldstart-targets",
+        default=defaults.coldstart_targets,
+        help="comma-separated function targets of coldstart (default: all twelve)",
     )
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--wrk", action="store_true", help="use wrk for plain GETs when installed")
@@ -129,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         analysis_lines=args.analysis_lines,
         ab_events=args.ab_events,
         taint_files=args.taint_files,
+        coldstart_targets=args.coldstart_targets,
         warmup=not args.no_warmup,
         wrk=args.wrk,
     )

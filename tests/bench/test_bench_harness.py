@@ -27,6 +27,7 @@ TINY = harness.Options(
     ab_events=400,
     results_calls=1,
     taint_files=4,
+    coldstart_targets="projects,analysis_worker",
 )
 
 IMPORTTIME = """\

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent import futures
 from typing import Any
 
@@ -20,13 +21,17 @@ class FakeSecretManager:
     """Serves ``secrets`` (version resource name -> payload) on ``127.0.0.1:<port>``.
 
     ``fail_with`` makes every call fail with that status code (an outage); ``calls``
-    lists the names asked for, in order.
+    lists the names asked for, in order; ``delay`` holds each answer that many seconds, and
+    ``most_in_flight`` is the most calls it was answering at once.
     """
 
     def __init__(self, secrets: dict[str, str] | None = None) -> None:
         self.secrets: dict[str, str] = dict(secrets or {})
         self.calls: list[str] = []
         self.fail_with: grpc.StatusCode | None = None
+        self.delay = 0.0
+        self.most_in_flight = 0
+        self._in_flight = 0
         self._lock = threading.Lock()
         self._server: grpc.Server | None = None
         self.address = ""
@@ -66,6 +71,14 @@ class FakeSecretManager:
             self.calls.append(name)
             failure = self.fail_with
             payload = self.secrets.get(name)
+            self._in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self._in_flight)
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         if failure is not None:
             context.abort(failure, f"Secret Manager is failing with {failure.name}.")
         if payload is None:

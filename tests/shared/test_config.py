@@ -56,6 +56,7 @@ def secrets(secret_manager: FakeSecretManager) -> Iterator[FakeSecretManager]:
     os.environ.pop("GOOGLE_CLOUD_PROJECT", None)
     yield secret_manager
     secret_manager.fail_with = None
+    secret_manager.delay, secret_manager.most_in_flight = 0.0, 0
 
 
 def test_a_secret_reference_is_resolved_on_first_access_and_only_once(
@@ -114,6 +115,30 @@ def test_references_in_numbers_flags_and_choices_resolve_once_at_load(
     assert settings.database_url is not None
     assert settings.database_url.get_secret_value() == DB_PAYLOAD
     assert secrets.call_count == 5
+
+
+def test_references_resolved_at_load_are_asked_for_concurrently(
+    secrets: FakeSecretManager,
+) -> None:
+    secrets.secrets.update(
+        {
+            "projects/p/secrets/workers/versions/1": "8",
+            "projects/p/secrets/beta/versions/1": "true",
+            "projects/p/secrets/ratio/versions/1": "0.25",
+        }
+    )
+    os.environ.update(
+        {
+            "WORKER_COUNT": "sm://projects/p/secrets/workers/versions/1",
+            "BETA": "sm://projects/p/secrets/beta/versions/1",
+            "RATIO": "sm://projects/p/secrets/ratio/versions/1",
+        }
+    )
+    secrets.delay = 0.5  # each answer waits: calls made one after another never overlap
+    settings = config.load(TypedSettings)
+    assert (settings.worker_count, settings.beta, settings.ratio) == (8, True, 0.25)
+    assert secrets.call_count == 3, secrets.calls
+    assert secrets.most_in_flight >= 2, "start-up waited for one secret after another"
 
 
 def test_a_typed_reference_with_a_bad_payload_names_the_key_not_the_payload(

@@ -369,3 +369,54 @@ def test_an_unterminated_private_key_is_masked_to_the_end() -> None:
 def test_a_url_password_is_masked_whatever_precedes_its_scheme() -> None:
     assert logs.redact("x1redis://u:pw@h") == f"x1redis://u:{logs.REDACTED}@h"
     assert logs.redact("a://b:c d@e") == "a://b:c d@e", "a blank ends the password"
+
+
+# ---------------------------------------------------------------- same entries as the library
+
+
+def _through(handler: logging.Handler, service: str) -> list[dict[str, Any]]:
+    """The entries ``handler`` writes for a set of records, behind our filters (as setup)."""
+    handler.filters.insert(0, logs.ContextFilter(service=service, project="proj-1"))
+    handler.filters.insert(0, logs.RedactingFilter())
+    log = logging.getLogger("shared.test.same")
+    log.propagate, log.handlers, log.level = False, [handler], logging.DEBUG
+    try:
+        log.warning("disk %s is full", "/data")
+        log.info({"event": "login", "user": "bob", "severity": "forged", "n": 3})
+        log.info("GET /x 200", extra={"http_request": {"requestMethod": "GET", "status": 200}})
+        log.info("with fields", extra={"json_fields": {"analysis": "a-1"}, "labels": {"k": "v"}})
+        log.error('{"kind": "json text", "ok": true}')
+        log.debug('unicode ✓ and "quotes"\nnew line')
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        log.handlers = []
+    return _json_lines(handler.stream.getvalue())  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("context")
+def test_json_lines_carry_the_same_fields_as_google_cloud_loggings_handler() -> None:
+    """The formatter replaces StructuredLogHandler (README, "Logging"): same entries."""
+    import io
+
+    from google.cloud.logging.handlers import StructuredLogHandler
+
+    library = StructuredLogHandler(  # type: ignore[no-untyped-call]
+        stream=io.StringIO(), labels={"service": "svc-s"}
+    )
+    ours = logging.StreamHandler(io.StringIO())
+    ours.setFormatter(logs.CloudLoggingFormatter(labels={"service": "svc-s"}))
+
+    expected, got = _through(library, "svc-s"), _through(ours, "svc-s")
+
+    assert len(got) == 7, got
+    for theirs, mine in zip(expected, got, strict=True):
+        assert mine == theirs
+    assert got[0]["logging.googleapis.com/trace"] == f"projects/proj-1/traces/{TRACE_ID}"
+    assert got[1]["severity"] == "INFO" and got[1]["event"] == "login"
+    assert got[2]["httpRequest"] == {"requestMethod": "GET", "status": 200}
+    assert got[3]["analysis"] == "a-1" and got[3]["logging.googleapis.com/labels"]["k"] == "v"
+    assert got[4]["kind"] == "json text"
+    assert "ValueError: boom" in got[6]["message"]
