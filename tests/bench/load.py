@@ -23,10 +23,10 @@ sockets; for the platform: PostgreSQL connections (``pg_stat_activity`` of its d
 Redis clients (``CLIENT LIST``) and Redis keys without a TTL. After the warm-up (default
 5 minutes) it fails when a function's RSS grows more than 5% (median of the last three
 samples against the median of the first three after warm-up), or when connections,
-sockets or TTL-less keys end above their highest value of the first three samples after
-warm-up. asyncio task counts are not observable from outside a function's process
-(nothing in the platform exposes them), so they are not sampled; a leaked task holds a
-socket or a connection, which are. The samples and the verdict go to
+sockets or TTL-less keys stay above their highest value of the first three samples after
+warm-up in all of the last three. asyncio task counts are not observable from outside a
+function's process (nothing in the platform exposes them), so they are not sampled; a
+leaked task holds a socket or a connection, which are. The samples and the verdict go to
 ``.local/soak/report.md`` (and ``soak.json``).
 """
 
@@ -354,7 +354,9 @@ def verdict(samples: list[dict[str, Any]], warmup_minutes: int) -> list[str]:
     After the first ``warmup_minutes`` samples: a function's RSS fails when the median of
     its last three samples is more than 5% above the median of its first three; a count
     (PostgreSQL connections, Redis clients, Redis keys without TTL, a function's sockets)
-    fails when its last sample is above the highest of its first three.
+    fails when even the lowest of its last three samples is above the highest of its first
+    three: a pool that opens a connection more at a burst and keeps it is a high-water
+    mark, not a leak; a leak lifts every later sample.
     """
     steady = samples[warmup_minutes:]
     if len(steady) < 6:
@@ -377,9 +379,9 @@ def verdict(samples: list[dict[str, Any]], warmup_minutes: int) -> list[str]:
     for name in sorted(steady[0]["sockets"]):
         counts[f"{name} sockets"] = lambda s, n=name: s["sockets"].get(n, 0)
     for label, value in counts.items():
-        ceiling = max(value(s) for s in first)
-        if value(steady[-1]) > ceiling:
-            problems.append(f"{label} grew: {ceiling} -> {value(steady[-1])}")
+        ceiling, floor = max(value(s) for s in first), min(value(s) for s in last)
+        if floor > ceiling:
+            problems.append(f"{label} grew: at most {ceiling} at first, at least {floor} at last")
     return problems
 
 
@@ -423,7 +425,15 @@ def main(argv: list[str] | None = None) -> int:
             default="0.5,2" if name == "load" else "2,6",
             help="each user's think time between tasks, min,max seconds",
         )
+    again = sub.add_parser("verdict", help="the verdict of a soak's saved samples")
+    again.add_argument("samples", type=Path)
+    again.add_argument("--warmup-minutes", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.command == "verdict":
+        kept = json.loads(args.samples.read_text())
+        problems = verdict(kept, args.warmup_minutes)
+        print(soak_report(kept, args.warmup_minutes, problems))
+        return 1 if problems else 0
     if args.command == "fake":
         serve_fake(args.port_file, args.key)
         return 0
