@@ -14,8 +14,9 @@ the per-user limits (one analysis in flight of 5, one project of 100, no failed 
 as real users do, so the platform runs with its defaults.
 
 ``make load``: 100 users, spawn rate 10, 5 minutes (the seed's dockerization guide runs
-locust this way); the per-endpoint table (requests, failures, p50/p95/p99) goes to
-``.local/load/report.md``; the command fails on any failure.
+locust this way), each user thinking 5-15 s between tasks as a person reading findings
+does (``--wait``; the soak's 10 users think 2-6 s); the per-endpoint table (requests,
+failures, p50/p95/p99) goes to ``.local/load/report.md``; the command fails on any failure.
 
 ``make soak``: a steady, moderate load (default 10 users, 35 minutes) while every minute
 it samples, per function (the functions-framework process and its children): RSS and open
@@ -422,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         mode.add_argument("--warmup-minutes", type=int, default=5)
         mode.add_argument(
             "--wait",
-            default="0.5,2" if name == "load" else "2,6",
+            default="5,15" if name == "load" else "2,6",
             help="each user's think time between tasks, min,max seconds",
         )
     again = sub.add_parser("verdict", help="the verdict of a soak's saved samples")
