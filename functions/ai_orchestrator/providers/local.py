@@ -279,16 +279,18 @@ class LocalProvider:
         self, analyzer: str, command: list[str], *, cwd: str, stdin: str | None = None
     ) -> Any:
         """The JSON a tool printed, or why there is none (timeout, crash, not installed)."""
+        # without input, no stdin pipe: writing b"" to one ruff already closed raises
+        # "unable to perform operation on <WriteUnixTransport closed=True>" (not a pipe error)
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=cwd,
-            stdin=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         try:
             stdout, stderr = await asyncio.wait_for(
-                process.communicate(stdin.encode() if stdin is not None else b""), self.timeout
+                process.communicate(stdin.encode() if stdin is not None else None), self.timeout
             )
         except TimeoutError:
             process.kill()
