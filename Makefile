@@ -9,7 +9,7 @@ TESTARGS ?=
 export PYTHONPATH := $(CURDIR)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run run-% test test-unit lint format migrate bench load validate security \
+.PHONY: help install run run-% test test-unit lint format migrate bench load soak validate security \
         requirements deploy check-env clean dockerfiles images containers bootstrap rollback \
         ci-local
 
@@ -58,9 +58,11 @@ migrate: install ## apply every service's migrations to DATABASE_URL
 bench: install ## benchmarks side by side with a hello-world function; writes tests/bench/results/
 	$(BIN)/python -m tests.bench.run $(TESTARGS)
 
-load: install ## locust load test against a running platform (make run first)
-	$(BIN)/locust -f tests/bench/locustfile.py --headless --users 50 --spawn-rate 10 \
-	  --run-time 30s --host http://127.0.0.1:8000
+load: install ## locust, 100 users for 5 min, against the platform it starts as make run does (LOADARGS="--minutes 2")
+	$(BIN)/python -m tests.bench.load load $(LOADARGS)
+
+soak: install ## 35 min of steady load sampling RSS, connections and TTL-less Redis keys each minute; fails on growth
+	$(BIN)/python -m tests.bench.load soak $(LOADARGS)
 
 validate: install ## deploy artifacts: ../shared/tools/validate-deploy (when present) + manifest tests
 	@if [ -x ../shared/tools/validate-deploy ]; then ../shared/tools/validate-deploy .; \

@@ -45,6 +45,8 @@ _HOP_BY_HOP = {
     "host",
     "content-length",
 }
+# How long the gateway keeps an idle client connection open (a cloud load balancer: 60+ s).
+GATEWAY_KEEPALIVE_SECONDS = 75
 # set below from the incoming request; copying them too would send each header twice
 _FORWARDED = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
 
@@ -259,7 +261,13 @@ async def serve(
         def capture_signals(self) -> Iterator[None]:  # one handler below stops them all
             yield
 
-    async with httpx.AsyncClient(timeout=httpx.Timeout(300.0, connect=3.0)) as client:
+    # Idle connections to a function are dropped after 1 s: functions-framework's gunicorn
+    # closes them after 2 s (its keepalive), and a request sent on one it is closing fails
+    # as "Server disconnected" (a 503 here), which the soak met a few times an hour.
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(
+        timeout=httpx.Timeout(300.0, connect=3.0), limits=limits
+    ) as client:
         everything = {f.name: f"http://127.0.0.1:{f.port}" for s in services for f in s.functions}
         events = local_broker.LocalBroker(
             local_broker.load_triggers(eventing) if eventing else [], everything, client
@@ -269,7 +277,19 @@ async def serve(
             own = {f.name: everything[f.name] for f in service.functions}
             apps.append((service.port, create_app(await build_table(own, client), client)))
         servers = [
-            _Server(uvicorn.Config(app, host=host, port=p, log_level="warning", lifespan="off"))
+            # As a load balancer does, the gateway keeps an idle client connection longer
+            # than clients do (requests/urllib3 keep theirs indefinitely): uvicorn's 5 s
+            # closed ones a client reused at that moment (status 0 in locust).
+            _Server(
+                uvicorn.Config(
+                    app,
+                    host=host,
+                    port=p,
+                    log_level="warning",
+                    lifespan="off",
+                    timeout_keep_alive=GATEWAY_KEEPALIVE_SECONDS,
+                )
+            )
             for p, app in apps
         ]
 

@@ -273,6 +273,8 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
     base.setdefault("K_SINK", f"http://127.0.0.1:{GATEWAY_PORT}/_broker")
     base.update(service_urls(services))
     containers: list[str] = []
+    # a busy machine (CI, a load test's own start) may need longer: LOCAL_START_SECONDS
+    start_timeout = float(os.environ.get("LOCAL_START_SECONDS", "120" if use_images else "60"))
     try:
         if use_images:
             _start_containers(services, base, containers)
@@ -283,7 +285,7 @@ def main() -> int:  # pragma: no cover - exercised by .ci/run and by hand
         for index, spec in enumerate(specs):
             process = processes[index] if processes else None
             url = f"http://127.0.0.1:{spec.port}"
-            wait_for_function(url, spec.name, timeout=120 if use_images else 60, process=process)
+            wait_for_function(url, spec.name, timeout=start_timeout, process=process)
         _print_map(services)
         asyncio.run(
             gateway.serve(

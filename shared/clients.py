@@ -45,7 +45,12 @@ def client() -> httpx.AsyncClient:
 
         _client = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0, connect=3.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # idle connections dropped after 1 s, before functions-framework's gunicorn
+            # closes its end (2 s): a request on a connection being closed fails as
+            # "Server disconnected" (a 503 to the caller), a few times an hour in the soak
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=20, keepalive_expiry=1.0
+            ),
         )
         _loop = loop
     return _client

@@ -5,6 +5,7 @@ calling the (fake) OpenAI API directly."""
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -127,6 +128,9 @@ def analysis(bench: Bench) -> list[Result]:
         "AB_TESTS_URL": ab_tests.url,
         "ORCHESTRATOR_URL": orchestrator_server.url,
         "SERVICE_TOKEN": bench.identity.service_token(),
+        # events are signed (shared/events.py): the API signs analysis.requested, the worker
+        # checks it
+        "EVENT_SIGNING_KEY": secrets.token_urlsafe(32),
     }
     worker = bench.spawn("analysis_worker", **env)
     owner = bench.identity.headers()

@@ -251,3 +251,13 @@ def test_forwarded_carries_the_callers_identity_and_nothing_else() -> None:
     }
     assert clients.forwarded({"AUTHORIZATION": "Bearer abc"}) == {"Authorization": "Bearer abc"}
     assert clients.forwarded({"authorization": "", "x-acting-user": "u"}) == {"X-Acting-User": "u"}
+
+
+async def test_idle_connections_are_dropped_before_the_function_server_closes_its_end() -> None:
+    """functions-framework serves through gunicorn, which closes an idle keep-alive
+    connection after its ``keepalive`` (2 s): reusing one at that moment fails as "Server
+    disconnected" (a 503 to the caller, seen in the soak), so the pool lets them go first."""
+    from gunicorn.config import Config
+
+    pool = clients.client()._transport._pool  # type: ignore[attr-defined]
+    assert 0 < pool._keepalive_expiry < Config().keepalive

@@ -2,11 +2,12 @@
 
 No API key, no network, zero tokens. Python chunks go through the taint engine (``taint``:
 data flow from request data to 14 kinds of sinks, CWE and OWASP on each finding, the flow
-as its ``trace``), bandit (in-process on a thread) and ruff (its binary, as a subprocess),
-each bounded by a timeout so a stuck analyzer cannot hang a request; every chunk goes
-through detect-secrets and the regex rules of ``rules``. bandit and ruff see the chunk
-padded with blank lines so that they report the file's line numbers; detect-secrets, which
-would scan every blank line, sees the chunk alone and its line numbers are shifted.
+as its ``trace``), bandit (in-process on a thread) and ruff (its binary, as a subprocess,
+one for all the chunks reviewed at the same moment), each bounded by a timeout so a stuck
+analyzer cannot hang a request; every chunk goes through detect-secrets and the regex
+rules of ``rules``. bandit and ruff see the chunk padded with blank lines so that they
+report the file's line numbers; detect-secrets, which would scan every blank line, sees the
+chunk alone and its line numbers are shifted.
 
 The taint engine needs the whole module (a flow crosses functions): it reads the chunk's
 ``file_text`` when the caller sent the file (the worker does for Python files it splits),
@@ -59,6 +60,8 @@ RUFF_SELECT = "F,E9,B"
 RUFF_STYLE_SELECT = "E4,E7"
 RUFF_STYLE = ("F401", "F403", "F405", "F541", "F841", "B007", "B009", "B010", "B904")
 RUFF_TARGET = "py314"
+# Event-loop turns a ruff run waits for the other chunks of its batch before it starts.
+RUFF_GATHER_TURNS = 3
 TAINT_REPLACES_RULES = frozenset({"acr:sql-concatenation"})
 # bandit's low-signal checks: asserts (fine outside -O), try/except/pass and continue.
 BANDIT_STYLE = ("B101", "B110", "B112")
@@ -210,33 +213,84 @@ class LocalProvider:
         return bandit_ruff.ANALYZER, bandit_ruff.findings(chunk, source, result)
 
     async def _ruff(self, chunk: Chunk, *, style: bool) -> list[Finding] | SkippedAnalyzer:
+        """ruff's findings of the chunk, from one ruff process shared with every chunk whose
+        ruff run is asked for in the same turn of the event loop (the chunks of a /review
+        batch, the worker's concurrent calls): a process start is ~5x ruff's own work on a
+        chunk. Each chunk is its own file under its own name, so ruff sees what it saw of
+        the chunk alone; the findings are the same (tests/functions/ai_orchestrator/
+        test_local.py compares both on the corpus)."""
         select = f"{RUFF_SELECT},{RUFF_STYLE_SELECT}" if style else RUFF_SELECT
-        command = [
-            *(*_ruff_command(), "check", "--no-cache", "--isolated", "--quiet"),
+        arguments = (
             *("--output-format=json", "--select", select, "--target-version", RUFF_TARGET),
             *(() if style else ("--ignore", ",".join(RUFF_STYLE))),
-            *("--stdin-filename", PurePosixPath(chunk.path).name or "chunk.py", "-"),
-        ]
-        with tempfile.TemporaryDirectory(prefix="acr-ruff-") as folder:
-            result = await self._subprocess("ruff", command, cwd=folder, stdin=_padded(chunk))
+        )
+        loop = asyncio.get_running_loop()
+        key = (id(loop), self.timeout, arguments)
+        future: asyncio.Future[Any] = loop.create_future()
+        gathering = _ruff_batches.get(key)
+        if gathering is None or gathering[0].done():
+            task = loop.create_task(self._ruff_batch(key, arguments))
+            gathering = _ruff_batches[key] = (task, [])
+            _ruff_tasks.add(task)
+            task.add_done_callback(_ruff_tasks.discard)
+        gathering[1].append((chunk, future))
+        result = await future
         if isinstance(result, SkippedAnalyzer):
             return result
         return _ruff_findings(chunk, result)
+
+    async def _ruff_batch(self, key: tuple[Any, ...], arguments: tuple[str, ...]) -> None:
+        """Run ruff once over the chunks gathered under ``key``; resolve each future with
+        its chunk's diagnostics (or why there are none)."""
+        for _ in range(RUFF_GATHER_TURNS):  # let the chunks asked for alongside join
+            await asyncio.sleep(0)
+        _, batch = _ruff_batches.pop(key)
+        files: list[str] = []
+        result: Any
+        try:
+            with tempfile.TemporaryDirectory(prefix="acr-ruff-") as folder:
+                for index, (chunk, _) in enumerate(batch):
+                    name = PurePosixPath(chunk.path).name or "chunk.py"
+                    target = Path(folder) / str(index) / name
+                    target.parent.mkdir()
+                    target.write_text(_padded(chunk), encoding="utf-8")
+                    files.append(str(target))  # ruff names each file as it was given
+                command = [
+                    *(*_ruff_command(), "check", "--no-cache", "--isolated", "--quiet"),
+                    *arguments,
+                    *files,
+                ]
+                result = await self._subprocess("ruff", command, cwd=folder)
+        except Exception as error:  # noqa: BLE001 - every waiting chunk must get an answer
+            result = SkippedAnalyzer(analyzer="ruff", reason=f"could not run: {error!r}"[:200])
+        by_file: dict[str, list[Any]] = {}
+        if not isinstance(result, SkippedAnalyzer):
+            for item in result:
+                by_file.setdefault(str(item.get("filename")), []).append(item)
+        for index, (_, future) in enumerate(batch):
+            if future.done():  # its review was cancelled
+                continue
+            if isinstance(result, SkippedAnalyzer):
+                future.set_result(result)
+            else:
+                future.set_result(by_file.get(files[index], []))
 
     async def _subprocess(
         self, analyzer: str, command: list[str], *, cwd: str, stdin: str | None = None
     ) -> Any:
         """The JSON a tool printed, or why there is none (timeout, crash, not installed)."""
+        # without input, no stdin pipe: writing b"" to one ruff already closed raises
+        # "unable to perform operation on <WriteUnixTransport closed=True>" (not a pipe error)
         process = await asyncio.create_subprocess_exec(
             *command,
             cwd=cwd,
-            stdin=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         try:
             stdout, stderr = await asyncio.wait_for(
-                process.communicate(stdin.encode() if stdin is not None else b""), self.timeout
+                process.communicate(stdin.encode() if stdin is not None else None), self.timeout
             )
         except TimeoutError:
             process.kill()
@@ -268,6 +322,12 @@ def _keep(lines: list[str], heavy: list[bool], which: bool) -> str:
         "\n".join(line if flag is which else "" for line, flag in zip(lines, heavy, strict=True))
         + "\n"
     )
+
+
+# The ruff runs gathering chunks, per event loop, timeout and arguments (a provider object
+# is made per call, so the gathering is the process's); the tasks are kept referenced.
+_ruff_batches: dict[tuple[Any, ...], tuple[asyncio.Task[None], list[Any]]] = {}
+_ruff_tasks: set[asyncio.Task[None]] = set()
 
 
 def summary(findings: list[Finding]) -> str:

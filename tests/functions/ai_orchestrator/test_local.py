@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import textwrap
+from pathlib import PurePath
 
 import pytest
 
@@ -323,3 +325,57 @@ def test_detect_secrets_keyword_plugin_reads_only_lines_it_handles_in_bounded_ti
     assert seen, "the keyword plugin ran"
     assert max(len(line) for line in seen) <= local.KEYWORD_MAX_LINE
     assert all(line.lower().count("password") <= local.KEYWORD_MAX_HINTS for line in seen)
+
+
+def _corpus_chunks() -> list[chunking.Chunk]:
+    """Every module of tests/corpus, cut at a small budget (partial chunks deep in files too),
+    with a chunk ruff cannot parse and an ``__init__.py`` among them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "corpus"
+    chunks = [
+        chunk
+        for path in sorted(root.rglob("*.py"))
+        for chunk in chunking.split(str(path.relative_to(root)), path.read_text(), budget=600)
+    ]
+    from tests.bench import corpus
+
+    generated = corpus.repository(total_lines=2_000, problems=0.3, seed=5)  # ruff's bug rules
+    chunks += [
+        c for path, text in generated.items() for c in chunking.split(path, text, budget=600)
+    ]
+    chunks += chunking.split("pkg/__init__.py", "from .a import b\nimport os\n", budget=600)
+    chunks += chunking.split("broken.py", "def f(:\n    return eval(x)\n", budget=600)
+    chunks += chunking.split("bugs.py", "def f(x=[]):\n    return y\n", budget=600)
+    return chunks
+
+
+@pytest.mark.parametrize("style", [False, True])
+async def test_one_ruff_run_per_batch_finds_exactly_what_one_run_per_chunk_finds(
+    style: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunks = _corpus_chunks()
+    assert len(chunks) > 500 and any(not c.is_whole_file for c in chunks)
+    provider = LocalProvider()
+    runs: list[int] = []
+    subprocess = provider._subprocess
+
+    async def counted(analyzer: str, command: list[str], **kwargs: object) -> object:
+        runs.append(sum(1 for arg in command if PurePath(arg).parent.name.isdigit()))
+        return await subprocess(analyzer, command, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(provider, "_subprocess", counted)
+    alone = [await provider._ruff(chunk, style=style) for chunk in chunks]
+    assert runs == [1] * len(chunks), "one ruff process per chunk when reviewed one at a time"
+    runs.clear()
+    batched = await asyncio.gather(*(provider._ruff(chunk, style=style) for chunk in chunks))
+    assert runs == [len(chunks)], "one ruff process for the chunks reviewed together"
+    assert batched == alone
+    rules = {f.rule for result in alone if isinstance(result, list) for f in result}
+    assert rules >= ({"ruff:F841", "ruff:F401", "ruff:E722"} if style else set()) | {
+        "ruff:B006",
+        "ruff:F821",
+    }, rules
+    reasons = {r.reason for r in batched if not isinstance(r, list)}
+    expected = "cannot parse it: Expected a parameter or the end of the parameter list at line 1"
+    assert expected in reasons, reasons
