@@ -88,7 +88,11 @@ async def list_models(request: Request) -> ModelTable:
 
 
 @router.post(
-    "/v1/chat/completions", max_body=_review_body_limit, own_auth=True, error_format="openai"
+    "/v1/chat/completions",
+    max_body=_review_body_limit,
+    own_auth=True,
+    error_format="openai",
+    request_schema={"application/json": chat.REQUEST_SCHEMA},
 )
 async def chat_completions(request: Request) -> Response:
     """OpenAI Chat Completions through the platform's auth, routing, quotas and usage."""
