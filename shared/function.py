@@ -215,7 +215,7 @@ class Function:
             try:
                 await self.ensure_started()
             except ProblemError:
-                status, code, detail = "starting", 503, self._startup_error
+                status, code, detail = "starting", 503, "Startup has not completed; retry later."
         if state.draining:
             status, code, detail = "draining", 503, "The function is shutting down."
         document = health.body(

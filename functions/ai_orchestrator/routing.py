@@ -210,7 +210,7 @@ async def _attempt(
         raise await _failed(caller, target, error, _ms(started)) from error
     except Unavailable as error:  # the key reference could not be fetched
         await _give_back(caller, reservation)
-        caller.record(target, "unavailable", latency_ms=_ms(started), error=error.detail)
+        caller.record(target, "unavailable", latency_ms=_ms(started), error=error.reason)
         raise _Failed("key reference unavailable") from error
     except BaseException:
         if reservation is not None:

@@ -91,7 +91,7 @@ async def test_unreachable_database_is_unavailable_with_retry_after(service: str
     error = caught.value
     assert error.status == 503
     assert error.headers["Retry-After"] == "5"
-    assert error.to_problem()["dependency"] == "database"
+    assert error.dependency == "database"
     assert "127.0.0.1" not in error.detail, "the URL stays out of the answer"
 
 
