@@ -41,7 +41,7 @@ async def test_register_login_read_refresh_and_revoke_through_one_base_url(
     api = through_gateway
     email = f"e2e-{uuid.uuid4().hex[:10]}@example.com"
     created = await api.post("/users", json={"email": email, "password": PASSWORD, "name": "E2E"})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     login = await api.post(
         "/token", data={"grant_type": "password", "username": email, "password": PASSWORD}
     )

@@ -94,5 +94,5 @@ async def test_a_lost_database_is_a_503_naming_it_and_the_function_recovers_by_i
         await _poll_ready(client, 200)
         user = _new_user()
         created = await client.post("/users", json=user)
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
         assert created.json()["email"] == user["email"], created.json()
