@@ -330,7 +330,7 @@ async def test_an_ab_test_on_feedback_promotes_the_winner_and_the_next_analysis_
         },
         headers=admin,
     )
-    assert created.status_code == 202, created.text
+    assert created.status_code == 201, created.text
     test_id = created.json()["id"]
     assert (await http.post(f"/ab-tests/{test_id}/start", headers=admin)).status_code == 200
 
