@@ -7,7 +7,10 @@ in the format the route documents (RFC 9457 problem details unless told otherwis
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://errors.ai-codereview.dev/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -127,16 +130,27 @@ class QuotaExceeded(RateLimited):
 
 
 class Unavailable(ProblemError):
-    """A dependency is down; the client should retry after ``retry_after`` seconds."""
+    """A dependency is down; the client should retry after ``retry_after`` seconds.
+
+    The answer says only that (``PUBLIC_DETAIL`` and ``Retry-After``): which dependency
+    failed and why (``dependency``, ``reason``: a service, Redis, PostgreSQL, a sink) would
+    map the platform's insides for a prober, so they go to the warning logged here, with
+    the request id that the answer's ``X-Request-ID`` also carries.
+
+    Args:
+        dependency: What failed (``database``, ``redis``, ``projects``, ``self``...).
+        detail: Why, for the log only.
+    """
 
     status, type_slug, title = 503, "unavailable", "Service Unavailable"
+    PUBLIC_DETAIL = "A dependency is unavailable; retry later."
 
     def __init__(self, dependency: str, *, retry_after: int = 5, detail: str | None = None) -> None:
-        super().__init__(
-            detail or f"Dependency '{dependency}' is unavailable; retry later.",
-            headers={"Retry-After": str(retry_after)},
-            extra={"dependency": dependency},
-        )
+        super().__init__(self.PUBLIC_DETAIL, headers={"Retry-After": str(retry_after)})
+        self.dependency = dependency
+        self.reason = detail or f"Dependency '{dependency}' is unavailable."
+        self.args = (f"{dependency}: {self.reason}",)  # tracebacks and str() say why
+        logger.warning("Unavailable: %s: %s", dependency, self.reason)
 
 
 class OAuthError(ProblemError):

@@ -213,10 +213,11 @@ class Function:
             self._startup_error = None
 
     async def _start_for_health(self) -> str | None:
+        """None once started; else what the probe may be told (why is in the log only)."""
         try:
             await self.ensure_started()
         except ProblemError:
-            return self._startup_error
+            return "Startup has not completed; retry later."
         return None
 
     async def _health(self, path: str) -> Response:

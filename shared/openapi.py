@@ -268,6 +268,11 @@ def _operation(route: Route, refs: _Refs) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": _schema(route.body, "validation", refs)}},
         }
+    elif route.request_schema:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {kind: {"schema": dict(s)} for kind, s in route.request_schema.items()},
+        }
     if not route.public:
         operation["security"] = [{"bearer": []}]
     if route.internal:

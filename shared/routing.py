@@ -32,6 +32,9 @@ class Route:
     """Other success statuses the handler answers with the same body (200 for an existing
     resource beside 201 for a created one), for the OpenAPI document."""
     body: type[BaseModel] | None = None
+    request_schema: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Media type -> JSON schema of a body the handler parses itself (an OAuth form, an
+    OpenAI request): described in the OpenAPI document only, never parsed by the router."""
     response: Any = None
     max_body: int | Callable[[], int] | None = None
     """Body limit in bytes, or a callable returning it per request (a limit from settings)."""

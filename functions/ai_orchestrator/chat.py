@@ -32,6 +32,34 @@ AUTO = "auto"
 NO_PROJECT = uuid.UUID(int=0)
 DEFAULT_TIMEOUT = 60.0
 
+REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "OpenAI's chat completion request; fields not listed pass to the provider.",
+    "properties": {
+        "model": {"type": "string", "minLength": 1},
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "role": {"enum": ["system", "user", "assistant", "developer", "tool"]},
+                    "content": {"type": "string"},
+                },
+                "required": ["role", "content"],
+            },
+        },
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "max_completion_tokens": {"type": "integer", "minimum": 1},
+        "n": {"const": 1},
+        "stream": {"const": False},
+        "temperature": {"type": "number"},
+    },
+    "required": ["model", "messages"],
+}
+"""The body ``parse`` accepts, for the OpenAPI document (``max_tokens`` is also bounded by
+``CHAT_MAX_OUTPUT_TOKENS``)."""
+
 
 def parse(raw: bytes) -> dict[str, Any]:
     """The request body as a dict with a model and messages.

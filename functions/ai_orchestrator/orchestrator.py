@@ -87,7 +87,12 @@ async def list_models(request: Request) -> ModelTable:
     return ModelTable(items=rows)
 
 
-@router.post("/v1/chat/completions", max_body=_review_body_limit, error_format="openai")
+@router.post(
+    "/v1/chat/completions",
+    max_body=_review_body_limit,
+    error_format="openai",
+    request_schema={"application/json": chat.REQUEST_SCHEMA},
+)
 async def chat_completions(request: Request) -> Response:
     """OpenAI Chat Completions through the platform's auth, routing, quotas and usage.
 

@@ -122,9 +122,9 @@ def _exceeded(response: httpx.Response) -> QuotaExceeded:
 
 def _unexpected(response: httpx.Response, action: str) -> Exception:
     if response.status_code == 401:
-        return Unauthorized("The quotas function refused the access token.")
+        return Unauthorized("The access token was refused.")
     if response.status_code == 403:
-        return Forbidden(str(_json(response).get("detail") or "quotas refused the caller."))
+        return Forbidden(str(_json(response).get("detail") or "The caller may not use quota here."))
     return Unavailable(
         "quotas", detail=f"The quotas function answered {response.status_code} to {action}."
     )

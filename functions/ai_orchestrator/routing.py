@@ -13,6 +13,7 @@ attempt, ``Retry-After`` the shortest cooldown.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 import uuid
@@ -32,7 +33,7 @@ from functions.ai_orchestrator.providers import (
     ProviderError,
 )
 from functions.ai_orchestrator.settings import settings
-from shared.errors import Unavailable
+from shared.errors import BadRequest, Unavailable
 
 PER_MILLION = Decimal(1_000_000)  # prices are per million tokens
 
@@ -46,6 +47,8 @@ _OUTCOMES = {
     "AuthError": "auth_error",
     "InvalidRequest": "invalid_request",
 }
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,12 @@ async def route(
 
     Raises:
         QuotaExceeded: quotas refused the reservation (no provider was called).
+        BadRequest: every candidate was tried and refused the request as invalid (a
+            client's mistake, such as no user message: not a 503 to retry).
         Unavailable: every candidate was skipped or failed.
     """
     attempts = list(skipped or [])
+    refused = 0
     cooling = await breaker.cooling_until([t.provider for t in candidates])
     waits: list[float] = [until - time.time() for until in cooling.values()]
     for target in candidates:
@@ -150,6 +156,7 @@ async def route(
             answer = await _attempt(caller, target, estimate, call, usage, seconds)
         except _Failed as failed:
             attempts.append(f"{target.provider}/{target.model.name}: {failed}")
+            refused += failed.invalid
             if failed.wait:
                 waits.append(failed.wait)
             if permit.trial and not failed.counted:
@@ -160,6 +167,9 @@ async def route(
                 await asyncio.shield(breaker.abandon(target.provider))
             raise
         return answer
+    if attempts and refused == len(attempts):
+        logger.info("Every candidate refused the request: %s", "; ".join(attempts))
+        raise BadRequest("Every candidate model refused the request as invalid.")
     raise Unavailable(
         "providers",
         retry_after=max(1, math.ceil(min(waits, default=5))),
@@ -170,10 +180,13 @@ async def route(
 class _Failed(Exception):
     """One candidate failed; ``counted`` when the circuit recorded it, ``wait`` a cooldown."""
 
-    def __init__(self, reason: str, *, counted: bool = False, wait: float = 0.0) -> None:
+    def __init__(
+        self, reason: str, *, counted: bool = False, wait: float = 0.0, invalid: bool = False
+    ) -> None:
         super().__init__(reason)
         self.counted = counted
         self.wait = wait
+        self.invalid = invalid
 
 
 async def _attempt(
@@ -194,7 +207,7 @@ async def _attempt(
         raise await _failed(caller, target, error, _ms(started)) from error
     except Unavailable as error:  # the key reference could not be fetched
         await _give_back(caller, reservation)
-        caller.record(target, "unavailable", latency_ms=_ms(started), error=error.detail)
+        caller.record(target, "unavailable", latency_ms=_ms(started), error=error.reason)
         raise _Failed("key reference unavailable") from error
     except BaseException:
         if reservation is not None:
@@ -255,7 +268,7 @@ async def _failed(caller: Caller, target: Target, error: ProviderError, latency:
     outcome = _OUTCOMES.get(type(error).__name__, "error")
     caller.record(target, outcome, latency_ms=latency, error=error.message[:500])
     if isinstance(error, InvalidRequest):
-        return _Failed(f"{outcome} ({error.status or '-'})")
+        return _Failed(f"{outcome} ({error.status or '-'})", invalid=True)
     await breaker.failure(target.provider)
     wait = 0.0
     retry_after = getattr(error, "retry_after", None)

@@ -139,7 +139,7 @@ async def _as_platform(user_id: str) -> dict[str, str] | None:
     try:
         return await platform.headers(acting_for=user_id)
     except Unavailable as e:
-        logger.warning("No platform token for the A/B assignment: %s", e.detail)
+        logger.warning("No platform token for the A/B assignment: %s", e.reason)
         return None
 
 

@@ -18,8 +18,14 @@ Counters expire ``LOGIN_WINDOW_SECONDS`` after the last attempt. If Redis is dow
 fail closed (503).
 
 The client address comes only from the hop we trust: the peer, unless the peer is one of
-``TRUSTED_PROXIES`` (the gateway, the load balancer), in which case ``X-Forwarded-For`` is
-read from the right, past every trusted proxy, to the first address they did not add.
+``TRUSTED_PROXIES``, in which case ``X-Forwarded-For`` is read from the right, past every
+trusted proxy, to the first address they did not add. In a Knative pod the peer is always
+the queue-proxy on loopback (behind an Istio sidecar too: its inbound hop comes from
+127.0.0.6), which appends the address it was called from; so there (``K_SERVICE`` set)
+the default trusts loopback, and the cluster adds its ingress and activator pods
+(knative/base/config.yaml). Elsewhere (``make run``) a loopback peer may be any local
+client, and nothing is trusted by default. A caller reaching the container port from
+another pod is not on loopback: its own ``X-Forwarded-For`` is ignored.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ def _trusted(address: str) -> bool:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
         return False
-    return any(ip in network for network in _networks(settings().trusted_proxies))
+    return any(ip in network for network in _networks(settings().trusted_hops))
 
 
 def client_ip(request: Request) -> str:

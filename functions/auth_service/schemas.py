@@ -63,6 +63,17 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+class RegistrationAccepted(BaseModel):
+    """The answer to a self-registration, the same whether or not the e-mail had an account."""
+
+    status: Literal["accepted"] = "accepted"
+    email: str
+    detail: str = (
+        "If this address had no account, it has one now: sign in with POST /token;"
+        " GET /users/me gives the account's id."
+    )
+
+
 class UserPage(BaseModel):
     items: list[UserOut]
     next_cursor: str | None

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field, SecretStr
 
 from shared import config
+
+KNATIVE_POD_HOPS = "127.0.0.0/8,::1/128"
+"""The hop inside a Knative pod: the queue-proxy (127.0.0.1), an Istio sidecar (127.0.0.6)."""
 
 
 class AuthConfig(config.BaseConfig):
@@ -49,11 +54,22 @@ class AuthConfig(config.BaseConfig):
     login_max_failures_per_ip: int = Field(
         30, gt=0, description="Free failures per client address before backoff."
     )
-    trusted_proxies: str = Field(
-        "",
+    trusted_proxies: str | None = Field(
+        None,
         description="Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is"
-        " believed (the gateway, the load balancer); empty = the peer is the client.",
+        " believed; unset = the pod's own hop in Knative (K_SERVICE set: the queue-proxy,"
+        " an Istio sidecar, on loopback), none elsewhere; empty = the peer is the client.",
     )
+
+    @property
+    def trusted_hops(self) -> str:
+        """``TRUSTED_PROXIES``, or its default for where the function runs: in a Knative
+        pod the container is only ever called by the queue-proxy on loopback, which
+        appends the address that called it; outside one (``make run``) a loopback peer may
+        be any local client, so nothing is trusted."""
+        if self.trusted_proxies is not None:
+            return self.trusted_proxies
+        return KNATIVE_POD_HOPS if os.environ.get("K_SERVICE") else ""
 
     @property
     def registration_is_open(self) -> bool:

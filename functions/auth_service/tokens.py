@@ -33,7 +33,42 @@ USER_SCOPE = "user"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@router.post("/token", public=True, max_body=16_384, response=TokenAnswer, error_format="oauth")
+_TOKEN_FORM = {
+    "type": "object",
+    "properties": {
+        "grant_type": {"enum": ["password", "refresh_token", "client_credentials"]},
+        "username": {"type": "string"},
+        "password": {"type": "string"},
+        "refresh_token": {"type": "string"},
+        "client_id": {"type": "string"},
+        "client_secret": {"type": "string"},
+        "scope": {"type": "string"},
+    },
+    "required": ["grant_type"],
+}
+_REVOKE_FORM = {
+    "type": "object",
+    "properties": {
+        "token": {"type": "string", "minLength": 1},
+        "token_type_hint": {"enum": ["refresh_token", "access_token"]},
+    },
+    "required": ["token"],
+}
+
+
+def _form(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """RFC 6749's form body, or the same parameters as a JSON object."""
+    return {"application/x-www-form-urlencoded": schema, "application/json": schema}
+
+
+@router.post(
+    "/token",
+    public=True,
+    max_body=16_384,
+    response=TokenAnswer,
+    error_format="oauth",
+    request_schema=_form(_TOKEN_FORM),
+)
 async def token(request: Request) -> Response:
     """Issue tokens (password, refresh_token and client_credentials grants)."""
     params = await _params(request)
@@ -53,7 +88,13 @@ async def token(request: Request) -> Response:
     )
 
 
-@router.post("/revoke", public=True, max_body=16_384, error_format="oauth")
+@router.post(
+    "/revoke",
+    public=True,
+    max_body=16_384,
+    error_format="oauth",
+    request_schema=_form(_REVOKE_FORM),
+)
 async def revoke(request: Request) -> Response:
     """Revoke a refresh token's whole family (RFC 7009: always 200)."""
     params = await _params(request)

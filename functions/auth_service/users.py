@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from functions.auth_service import limiter, passwords, repository
 from functions.auth_service.context import database, redis
 from functions.auth_service.schemas import (
+    RegistrationAccepted,
     ServiceAccountCreate,
     ServiceAccountCreated,
     UserAdminUpdate,
@@ -23,8 +26,9 @@ from functions.auth_service.settings import settings
 from shared import auth, pagination
 from shared.auth import principal
 from shared.errors import Conflict, Forbidden, ValidationFailed
-from shared.function import Router, path_uuid
+from shared.function import Router, path_uuid, render
 
+logger = logging.getLogger(__name__)
 router = Router()
 
 
@@ -49,25 +53,44 @@ def _check_password(password: str, email: str) -> None:
 
 @router.post(
     "/users",
-    status=201,
+    status=202,
+    also=(201,),
     body=UserCreate,
-    response=UserOut,
+    response=RegistrationAccepted | UserOut,
     public=True,
     optional_auth=True,
     idempotent=True,
 )
-async def create_user(request: Request, body: UserCreate) -> UserOut:
-    """Register a user (open in development or when REGISTRATION_OPEN; admins always may)."""
+async def create_user(request: Request, body: UserCreate) -> Response:
+    """Register a user (open in development or when REGISTRATION_OPEN; admins always may).
+
+    A self-registration answers 202 with the same body, after the same work (the password
+    policy, one Argon2 hash, one insert), whether or not the e-mail has an account: the
+    answer must not tell a stranger who is registered. The new user signs in (``POST
+    /token``) and reads their id from ``GET /users/me``; someone registering an address
+    that is taken learns it only by failing to sign in, which the login throttle slows.
+    An admin (who lists every user anyway) gets 201 with the user, or 409 for a taken
+    e-mail.
+    """
     caller = principal(request, required=False)
-    if not settings().registration_is_open and not (caller and caller.is_admin):
+    admin = caller is not None and caller.is_admin
+    if not settings().registration_is_open and not admin:
         raise Forbidden("Registration is closed; ask an administrator.")
     _check_password(body.password, body.email)
     digest = await passwords.hash_password(body.password)
-    async with database.connection() as conn:
-        row = await repository.create_user(
-            conn, email=body.email, name=body.name or "", role="member", password_hash=digest
-        )
-    return _user(row)
+    try:
+        async with database.connection() as conn:
+            row = await repository.create_user(
+                conn, email=body.email, name=body.name or "", role="member", password_hash=digest
+            )
+    except Conflict:
+        if admin:
+            raise
+        logger.info("Self-registration for an address that already has an account.")
+    else:
+        if admin:
+            return render(_user(row), status=201)
+    return render(RegistrationAccepted(email=body.email), status=202)
 
 
 @router.get("/users/me", response=UserOut)

@@ -275,7 +275,7 @@ async def _settle(ticket: reservations.Ticket, *, tokens: int, cost: Any) -> Non
         await counters.commit(str(ticket.id), tokens=tokens, cost_units=units, fallback=fallback)
     except Unavailable as e:
         # Committed usage is in the ledger; the counters catch up when the hold expires.
-        logger.warning("Counters not adjusted for reservation %s: %s", ticket.id, e.detail)
+        logger.warning("Counters not adjusted for reservation %s: %s", ticket.id, e.reason)
 
 
 @router.post("/quotas/release", body=ReleaseIn, response=Released)

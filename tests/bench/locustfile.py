@@ -94,7 +94,7 @@ class PlatformUser(HttpUser):
         self.revision = 0
         body = {"email": self.email, "password": self.password, "name": "Load Test"}
         with self.client.post("/users", json=body, catch_response=True) as response:
-            if response.status_code != 201 or response.json().get("email") != self.email:
+            if response.status_code != 202 or response.json().get("email") != self.email:
                 response.failure(f"register: {response.status_code} {response.text[:200]}")
                 raise StopUser()  # without an account every later request would fail too
         if not self.login():

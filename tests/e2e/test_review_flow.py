@@ -122,7 +122,7 @@ async def _login(http: httpx.AsyncClient, email: str, password: str) -> dict[str
 async def _new_user(http: httpx.AsyncClient) -> dict[str, str]:
     email, password = f"dev-{uuid.uuid4().hex[:8]}@example.com", "a long passphrase 42"
     created = await http.post("/users", json={"email": email, "password": password})
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
     return await _login(http, email, password)
 
 

@@ -44,7 +44,9 @@ async def test_revoked_users_lose_access_on_their_next_request(
                 f"{name}-{uuid.uuid4().hex[:8]}@example.com",
                 secrets.token_urlsafe(18),
             )
-            made = await people.post("/users", json={"email": email, "password": password})
+            made = await people.post(
+                "/users", json={"email": email, "password": password}, headers=admin
+            )
             assert made.status_code == 201, made.text
             accounts[name] = (made.json()["id"], email, password)
         promoted = await people.patch(

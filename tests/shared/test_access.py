@@ -72,7 +72,7 @@ async def test_after_the_ttl_the_check_asks_again(
     await asyncio.sleep(0.1)
     with pytest.raises(Unavailable) as down:
         await access.project_role(owner, project_id, settings=settings)
-    assert down.value.extra["dependency"] == "projects"
+    assert down.value.dependency == "projects"
 
 
 async def test_the_cache_is_per_caller_and_non_members_get_not_found(

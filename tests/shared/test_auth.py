@@ -215,7 +215,7 @@ async def test_unreachable_jwks_is_unavailable_not_unauthorized(identity: Identi
     verifier = auth.Verifier(lambda: config.load(config.BaseConfig))
     with pytest.raises(Unavailable) as caught:
         await verifier.verify(identity.token())
-    assert caught.value.to_problem()["dependency"] == "auth-tokens"
+    assert caught.value.dependency == "auth-tokens"
 
 
 # ---------------------------------------------------------------- authenticate and require

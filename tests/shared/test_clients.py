@@ -195,7 +195,7 @@ async def test_call_answers_success_and_names_an_unreachable_dependency(problems
     assert (await clients.call("other", "GET", f"{problems}/200")).status_code == 200
     with pytest.raises(errors.Unavailable) as caught:
         await clients.call("ghost", "GET", f"http://127.0.0.1:{_closed_port()}/x", retries=0)
-    assert caught.value.extra["dependency"] == "ghost"
+    assert caught.value.dependency == "ghost"
 
 
 async def test_call_for_reads_the_answer_as_the_model_of_what_is_used(problems: str) -> None:

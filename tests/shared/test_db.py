@@ -76,7 +76,7 @@ async def test_an_unhandled_statement_timeout_is_a_retryable_503(database: db.Da
             await conn.execute("select pg_sleep(2)")
     error = caught.value
     assert (error.status, error.headers["Retry-After"]) == (503, "1")
-    assert error.detail == "The database is busy; retry shortly."
+    assert error.reason == "The database is busy; retry shortly."  # logged, not answered
     assert isinstance(error.__cause__, asyncpg.QueryCanceledError)
     async with database.connection() as conn:  # the connection went back to the pool usable
         assert await conn.fetchval("select 1") == 1
@@ -130,7 +130,7 @@ async def test_unreachable_database_is_unavailable_with_retry_after(service: str
     error = caught.value
     assert error.status == 503
     assert error.headers["Retry-After"] == "5"
-    assert error.to_problem()["dependency"] == "database"
+    assert error.dependency == "database"
     assert "127.0.0.1" not in error.detail, "the URL stays out of the answer"
 
 

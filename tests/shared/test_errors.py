@@ -4,6 +4,7 @@ status, type, title, headers and body, in each wire format."""
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -76,12 +77,24 @@ def test_rate_limits_carry_retry_after_in_whole_seconds(cls: type[errors.RateLim
     assert cls("x", retry_after=0).headers["Retry-After"] == "1", "never ask for 0 s"
 
 
-def test_unavailable_names_the_dependency_and_retry_after() -> None:
-    error = errors.Unavailable("redis", retry_after=7)
+def test_unavailable_names_the_dependency_in_the_log_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 9 item 14: 503 problems named the service, store or host that failed."""
+    caplog.set_level(logging.WARNING, logger="shared.errors")
+    error = errors.Unavailable("redis", retry_after=7, detail="redis-master.acr:6379 refused")
     assert error.headers == {"Retry-After": "7"}
+    assert (error.dependency, error.reason) == ("redis", "redis-master.acr:6379 refused")
     problem = error.to_problem()
-    assert problem["dependency"] == "redis"
-    assert problem["detail"] == "Dependency 'redis' is unavailable; retry later."
+    assert problem == {
+        "type": errors.PROBLEM_BASE + "unavailable",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "A dependency is unavailable; retry later.",
+    }
+    assert [r.getMessage() for r in caplog.records] == [
+        "Unavailable: redis: redis-master.acr:6379 refused"
+    ]
 
 
 def test_validation_failed_lists_each_field() -> None:

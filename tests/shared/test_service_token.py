@@ -61,7 +61,7 @@ async def test_a_wrong_secret_is_unavailable_not_a_crash(start_function) -> None
     )
     with pytest.raises(Unavailable) as caught:
         await service_token.ServiceToken(_settings).token()
-    assert caught.value.status == 503 and "refused" in caught.value.detail
+    assert caught.value.status == 503 and "refused" in caught.value.reason
 
 
 async def test_a_static_token_is_used_as_is_and_missing_credentials_are_named() -> None:
@@ -71,4 +71,4 @@ async def test_a_static_token_is_used_as_is_and_missing_credentials_are_named() 
     config.reset_caches()
     with pytest.raises(Unavailable) as caught:
         await service_token.ServiceToken(_settings).token()
-    assert "PLATFORM_CLIENT_ID" in caught.value.detail
+    assert "PLATFORM_CLIENT_ID" in caught.value.reason

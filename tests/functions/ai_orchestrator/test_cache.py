@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
+
 from functions.ai_orchestrator import cache, chunking, context
 from functions.ai_orchestrator.chunking import Chunk
 from functions.ai_orchestrator.providers import ReviewResult
@@ -66,3 +68,42 @@ async def test_with_redis_down_lookups_miss_and_storing_is_skipped(
         await context.redis.close()
 
     assert found == [None]
+
+
+async def test_the_cache_stays_bounded_expired_keys_are_pruned_as_new_ones_arrive(
+    platform: Platform, client_for: Any, database_url: str
+) -> None:
+    """Issue 9 item 7: a review cache that could grow without bound. Answers expire in
+    Redis after RESPONSE_CACHE_SECONDS; ``cache_keys`` rows older than that are dropped,
+    oldest first and a few per new key, so the table holds what Redis may still hold."""
+    client = client_for("orchestrator", **platform.orchestrator_env(RESPONSE_CACHE_SECONDS="60"))
+    assert (await client.get("/health/startup")).status_code == 200  # the migrations
+    old_version, new_version = uuid.uuid4(), uuid.uuid4()
+    conn = await asyncpg.connect(database_url)
+
+    async def count(version: uuid.UUID) -> int:
+        found: int = await conn.fetchval(
+            "select count(*) from ai_orchestrator.cache_keys where config_version_id = $1",
+            version,
+        )
+        return found
+
+    try:
+        await conn.executemany(  # past the bound: 25 keys whose answers Redis has dropped
+            "insert into ai_orchestrator.cache_keys"
+            " (key, config_version_id, provider, model, created_at)"
+            " values ($1, $2, 'p', 'm', now() - make_interval(mins => 2, secs => $3))",
+            [(f"expired-{uuid.uuid4().hex}", old_version, float(n)) for n in range(25)],
+        )
+        result = ReviewResult(findings=[], input_tokens=1, output_tokens=1, model="m", provider="p")
+        left = []
+        for n in range(4):
+            key = cache.key(new_version, "p", "m", piece(f"x = {n}"))
+            await cache.store(key, result, config_version_id=new_version, provider="p", model="m")
+            left.append(await count(old_version))
+            ttl = await context.redis.client().ttl(context.redis.key("review", key))
+            assert 0 < ttl <= 60, f"every answer expires in Redis ({ttl} s)"
+        assert left == [15, 5, 0, 0], "ten expired keys go with each new one, oldest first"
+        assert await count(new_version) == 4, "keys younger than the bound are kept"
+    finally:
+        await conn.close()

@@ -207,3 +207,21 @@ async def test_output_bounds_the_quota_cannot_cover_are_400_and_reach_no_provide
             model=f"{name}/{MODEL}", messages=[{"role": "user", "content": "hi"}], extra_body=extra
         )
     assert fake_openai.request_count == 0
+
+
+async def test_a_request_every_candidate_refuses_as_invalid_is_a_400_not_a_503(
+    platform: Platform, client_for: Any
+) -> None:
+    """Found by the hostile-input suite once the chat body was documented: a conversation
+    with no user message (only a ``tool`` one) was refused by the built-in reviewer as
+    invalid, and the answer was "no provider could answer", a 503 to retry for ever."""
+    client = client_for("orchestrator", **platform.orchestrator_env())
+    answer = await client.post(
+        "/v1/chat/completions",
+        json={"model": "local-analyzers", "messages": [{"role": "tool", "content": ""}]},
+        headers=platform.member,
+    )
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error", answer.text
+    assert error["message"] == "Every candidate model refused the request as invalid."

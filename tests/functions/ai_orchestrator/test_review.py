@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 import uuid
 from decimal import Decimal
@@ -316,8 +317,10 @@ async def test_two_invalid_answers_fall_back_to_the_next_candidate(
 
 
 async def test_two_invalid_answers_without_fallback_are_a_503_with_a_clear_reason(
-    platform: Platform, client_for: Any, fake_openai: FakeOpenAI
+    platform: Platform, client_for: Any, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The reason is logged; the member's answer names no provider or address."""
+    caplog.set_level(logging.WARNING, logger="shared.errors")
     name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
     await platform.version([(name, MODEL)])
     client = client_for("orchestrator", **platform.orchestrator_env())
@@ -327,11 +330,11 @@ async def test_two_invalid_answers_without_fallback_are_a_503_with_a_clear_reaso
     answer = await post_review(client, platform, [sample_chunk()])
 
     assert answer.status_code == 503, answer.text
-    problem = answer.json()
-    assert problem["dependency"] == "providers"
-    assert f"{name}/{MODEL}: bad_response" in problem["detail"], problem
-    assert "still invalid after a repair attempt" in problem["detail"], problem
-    assert "sk-" not in problem["detail"]
+    assert answer.json()["detail"] == "A dependency is unavailable; retry later.", answer.text
+    (logged,) = [m for m in caplog.messages if m.startswith("Unavailable: providers")]
+    assert f"{name}/{MODEL}: bad_response" in logged, logged
+    assert "still invalid after a repair attempt" in logged, logged
+    assert "sk-" not in answer.text
     assert answer.headers["retry-after"].isdigit()
 
 

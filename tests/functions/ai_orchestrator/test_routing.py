@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+
+import pytest
 
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
@@ -73,9 +76,14 @@ async def test_a_timeout_falls_back_to_the_next_candidate(
     assert answer.json()["usage"]["provider"] == second
 
 
-async def test_every_candidate_failing_is_a_503_naming_each_attempt(
-    platform: Platform, client_for: Any, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+async def test_every_candidate_failing_is_a_503_logging_each_attempt(
+    platform: Platform,
+    client_for: Any,
+    fake_openai: FakeOpenAI,
+    fake_anthropic: FakeAnthropic,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="shared.errors")
     first, second = await two_providers(platform, fake_openai, fake_anthropic)
     client = client_for("orchestrator", **platform.orchestrator_env())
     fake_openai.fail_next(503)
@@ -84,10 +92,10 @@ async def test_every_candidate_failing_is_a_503_naming_each_attempt(
     answer = await post_review(client, platform, [sample_chunk()])
 
     assert answer.status_code == 503, answer.text
-    detail = answer.json()["detail"]
-    assert f"{first}/{MODEL}: server_error 503" in detail, detail
-    assert f"{second}/{CLAUDE}: overloaded 529" in detail, detail
-    assert answer.json()["dependency"] == "providers"
+    assert answer.json()["detail"] == "A dependency is unavailable; retry later.", answer.text
+    (logged,) = [m for m in caplog.messages if m.startswith("Unavailable: providers")]
+    assert f"{first}/{MODEL}: server_error 503" in logged, logged
+    assert f"{second}/{CLAUDE}: overloaded 529" in logged, logged
 
 
 async def test_a_quota_429_reaches_the_caller_and_no_provider_is_called(
@@ -115,8 +123,10 @@ async def test_a_quota_429_reaches_the_caller_and_no_provider_is_called(
 
 
 async def test_a_candidate_missing_from_the_catalog_is_skipped_and_named(
-    platform: Platform, client_for: Any, fake_openai: FakeOpenAI
+    platform: Platform, client_for: Any, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Named in the log: the member's 503 names no provider."""
+    caplog.set_level(logging.WARNING, logger="shared.errors")
     name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
     await platform.version([("nobody", "nothing"), (name, MODEL)])
     client = client_for("orchestrator", **platform.orchestrator_env())
@@ -126,7 +136,8 @@ async def test_a_candidate_missing_from_the_catalog_is_skipped_and_named(
     failed = await post_review(client, platform, [sample_chunk("x", start_line=70)])
 
     assert answer.json()["usage"]["provider"] == name, answer.text
-    assert "nobody/nothing: not in the catalog" in failed.json()["detail"], failed.text
+    assert failed.status_code == 503 and "nobody" not in failed.text, failed.text
+    assert any("nobody/nothing: not in the catalog" in m for m in caplog.messages), caplog.messages
 
 
 async def test_a_provider_without_a_usable_key_is_skipped(

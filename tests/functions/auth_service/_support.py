@@ -42,10 +42,13 @@ class Auth:
     async def register(
         self, email: str | None = None, password: str = PASSWORD, **extra: Any
     ) -> dict[str, Any]:
-        """Register a user; returns its body plus the ``password`` used."""
+        """Register a user as the admin (201 with the user: a self-registration answers
+        202 without it, ``test_users.py``); returns its body plus the ``password`` used."""
         email = email or unique_email()
         answer = await self.users.post(
-            "/users", json={"email": email, "password": password, **extra}
+            "/users",
+            json={"email": email, "password": password, **extra},
+            headers=await self.admin_headers(),
         )
         assert answer.status_code == 201, answer.text
         return {**answer.json(), "password": password}

@@ -29,7 +29,7 @@ async def _register(users_url: str) -> str:
     email = unique_email("interop")
     async with httpx.AsyncClient(base_url=users_url) as client:
         answer = await client.post("/users", json={"email": email, "password": PASSWORD})
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 202, answer.text
     return email
 
 

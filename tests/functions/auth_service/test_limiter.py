@@ -8,7 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
+from starlette.requests import Request
 
+from functions.auth_service import limiter
+from shared import config
 from tests.functions.auth_service._support import PASSWORD, Auth, unique_email
 
 
@@ -198,3 +202,57 @@ async def test_client_secret_guessing_is_limited_too(make_auth: Callable[..., Au
         "/token", data={**form, "client_secret": account["client_secret"]}
     )
     _assert_limited(right)
+
+
+def _address(peer: str, forwarded: str | None) -> str:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded is not None else []
+    scope = {"type": "http", "method": "POST", "path": "/token", "headers": headers}
+    return limiter.client_ip(Request({**scope, "client": (peer, 40000)}))
+
+
+@pytest.mark.parametrize(
+    ("knative", "trusted", "peer", "forwarded", "client"),
+    [
+        # In a Knative pod the queue-proxy (loopback; 127.0.0.6 behind an Istio sidecar)
+        # appends the address that called it: that one is the client.
+        ("acr-auth-tokens", None, "127.0.0.1", "198.51.100.4", "198.51.100.4"),
+        ("acr-auth-tokens", None, "127.0.0.6", "198.51.100.4", "198.51.100.4"),
+        ("acr-auth-tokens", None, "::1", "198.51.100.4", "198.51.100.4"),
+        # what a caller wrote before that hop is never believed
+        ("acr-auth-tokens", None, "127.0.0.1", "203.0.113.9, 198.51.100.4", "198.51.100.4"),
+        # a pod calling the container port directly is not the queue-proxy
+        ("acr-auth-tokens", None, "10.4.0.17", "203.0.113.9", "10.4.0.17"),
+        # the cluster's setting: ingress and activator pods trusted too
+        ("acr-auth-tokens", "127.0.0.0/8,10.0.0.0/8", "127.0.0.1", "198.51.100.4, 10.4.0.2",
+         "198.51.100.4"),
+        # outside Knative (make run) a loopback peer may be any local client
+        (None, None, "127.0.0.1", "203.0.113.9", "127.0.0.1"),
+        # empty: nobody's header is believed, in Knative too
+        ("acr-auth-tokens", "", "127.0.0.1", "203.0.113.9", "127.0.0.1"),
+    ],
+)  # fmt: skip
+def test_the_client_address_comes_from_the_trusted_hop_only(
+    monkeypatch: pytest.MonkeyPatch,
+    knative: str | None,
+    trusted: str | None,
+    peer: str,
+    forwarded: str,
+    client: str,
+) -> None:
+    """``TRUSTED_PROXIES`` defaults to the Knative pod's own hop (the queue-proxy)."""
+    monkeypatch.setenv("SERVICE_NAME", "auth-service")
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://unused")  # required, never connected
+    monkeypatch.setenv("REDIS_URL", "redis://unused")
+    for name, value in (("K_SERVICE", knative), ("TRUSTED_PROXIES", trusted)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    config.reset_caches()
+    try:
+        assert _address(peer, forwarded) == client
+        assert _address(peer, None) == peer
+    finally:
+        monkeypatch.undo()
+        config.reset_caches()

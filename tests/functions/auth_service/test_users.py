@@ -30,10 +30,50 @@ def _problem(answer: Any, status: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- registration
 
 
-async def test_registration_answers_the_user_without_secrets(auth: Auth) -> None:
+async def test_self_registration_is_202_and_the_user_learns_their_id_by_signing_in(
+    auth: Auth,
+) -> None:
     email = unique_email()
     answer = await auth.users.post(
         "/users", json={"email": email, "password": PASSWORD, "name": "Ada"}
+    )
+    assert answer.status_code == 202, answer.text
+    assert set(answer.json()) == {"status", "email", "detail"}, answer.json()
+    assert (answer.json()["status"], answer.json()["email"]) == ("accepted", email)
+    assert "POST /token" in answer.json()["detail"] and "id" not in answer.json()
+    session = await auth.login(email)
+    me = await auth.users.get("/users/me", headers=bearer(session["access_token"]))
+    assert (me.json()["email"], me.json()["name"]) == (email, "Ada"), me.text
+    uuid.UUID(me.json()["id"])
+
+
+@pytest.mark.parametrize("variant", [str.lower, str.upper], ids=["same", "upper-case"])
+async def test_self_registration_does_not_tell_whether_an_email_has_an_account(
+    auth: Auth, variant: Callable[[str], str]
+) -> None:
+    """Issue 9 item 15: a 409 for a taken address told a stranger who is registered. Both
+    answers are now the same 202 and body, and the owner's password still works."""
+    taken, fresh = unique_email(), unique_email()
+    owner = await auth.register(taken)
+    again = await auth.users.post(
+        "/users", json={"email": variant(taken), "password": "another long passphrase 7"}
+    )
+    new = await auth.users.post("/users", json={"email": fresh, "password": PASSWORD})
+    assert again.status_code == new.status_code == 202, (again.text, new.text)
+    assert set(again.json()) == set(new.json()), (again.json(), new.json())
+    assert again.json() == {**new.json(), "email": taken}
+    assert again.headers["content-type"] == new.headers["content-type"]
+    assert (await auth.login(taken, owner["password"]))["access_token"]
+    refused = await auth.password_grant(taken, "another long passphrase 7")
+    assert refused.status_code in (400, 401), "the stranger's password was not set"
+
+
+async def test_registration_by_an_admin_answers_the_user_without_secrets(auth: Auth) -> None:
+    email = unique_email()
+    answer = await auth.users.post(
+        "/users",
+        json={"email": email, "password": PASSWORD, "name": "Ada"},
+        headers=await auth.admin_headers(),
     )
     assert answer.status_code == 201, answer.text
     body = answer.json()
@@ -51,10 +91,17 @@ async def test_registration_lower_cases_the_email(auth: Auth) -> None:
 
 
 @pytest.mark.parametrize("variant", [str.lower, str.upper], ids=["same", "upper-case"])
-async def test_a_taken_email_is_a_409_problem(auth: Auth, variant: Callable[[str], str]) -> None:
+async def test_a_taken_email_is_a_409_problem_for_an_admin(
+    auth: Auth, variant: Callable[[str], str]
+) -> None:
+    """An admin lists every user anyway: they are told the address is taken."""
     email = unique_email()
     await auth.register(email)
-    again = await auth.users.post("/users", json={"email": variant(email), "password": PASSWORD})
+    again = await auth.users.post(
+        "/users",
+        json={"email": variant(email), "password": PASSWORD},
+        headers=await auth.admin_headers(),
+    )
     assert email in _problem(again, 409)["detail"]
 
 
@@ -140,7 +187,7 @@ async def test_registration_is_closed_in_production_unless_configured_open(
 async def test_registration_can_be_opened_in_production(make_auth: Callable[..., Auth]) -> None:
     auth = make_auth(ENVIRONMENT="production", AUTH_SIGNING_KEYS=ec_pem(), REGISTRATION_OPEN="true")
     answer = await auth.users.post("/users", json={"email": unique_email(), "password": PASSWORD})
-    assert answer.status_code == 201, answer.text
+    assert answer.status_code == 202, answer.text
 
 
 async def test_a_member_registering_while_closed_is_refused(make_auth: Callable[..., Auth]) -> None:
@@ -161,7 +208,7 @@ async def test_an_idempotency_key_replay_returns_the_same_user_and_creates_one(a
     key = {"Idempotency-Key": uuid.uuid4().hex}
     first = await auth.users.post("/users", json=request, headers=key)
     again = await auth.users.post("/users", json=request, headers=key)
-    assert first.status_code == again.status_code == 201, again.text
+    assert first.status_code == again.status_code == 202, again.text
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     listing = await _all_users(auth)

@@ -168,3 +168,16 @@ async def test_an_unreachable_analyses_function_is_a_503(client_for, member) -> 
         headers=member,
     )
     assert answer.status_code == 503 and answer.headers["retry-after"], answer.text
+
+
+async def test_a_benchmark_over_max_items_is_a_422_not_a_413(comparisons, analyses, member) -> None:
+    """Issue 9 item 16: one expected finding past the documented ``maxItems`` is a
+    validation failure naming the field, as the OpenAPI document promises, not a 413."""
+    expected = [{"path": "a.py"} for _ in range(10_001)]
+    answer = await comparisons.post(
+        "/comparisons/benchmark",
+        json={"analysis_id": analyses.add([]), "expected": expected},
+        headers=member,
+    )
+    assert answer.status_code == 422, answer.text[:300]
+    assert [e["loc"] for e in answer.json()["errors"]] == [["body", "expected"]], answer.text[:300]

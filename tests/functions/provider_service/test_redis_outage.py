@@ -34,7 +34,7 @@ async def test_redis_down_refuses_reserve_with_503_and_loses_no_commit(
             proxy.cut()
             refused = await client.post("/quotas/reserve", json=body, headers=service(identity))
             assert refused.status_code == 503, refused.text
-            assert refused.json()["dependency"] == "redis", refused.json()
+            assert "redis" not in refused.text.lower(), refused.json()
             assert int(refused.headers["retry-after"]) >= 1, refused.headers
             committed = await client.post(
                 "/quotas/commit",
