@@ -231,8 +231,8 @@ async def ingest(
         stats = await repository.variant_stats(conn, test)
     finally:
         await conn.close()
-    judged = sum(s["accepted"] + s["dismissed"] + s["false_positive"] for s in stats.values())
-    analyses = sum(s["analyses"] for s in stats.values())
+    judged = sum(s.accepted + s.dismissed + s.false_positive for s in stats.values())
+    analyses = sum(s.analyses for s in stats.values())
     if judged + analyses != count:
         raise RuntimeError(f"aggregates hold {judged} verdicts + {analyses} analyses, not {count}")
     return {"seconds": time.perf_counter() - started, "units": len(units)}

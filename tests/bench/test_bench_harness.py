@@ -100,6 +100,8 @@ def test_every_service_family_registers_its_benchmarks() -> None:
         "assign",
         "ab_results",
         "taint",
+        "coldstart",
+        "json_logs",
     } == set(run.BENCHMARKS)
 
 
