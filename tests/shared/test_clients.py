@@ -221,8 +221,9 @@ async def test_an_answer_that_is_not_the_model_is_a_503_naming_the_dependency(
 
     with pytest.raises(errors.Unavailable) as caught:
         await clients.call_for(Manifest, "project-files", "GET", f"{problems}/200")
-    assert caught.value.status == 503 and caught.value.extra["dependency"] == "project-files"
-    assert caught.value.detail == "project-files answered a body that is not a Manifest."
+    assert caught.value.status == 503 and caught.value.dependency == "project-files"
+    assert caught.value.reason == "project-files answered a body that is not a Manifest."
+    assert caught.value.detail == errors.Unavailable.PUBLIC_DETAIL, "why is logged, not answered"
     with pytest.raises(errors.NotFound):  # refusals stay what call() makes of them
         await clients.call_for(Manifest, "project-files", "GET", f"{problems}/404")
 

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from localdev import local
 from shared import access, events
 from tests.functions.analysis_service._support import (
     EventSink,
@@ -34,6 +34,17 @@ def platform(
         yield Platform(urls)
 
 
+@pytest.fixture(scope="session")
+def refusing_url() -> Iterator[str]:
+    """A local address that refuses every connection and that no other process can take:
+    a bound socket that never listens (a port from ``free_port`` is free only until some
+    other test's server binds it, and then answers in the name of a service not running)."""
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.bind(("127.0.0.1", 0))
+    yield f"http://127.0.0.1:{held.getsockname()[1]}"
+    held.close()
+
+
 @pytest.fixture
 def stand_in() -> Iterator[StandInOrchestrator]:
     orchestrator = StandInOrchestrator()
@@ -54,7 +65,11 @@ def sink() -> Iterator[EventSink]:
 
 @pytest.fixture
 def service_env(
-    platform: Platform, stand_in: StandInOrchestrator, sink: EventSink, identity: Any
+    platform: Platform,
+    stand_in: StandInOrchestrator,
+    sink: EventSink,
+    identity: Any,
+    refusing_url: str,
 ) -> dict[str, str]:
     """What analyses and analysis-worker read, pointed at this module's processes."""
     access.forget()
@@ -62,7 +77,7 @@ def service_env(
         "PROJECTS_URL": platform.urls["projects"],
         "PROJECT_FILES_URL": platform.urls["project_files"],
         "VERSIONS_URL": platform.urls["versions"],
-        "AB_TESTS_URL": f"http://127.0.0.1:{local.free_port()}",  # none running: no A/B test
+        "AB_TESTS_URL": refusing_url,  # none running: no A/B test
         "ORCHESTRATOR_URL": stand_in.url,
         "K_SINK": sink.url,
         "SERVICE_TOKEN": identity.token(sub="sa:platform", role="service", scope="internal"),
