@@ -223,7 +223,10 @@ class Function:
     async def _health(self, path: str) -> Response:
         state = lifecycle.state
         code, document = await self.health.answer(
-            path, started_at=state.started_at, draining=state.draining, start=self._start_for_health
+            path,
+            started_at=state.started_at,
+            draining=lambda: state.draining,
+            start=self._start_for_health,
         )
         headers = {"Cache-Control": "no-store"}
         if code == 503:

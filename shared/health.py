@@ -81,14 +81,16 @@ class Health:
         path: str,
         *,
         started_at: float,
-        draining: bool,
+        draining: Callable[[], bool],
         start: Callable[[], Awaitable[str | None]],
     ) -> tuple[int, dict[str, Any]]:
         """The status code and body for ``path`` (one of :data:`HEALTH_PATHS`).
 
         Args:
             started_at: When the process started (epoch seconds), for ``uptime_seconds``.
-            draining: The function is shutting down (every path then answers 503).
+            draining: Whether the function is shutting down (every path then answers 503),
+                asked when the answer is built: a ``/ready`` whose checks were still
+                running when SIGTERM came answers "draining".
             start: Runs the start-up hooks if not yet done; returns why they failed, or None.
         """
         status, code, detail = "healthy", 200, None
@@ -102,7 +104,7 @@ class Health:
             failure = await start()
             if failure is not None:
                 status, code, detail = "starting", 503, failure
-        if draining:
+        if draining():
             status, code, detail = "draining", 503, "The function is shutting down."
         document = body(
             service=self.service,

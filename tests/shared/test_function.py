@@ -418,6 +418,31 @@ async def test_ready_lists_each_component_with_latency(routes: Sample) -> None:
 # ---------------------------------------------------------------- draining
 
 
+async def test_a_ready_whose_checks_outlast_sigterm_answers_draining(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Draining is read when the answer is built, not when the request arrived: a /ready
+    still waiting on its database when SIGTERM comes answers "draining", not "healthy"."""
+    import json
+
+    from shared import config
+    from shared.function import Function, Router
+
+    monkeypatch.setenv("SERVICE_NAME", "sample")
+    monkeypatch.setattr(lifecycle.state, "draining", False)
+
+    async def database() -> None:
+        lifecycle.state.draining = True  # SIGTERM arrives while the check waits
+        await asyncio.sleep(0)
+
+    function = Function("sample", Router(), settings=config.BaseConfig, checks={"db": database})
+    answer = await function._health("/ready")
+
+    body = json.loads(bytes(answer.body))
+    assert (answer.status_code, body["status"]) == (503, "draining"), body
+    assert [(c["name"], c["status"]) for c in body["components"]] == [("db", "healthy")]
+
+
 @pytest.mark.usefixtures("draining")
 @pytest.mark.parametrize("path", ["/health", "/ready", "/health/startup"])
 async def test_health_says_draining_while_draining(routes: Sample, path: str) -> None:
