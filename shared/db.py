@@ -113,22 +113,12 @@ class Database:
         assert pool is not None
         return pool
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection; a lost database becomes a 503 problem, and so does an
-        overloaded one (a statement timeout, a lock wait, a deadlock) that the caller did
-        not handle itself: the client retries after a second instead of seeing a 500."""
-        pool = await self.pool()
-        try:
-            async with pool.acquire(timeout=self._settings().db_connect_timeout_seconds) as conn:
-                yield conn
-        except _busy_errors() as e:
-            logger.warning("Database busy: %s", e.__class__.__name__)
-            raise Unavailable(
-                "database", retry_after=1, detail="The database is busy; retry shortly."
-            ) from e
-        except _down_errors() as e:
-            raise Unavailable("database") from e
+    def connection(self) -> _Pooled:
+        """A pooled connection (``async with``); a lost database becomes a 503 problem, and
+        so does an overloaded one (a statement timeout, a lock wait, a deadlock) that the
+        caller did not handle itself: the client retries after a second instead of seeing
+        a 500."""
+        return _Pooled(self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
@@ -152,3 +142,55 @@ class Database:
         async with self.connection() as conn:
             result: str = await conn.execute(query, *args)
             return result
+
+
+class _Pooled:
+    """``Database.connection()``: acquire, hand out, release, and map the errors.
+
+    A class rather than an ``asynccontextmanager`` generator, and the acquire timeout only
+    when it can matter: every request takes a connection, and asyncpg's
+    ``acquire(timeout=)`` wraps even an immediate acquire in ``wait_for`` (a task per
+    call). With an idle connection in the pool the acquire returns without waiting (a
+    holder that must reconnect is bounded by the pool's connect timeout); only when every
+    connection is busy does the wait get ``db_connect_timeout_seconds``.
+    """
+
+    __slots__ = ("_conn", "_database", "_pool")
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pool: asyncpg.Pool | None = None
+        self._conn: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        try:
+            pool = self._pool = await self._database.pool()
+            if pool.get_idle_size():
+                self._conn = await pool.acquire()
+            else:
+                timeout = self._database.settings().db_connect_timeout_seconds
+                async with asyncio.timeout(timeout):
+                    self._conn = await pool.acquire()
+        except _down_errors() as e:
+            raise Unavailable("database") from e
+        return self._conn
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: Any
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and self._pool is not None:
+            try:
+                await self._pool.release(conn)
+            except _down_errors() as e:
+                if error is None:
+                    raise Unavailable("database") from e
+        if error is None or not isinstance(error, Exception):
+            return
+        if isinstance(error, _busy_errors()):
+            logger.warning("Database busy: %s", error.__class__.__name__)
+            raise Unavailable(
+                "database", retry_after=1, detail="The database is busy; retry shortly."
+            ) from error
+        if isinstance(error, _down_errors()):
+            raise Unavailable("database") from error

@@ -42,7 +42,6 @@ from shared.routing import Route as Route
 from shared.routing import Router as Router
 
 logger = logging.getLogger("shared.function")
-access_logger = logging.getLogger("access")
 
 StartupHook = Callable[[], Awaitable[None]]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -261,22 +260,22 @@ def _request_id(request: Request) -> str:
 
 def _access_log(request: Request, response: Response, started: float) -> None:
     latency = time.perf_counter() - started
-    client = request.client.host if request.client else None
-    http_request = {
-        "requestMethod": request.method,
-        "requestUrl": str(request.url.path),
-        "status": response.status_code,
-        "responseSize": response.headers.get("content-length", "0"),
-        "userAgent": request.headers.get("user-agent", ""),
-        "remoteIp": client,
-        "latency": f"{latency:.6f}s",
-        "protocol": f"HTTP/{request.scope.get('http_version', '1.1')}",
-    }
-    access_logger.info(
-        "%s %s %d %.1fms",
+    scope = request.scope
+    client = scope.get("client")
+    path = scope.get("path") or request.url.path
+    logs.access(
         request.method,
-        request.url.path,
+        path,
         response.status_code,
-        latency * 1000,
-        extra={"http_request": http_request},
+        latency,
+        {
+            "requestMethod": request.method,
+            "requestUrl": path,
+            "status": response.status_code,
+            "responseSize": response.headers.get("content-length", "0"),
+            "userAgent": request.headers.get("user-agent", ""),
+            "remoteIp": client[0] if client else None,
+            "latency": f"{latency:.6f}s",
+            "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+        },
     )

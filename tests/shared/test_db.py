@@ -145,3 +145,49 @@ async def test_close_without_a_pool_is_harmless(service: str) -> None:
     database = _database(SERVICE_NAME=service)
     await database.close()
     await database.close()
+
+
+async def test_a_pool_with_every_connection_busy_waits_the_connect_timeout_then_503(
+    database_url: str, service: str
+) -> None:
+    """The acquire is bounded only when it must wait: one connection, held, and a second
+    request gets a 503 after ``DB_CONNECT_TIMEOUT_SECONDS``, not a hang; released, the
+    connection serves the next one."""
+    database = _database(
+        SERVICE_NAME=service,
+        DATABASE_URL=database_url,
+        DB_POOL_MAX_SIZE="1",
+        DB_CONNECT_TIMEOUT_SECONDS="1",
+    )
+    try:
+        async with database.connection() as held:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(Unavailable) as caught:
+                async with database.connection():
+                    pytest.fail("a second connection from a pool of one")
+            waited = loop.time() - started
+            assert caught.value.dependency == "database"
+            assert 0.9 <= waited < 5, waited
+            assert await held.fetchval("select 1") == 1, "the holder keeps its connection"
+        async with database.connection() as again:
+            assert await again.fetchval("select 2") == 2
+    finally:
+        await database.close()
+
+
+async def test_a_connection_lost_mid_request_is_a_503_and_the_pool_recovers(
+    database: db.Database, database_url: str, service: str
+) -> None:
+    with pytest.raises(Unavailable) as caught:
+        async with database.connection() as conn:
+            pid = await conn.fetchval("select pg_backend_pid()")
+            killer = await asyncpg.connect(database_url)
+            try:
+                await killer.execute("select pg_terminate_backend($1)", pid)
+            finally:
+                await killer.close()
+            await conn.fetchval("select 1")
+    assert caught.value.dependency == "database"
+    async with database.connection() as conn:
+        assert await conn.fetchval("select 3") == 3

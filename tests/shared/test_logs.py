@@ -197,6 +197,53 @@ def test_json_sink_puts_the_access_log_in_http_request(
     assert entry["logging.googleapis.com/trace"] == TRACE_ID, "no project: the bare trace id"
 
 
+def _access_line(capsys: pytest.CaptureFixture[str], *, alone: bool) -> dict[str, Any]:
+    """The entry ``logs.access`` writes when the JSON handler is the only one (its direct
+    path) or when another handler listens too (through ``logging``)."""
+    ours = [h for h in logging.root.handlers if getattr(h, "_acr", False)]
+    others = [] if alone else [logging.NullHandler()]
+    saved = logging.root.handlers
+    logging.root.handlers = [*ours, *others]
+    try:
+        http_request = {"requestMethod": "GET", "requestUrl": "-", "status": 201}
+        logs.access("GET", "/p/token=hunter2", 201, 0.0123, http_request)
+    finally:
+        logging.root.handlers = saved
+    (entry,) = _json_lines(capsys.readouterr().out)
+    return entry
+
+
+@pytest.mark.usefixtures("context")
+def test_the_direct_access_line_is_the_entry_logging_writes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access log skips ``logging`` when only our JSON handler would see it: the same
+    entry, field by field (the source location included), with the path redacted."""
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "proj-1")
+    logs.setup(service="svc-a", level="INFO", fmt="json")
+
+    direct, logged = _access_line(capsys, alone=True), _access_line(capsys, alone=False)
+
+    assert direct == logged
+    assert direct["message"] == f"GET /p/token={logs.REDACTED} 201 12.3ms"
+    assert direct["httpRequest"]["requestUrl"] == f"/p/token={logs.REDACTED}"
+    assert direct["logging.googleapis.com/trace"] == f"projects/proj-1/traces/{TRACE_ID}"
+    assert direct["logging.googleapis.com/labels"]["request_id"] == "rid-7"
+    assert direct["logging.googleapis.com/sourceLocation"]["function"] == "_access_line"
+
+
+@pytest.mark.usefixtures("context")
+def test_no_direct_access_line_below_its_level(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.setup(service="svc-a", level="WARNING", fmt="json")
+    saved = logging.root.handlers
+    logging.root.handlers = [h for h in saved if getattr(h, "_acr", False)]
+    try:
+        logs.access("GET", "/x", 200, 0.001, {"requestMethod": "GET"})
+    finally:
+        logging.root.handlers = saved
+    assert capsys.readouterr().out == ""
+
+
 def test_json_sink_never_writes_a_logged_secret(capsys: pytest.CaptureFixture[str]) -> None:
     logs.setup(service="svc-a", level="INFO", fmt="json")
     log = logging.getLogger("shared.test")
