@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pydantic_core
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from shared import __version__, config, events, health, idempotency, lifecycle, logs, openapi
@@ -44,6 +44,8 @@ from shared.routing import Router as Router
 logger = logging.getLogger("shared.function")
 
 StartupHook = Callable[[], Awaitable[None]]
+CLIENT_CLOSED_REQUEST = 499
+"""The access log's status for a request whose client left before its body was read."""
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -164,6 +166,11 @@ class Function:
         except ProblemError as e:
             error_format = route.error_format if route is not None else "problem"
             return error_response(e, instance=path, error_format=error_format)
+        except ClientDisconnect:
+            # the client went away mid-body: nobody reads an answer, and it is no error of
+            # ours; the access line records 499 (nginx's "client closed request")
+            logger.info("Client disconnected before sending the whole body of %s", path)
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         except Exception:
             logger.exception("Unhandled error on %s %s", request.method, path)
             error_format = route.error_format if route is not None else "problem"

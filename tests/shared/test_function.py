@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -337,6 +338,47 @@ async def test_one_access_log_line_per_request(
     http_request = lines[0].__dict__["http_request"]
     assert http_request["requestMethod"] == "GET" and http_request["status"] == 200
     assert http_request["remoteIp"] == "198.51.100.7"
+
+
+async def test_a_client_gone_mid_body_is_a_quiet_499_not_an_unhandled_error(
+    routes: Sample, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The body is half sent, then the connection drops: the access line says 499 and no
+    "Unhandled error" with a traceback is logged."""
+    caplog.set_level(logging.INFO)
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"name": "ha', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "path": "/small",
+        "raw_path": b"/small",
+        "root_path": "",
+        "scheme": "http",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"40")],
+        "client": ("198.51.100.7", 40000),
+        "server": ("testserver", 80),
+    }
+    await routes.app(scope, receive, send)
+
+    access = [r for r in caplog.records if r.name == "access"]
+    assert [r.__dict__["http_request"]["status"] for r in access] == [499]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert sent[0]["status"] == 499
 
 
 # ---------------------------------------------------------------- health and start-up
