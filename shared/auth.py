@@ -258,6 +258,8 @@ class Verifier:
         if acting:
             if INTERNAL_SCOPE not in principal.scopes:
                 raise Forbidden("Only internal service tokens may act for a user.")
+            if await self._current_generation(acting) == TOMBSTONE:
+                raise Forbidden("The user this call acts for has been deleted.")
             principal = Principal(
                 principal.subject, principal.role, principal.scopes, principal.claims, acting
             )
@@ -266,24 +268,36 @@ class Verifier:
 
     async def _check_generation(self, principal: Principal) -> None:
         """Refuse a token issued before the user's current generation (see the module)."""
-        if self._redis is None:
+        current = await self._current_generation(principal.subject)
+        if current is None:
             return
-        now = time.monotonic()
-        cached = self._generations.get(principal.subject)
-        if cached is not None and cached[0] > now:
-            current = cached[1]
-        else:
-            published = await self._published(principal.subject)
-            if published is None:
-                return
-            current = published
-            if len(self._generations) >= _VERIFIED_MAX:
-                self._generations.clear()
-            ttl = self._settings().token_revocation_cache_seconds
-            self._generations[principal.subject] = (now + ttl, current)
         given = principal.claims.get("gen", 0)
         if not isinstance(given, int) or given < current:
             raise Unauthorized("The access token was revoked; sign in again.")
+
+    async def _current_generation(self, user_id: str) -> int | None:
+        """The user's published generation, kept ``TOKEN_REVOCATION_CACHE_SECONDS``; None
+        when revocations are not watched or Redis is down.
+
+        A platform service acting for a user (``X-Acting-User``) relays what that user
+        asked while their token was valid (an analysis queued, a review requested), so a
+        password change or a logout everywhere does not stop it; a deleted user's
+        (``TOMBSTONE``) does: nothing more is done in the name of someone who is gone.
+        """
+        if self._redis is None:
+            return None
+        now = time.monotonic()
+        cached = self._generations.get(user_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        published = await self._published(user_id)
+        if published is None:
+            return None
+        if len(self._generations) >= _VERIFIED_MAX:
+            self._generations.clear()
+        ttl = self._settings().token_revocation_cache_seconds
+        self._generations[user_id] = (now + ttl, published)
+        return published
 
     async def _published(self, user_id: str) -> int | None:
         from shared.cache import down_errors

@@ -253,6 +253,30 @@ async def test_acting_user_is_honoured_for_internal_service_tokens(
     assert principal.acting_for == str(principal.user()) == acted
 
 
+async def test_a_service_may_not_act_for_a_deleted_user(
+    verifier: auth.Verifier, identity: Identity, redis_url: str, redis_prefix: str
+) -> None:
+    """auth-service publishes a deleted user's generation as the tombstone: a platform
+    service relaying that user's work is refused; another user is still served."""
+    from shared.cache import Cache
+
+    os.environ.update({"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_prefix})
+    config.reset_caches()
+    redis = Cache(lambda: config.load(config.BaseConfig))
+    verifier.watch_revocations(redis)
+    gone, alive = str(uuid.uuid4()), str(uuid.uuid4())
+    await auth.publish_generation(redis, gone, auth.TOMBSTONE)
+    await auth.publish_generation(redis, alive, 3)  # a password change: still acted for
+    service = identity.headers("svc-worker", role="service", scope="internal")
+    try:
+        with pytest.raises(Forbidden, match="has been deleted"):
+            await verifier.authenticate(_request({**service, "X-Acting-User": gone}))
+        principal = await verifier.authenticate(_request({**service, "X-Acting-User": alive}))
+        assert principal.acting_for == alive
+    finally:
+        await redis.close()
+
+
 async def test_acting_user_without_the_internal_scope_is_forbidden(
     verifier: auth.Verifier, identity: Identity
 ) -> None:
