@@ -20,7 +20,7 @@ from functions_framework.aio import create_asgi_app
 
 from localdev import discovery, local
 from shared import config
-from tests.helpers import Identity, running_functions
+from tests.helpers import Accounts, Identity, running_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -173,6 +173,39 @@ def projects_url(
         yield urls["projects"]
 
 
+@pytest.fixture(scope="session")
+def accounts(
+    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Accounts]:
+    """Real auth-tokens, auth-users and projects processes for the session (``Accounts``):
+    project members must be users auth-users knows, so tests register them there; the
+    platform service account here is how project-service (in-process or this process)
+    asks auth-users, and how auth-users (in-process) calls this projects process."""
+    admin = (f"admin-{uuid.uuid4().hex[:8]}@example.com", secrets.token_urlsafe(18))
+    client = (f"platform-tests-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(24))
+    env = {
+        **session_env,
+        "ADMIN_EMAIL": admin[0],
+        "ADMIN_PASSWORD": admin[1],
+        "PLATFORM_CLIENT_ID": client[0],
+        "PLATFORM_CLIENT_SECRET": client[1],
+    }
+    wiring = {
+        "auth_users": {"AUTH_TOKENS_URL": "{auth_tokens}"},
+        "projects": {
+            "JWKS_URL": "{auth_tokens}/.well-known/jwks.json",
+            "AUTH_TOKENS_URL": "{auth_tokens}",
+            "AUTH_USERS_URL": "{auth_users}",
+            "PROJECT_ACCESS_CACHE_SECONDS": "0",
+        },
+    }
+    logs = tmp_path_factory.mktemp("accounts")
+    with running_functions(
+        env, logs, "auth_tokens", "auth_users", "projects", more_env=wiring
+    ) as urls:
+        yield Accounts(urls, admin, client)
+
+
 @pytest.fixture
 def load_function(platform_env: dict[str, str]) -> Callable[..., Any]:
     """Load a target through functions-framework's own ``create_asgi_app``.
@@ -274,7 +307,14 @@ def start_function(
 
 # Fixtures that start real function processes: the generic one and the per-service
 # platforms of tests/functions/*/conftest.py (a new such fixture belongs in this set).
-_E2E_FIXTURES = {"start_function", "backends", "platform", "versions_url", "projects_url"}
+_E2E_FIXTURES = {
+    "start_function",
+    "backends",
+    "platform",
+    "versions_url",
+    "projects_url",
+    "accounts",
+}
 _SERVICE_FIXTURES = {"database_url", "redis_url", "postgres_server_url", "redis_prefix"}
 
 

@@ -98,3 +98,64 @@ def running_functions(
         yield urls
     finally:
         local.stop(processes, timeout=20)
+
+
+class Accounts:
+    """Real auth-tokens, auth-users and projects processes for a session (``accounts``):
+    who may be a project member is auth-users' answer, so tests add real users.
+
+    ``env`` is what another function needs to ask auth-users as the platform service
+    account (project-service's ``put_member``); the ``projects`` process here verifies
+    tokens of the real auth-tokens (``login``), for the flows auth-users starts.
+    """
+
+    def __init__(self, urls: dict[str, str], admin: tuple[str, str], client: tuple[str, str]):
+        self.urls = urls
+        self._admin = admin
+        self.env = {
+            "AUTH_USERS_URL": urls["auth_users"],
+            "AUTH_TOKENS_URL": urls["auth_tokens"],
+            "PLATFORM_CLIENT_ID": client[0],
+            "PLATFORM_CLIENT_SECRET": client[1],
+        }
+        self._admin_headers: dict[str, str] = {}
+        self._admin_until = 0.0
+
+    @property
+    def admin_credentials(self) -> tuple[str, str]:
+        return self._admin
+
+    def admin_headers(self) -> dict[str, str]:
+        """Bearer headers of the session's bootstrap admin (a real auth-tokens token)."""
+        import time
+
+        if not self._admin_headers or time.monotonic() > self._admin_until:
+            self._admin_headers = self.login(*self._admin)
+            self._admin_until = time.monotonic() + 600  # well within the token's 15 minutes
+        return self._admin_headers
+
+    def login(self, email: str, password: str) -> dict[str, str]:
+        answer = httpx.post(
+            f"{self.urls['auth_tokens']}/token",
+            data={"grant_type": "password", "username": email, "password": password},
+            timeout=20,
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def register(self) -> tuple[str, str, str]:
+        """A new member registered by the admin: ``(id, email, password)``."""
+        email = f"member-{uuid.uuid4().hex[:12]}@example.com"
+        password = f"a sturdy passphrase {uuid.uuid4().hex[:6]}"
+        answer = httpx.post(
+            f"{self.urls['auth_users']}/users",
+            json={"email": email, "password": password},
+            headers=self.admin_headers(),
+            timeout=20,
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"]), email, password
+
+    def user_id(self) -> str:
+        """The id of a new real member (for tests whose tokens come from elsewhere)."""
+        return self.register()[0]

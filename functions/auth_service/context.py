@@ -9,7 +9,7 @@ from typing import Any
 from functions.auth_service import keys, passwords, repository
 from functions.auth_service.schemas import normalize_email
 from functions.auth_service.settings import AuthConfig, settings
-from shared import auth
+from shared import auth, service_token
 from shared.service import Service
 
 logger = logging.getLogger(__name__)
@@ -88,3 +88,6 @@ service = Service(
 )
 database, redis, verifier = service.database, service.redis, service.verifier
 create = service.function
+platform = service_token.ServiceToken(settings)
+"""The platform service account's token (client_credentials at auth-tokens, as every other
+function gets it): auth-users calls project-service's internal routes with it."""

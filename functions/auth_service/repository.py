@@ -103,6 +103,11 @@ async def user_by_id(conn: asyncpg.Connection, user_id: uuid.UUID) -> UserRecord
     return UserRecord(**row)
 
 
+async def user_by_id_or_none(conn: asyncpg.Connection, user_id: uuid.UUID) -> UserRecord | None:
+    row = await conn.fetchrow(f"select {_USER} from users where id = $1", user_id)
+    return None if row is None else UserRecord(**row)
+
+
 async def credentials_by_email(conn: asyncpg.Connection, email: str) -> Credentials | None:
     row = await conn.fetchrow(f"select {_USER}, password_hash from users where email = $1", email)
     if row is None:

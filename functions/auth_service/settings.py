@@ -54,6 +54,11 @@ class AuthConfig(config.BaseConfig):
     login_max_failures_per_ip: int = Field(
         30, gt=0, description="Free failures per client address before backoff."
     )
+    projects_url: str = Field(
+        "http://127.0.0.1:8021",
+        description="projects, asked before a user is deleted whether they solely own a"
+        " project, and told to remove a deleted user's memberships.",
+    )
     trusted_proxies: str | None = Field(
         None,
         description="Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is"

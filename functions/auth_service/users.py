@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.auth_service import limiter, passwords, repository
+from functions.auth_service import limiter, passwords, remote, repository
 from functions.auth_service.context import database, redis
 from functions.auth_service.schemas import (
     RegistrationAccepted,
@@ -25,7 +25,7 @@ from functions.auth_service.schemas import (
 from functions.auth_service.settings import settings
 from shared import auth, pagination
 from shared.auth import principal
-from shared.errors import Conflict, Forbidden, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, Unavailable, ValidationFailed
 from shared.function import Router, path_uuid, render
 
 logger = logging.getLogger(__name__)
@@ -174,16 +174,66 @@ async def update_user(request: Request, body: UserAdminUpdate) -> UserOut:
     return _user(row)
 
 
+@router.get("/users/{id}", response=UserOut)
+async def read_user(request: Request) -> UserOut:
+    """Admins and platform services: a user by id (project-service asks it before adding
+    a member); 404 for an id no user has, disabled users included (disabling is
+    reversible); anyone else a 403.
+    """
+    if not principal(request).is_privileged:
+        raise Forbidden("Only administrators and platform services may read another user.")
+    user_id = path_uuid(request)
+    async with database.connection() as conn:
+        return _user(await repository.user_by_id(conn, user_id))
+
+
 @router.delete("/users/{id}", status=204)
 async def delete_user(request: Request) -> None:
-    """Admin: delete a user and their refresh tokens."""
+    """Admin: delete a user, their refresh tokens and their project memberships.
+
+    A user who is the only owner of a project is not deleted: 409, naming the projects
+    (their ownership must be transferred, or the projects deleted, first), as code hosts
+    do. project-service is asked before the delete (down: 503, nothing deleted) and told
+    after it to remove the user's memberships. If that second call fails, the user stays
+    deleted and the answer is a 503 (the log says why): the memberships left are harmless (the
+    user's tokens are refused from the delete on, ``auth.TOMBSTONE``, and ids are never
+    reused), and the retried DELETE, which answers 404 for the user, removes them first.
+    """
     principal(request).require_role("admin")
     user_id = path_uuid(request)
+    async with database.connection() as conn:
+        target = await repository.user_by_id_or_none(conn, user_id)
+        if target is not None:
+            await _guard_last_admin(conn, target, demoting=True)
+    if target is None:  # gone, perhaps by an earlier attempt: finish its clean-up
+        await remote.remove_memberships(user_id)
+        raise NotFound(f"User '{user_id}' does not exist.")
+    owned = await remote.sole_ownerships(user_id)
+    if owned.total:
+        raise Conflict(_sole_owner_detail(user_id, owned))
     async with database.transaction() as conn:
         target = await repository.user_by_id(conn, user_id)
         await _guard_last_admin(conn, target, demoting=True)
         await repository.delete_user(conn, user_id)
     await auth.publish_generation(redis, str(user_id), auth.TOMBSTONE)
+    try:
+        await remote.remove_memberships(user_id)
+    except Unavailable as e:
+        raise Unavailable(
+            "projects",
+            detail=f"User '{user_id}' was deleted, but their project memberships could not be"
+            " removed yet; retry the DELETE to remove them.",
+        ) from e
+
+
+def _sole_owner_detail(user_id: Any, owned: remote.SoleOwnerships) -> str:
+    named = ", ".join(f"'{p.name}' ({p.id})" for p in owned.projects[:10])
+    more = owned.total - min(len(owned.projects), 10)
+    listing = named + (f" and {more} more" if more > 0 else "")
+    return (
+        f"User '{user_id}' is the only owner of {owned.total} project(s): {listing}; "
+        "transfer ownership or delete them first."
+    )
 
 
 @router.post(

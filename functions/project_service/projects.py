@@ -16,20 +16,23 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.project_service import membership, repository
+from functions.project_service import membership, remote, repository
 from functions.project_service.context import database
 from functions.project_service.schemas import (
     AccessOut,
     MemberOut,
     MemberPage,
     MemberPut,
+    MembershipsRemoved,
     ProjectCreate,
     ProjectOut,
     ProjectPage,
     ProjectUpdate,
+    SoleOwnerships,
 )
 from functions.project_service.settings import settings
 from shared import pagination
+from shared.auth import INTERNAL_SCOPE
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.function import Router, path_uuid, render
 
@@ -145,10 +148,22 @@ def _member_cursor(cursor: dict[str, Any] | None) -> uuid.UUID | None:
 
 @router.put("/projects/{id}/members/{user_id}", body=MemberPut, response=MemberOut, also=(201,))
 async def put_member(request: Request, body: MemberPut) -> Response:
-    """Owners: add a member (201) or change a role (200); the last owner stays owner."""
+    """Owners: add a member (201) or change a role (200); the last owner stays owner.
+
+    A new member must be a user: auth-users is asked first (``remote.require_user``), and
+    an id nobody has is a 404 ("User '<id>' does not exist."), as for any path naming a
+    missing resource; auth-users down is a 503. Nothing is added then. A disabled user
+    may be added (disabling is reversible). A role change of a member asks nobody: the
+    member was a user when added, and a deleted user's memberships are removed.
+    """
     project_id = path_uuid(request)
     user_id = path_uuid(request, "user_id")
     who = await membership.caller(request)
+    async with database.connection() as conn:
+        await membership.require(conn, project_id, who, "owner")
+        known = await repository.member(conn, project_id, user_id) is not None
+    if not known:  # asked outside the transaction: no lock is held across a remote call
+        await remote.require_user(user_id)
     async with database.transaction() as conn:
         await membership.require(conn, project_id, who, "owner")
         await repository.lock_members(conn, project_id)
@@ -186,3 +201,49 @@ async def _keep_an_owner(
             f"User '{current.user_id}' is the last owner of project '{project_id}'; "
             "make another member owner first."
         )
+
+
+# ---------------------------------------------------------------- internal: deleting a user
+# auth-users' DELETE /users/{id} asks the first and, once the user is deleted, calls the
+# second. Both are served only at the cluster-local address (``internal``: a 404 through
+# the gateway, absent from the public OpenAPI) and only to platform services.
+
+SOLE_OWNERSHIPS_LISTED = 50
+
+
+def _require_platform(who: membership.Caller) -> None:
+    """A platform service (scope ``internal``) acting for nobody: no user, not even an
+    admin, reads or removes another user's memberships across projects here.
+
+    Raises:
+        Forbidden: any other caller.
+    """
+    given = who.principal
+    if given.role != "service" or INTERNAL_SCOPE not in given.scopes or given.acting_for:
+        raise Forbidden("Only platform services may call this route.")
+
+
+@router.get("/members/{user_id}/sole-ownerships", response=SoleOwnerships, internal=True)
+async def read_sole_ownerships(request: Request) -> SoleOwnerships:
+    """Platform services: the projects the user is the only owner of (oldest 50, and how
+    many in all); auth-users refuses to delete that user while there are any."""
+    who = await membership.caller(request)
+    _require_platform(who)
+    user_id = path_uuid(request, "user_id")
+    async with database.connection() as conn:
+        rows, total = await repository.sole_ownerships(conn, user_id, limit=SOLE_OWNERSHIPS_LISTED)
+    return SoleOwnerships.model_validate(
+        {"user_id": user_id, "total": total, "projects": [asdict(r) for r in rows]}
+    )
+
+
+@router.delete("/members/{user_id}", response=MembershipsRemoved, internal=True)
+async def delete_memberships(request: Request) -> MembershipsRemoved:
+    """Platform services: remove a deleted user from every project (idempotent: a retry
+    removes what is left, 0 when nothing is)."""
+    who = await membership.caller(request)
+    _require_platform(who)
+    user_id = path_uuid(request, "user_id")
+    async with database.transaction() as conn:
+        removed = await repository.delete_memberships(conn, user_id)
+    return MembershipsRemoved(user_id=user_id, removed=removed)

@@ -213,6 +213,33 @@ async def delete_member(
     )
 
 
+async def sole_ownerships(
+    conn: asyncpg.Connection, user_id: uuid.UUID, *, limit: int
+) -> tuple[list[ProjectRecord], int]:
+    """The projects ``user_id`` is the only owner of (oldest first, at most ``limit``) and
+    how many there are: auth-users refuses to delete such a user (they would leave a
+    project nobody owns)."""
+    sole = (
+        "select m.project_id from members m where m.user_id = $1 and m.role = 'owner'"
+        " and not exists (select 1 from members o where o.project_id = m.project_id"
+        " and o.role = 'owner' and o.user_id <> $1)"
+    )
+    total = int(await conn.fetchval(f"select count(*) from ({sole}) s", user_id))
+    rows = await conn.fetch(
+        f"select {_PROJECT} from projects p where p.id in ({sole})"
+        " order by p.created_at, p.id limit $2",
+        user_id,
+        limit,
+    )
+    return [ProjectRecord(**r) for r in rows], total
+
+
+async def delete_memberships(conn: asyncpg.Connection, user_id: uuid.UUID) -> int:
+    """Remove ``user_id`` from every project (a deleted user); how many rows went."""
+    result = await conn.execute("delete from members where user_id = $1", user_id)
+    return int(result.split()[-1])
+
+
 async def list_members(
     conn: asyncpg.Connection, project_id: uuid.UUID, *, limit: int, after: uuid.UUID | None
 ) -> list[MemberRecord]:

@@ -70,6 +70,27 @@ class MemberPage(BaseModel):
     next_cursor: str | None
 
 
+class OwnedProject(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class SoleOwnerships(BaseModel):
+    """Internal: the projects a user is the only owner of (auth-users asks before deleting
+    the user)."""
+
+    user_id: uuid.UUID
+    total: int = Field(description="How many projects; ``projects`` lists the oldest 50.")
+    projects: list[OwnedProject]
+
+
+class MembershipsRemoved(BaseModel):
+    """Internal: the memberships of a deleted user that were removed (0 on a retry)."""
+
+    user_id: uuid.UUID
+    removed: int
+
+
 class AccessOut(BaseModel):
     project_id: uuid.UUID
     role: AccessRole

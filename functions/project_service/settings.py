@@ -31,6 +31,10 @@ class ProjectConfig(config.BaseConfig):
         2 * MiB, gt=0, description="Largest single file, uploaded alone or inside an archive."
     )
     path_max_length: int = Field(1024, ge=16, le=4096, description="Longest file path (chars).")
+    auth_users_url: str = Field(
+        "http://127.0.0.1:8012",
+        description="auth-users, asked whether a new project member is a user (GET /users/{id}).",
+    )
     max_projects_per_user: int = Field(
         100, gt=0, description="Projects a member may create and keep (409 above; admins: any)."
     )

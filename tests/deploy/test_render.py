@@ -120,6 +120,6 @@ def test_the_platform_client_is_wired_where_it_is_created_and_used(overlay: str)
             assert {refs[k]["name"] for k in PLATFORM_CLIENT} == {"platform-service-account"}
             assert {refs[k]["key"] for k in PLATFORM_CLIENT} == PLATFORM_CLIENT
             wired.add(name)
-    users = {"analyses", "analysis-worker", "orchestrator"}
+    users = {"analyses", "analysis-worker", "orchestrator", "projects"}
     creators = {"auth-tokens", "auth-users"}
     assert users | creators <= wired, f"Wired only in {sorted(wired)}."

@@ -28,9 +28,17 @@ async def test_revoked_users_lose_access_on_their_next_request(
     admin_email, admin_password = "root@example.com", secrets.token_urlsafe(18)
     tokens = start_function("auth_tokens", ADMIN_EMAIL=admin_email, ADMIN_PASSWORD=admin_password)
     jwks = {"JWKS_URL": f"{tokens.url}/.well-known/jwks.json"}
-    users = start_function("auth_users", TOKEN_REVOCATION_CACHE_SECONDS="0", **jwks)
     projects = start_function("projects", TOKEN_REVOCATION_CACHE_SECONDS="0", **jwks)
     files = start_function("project_files", TOKEN_REVOCATION_CACHE_SECONDS="0", **jwks)
+    users = start_function(  # deleting a user asks projects, as the platform account
+        "auth_users",
+        TOKEN_REVOCATION_CACHE_SECONDS="0",
+        PROJECTS_URL=projects.url,
+        AUTH_TOKENS_URL=tokens.url,
+        PLATFORM_CLIENT_ID=f"platform-{uuid.uuid4().hex[:8]}",
+        PLATFORM_CLIENT_SECRET=secrets.token_urlsafe(24),
+        **jwks,
+    )
     async with (
         httpx.AsyncClient(base_url=tokens.url, timeout=20) as auth,
         httpx.AsyncClient(base_url=users.url, timeout=20) as people,
@@ -74,6 +82,10 @@ async def test_revoked_users_lose_access_on_their_next_request(
         assert (
             await people.patch(f"/users/{demoted_id}", json={"role": "member"}, headers=admin)
         ).status_code == 200
+        owning = await people.delete(f"/users/{deleted_id}", headers=admin)
+        assert owning.status_code == 409, "The only owner of a project is not deleted."
+        dropped = await proj.delete(f"/projects/{project.json()['id']}", headers=session["deleted"])
+        assert dropped.status_code == 204, dropped.text
         assert (await people.delete(f"/users/{deleted_id}", headers=admin)).status_code == 204
         rekeyed_id, rekeyed_email, old_password = accounts["rekeyed"]
         new_password = secrets.token_urlsafe(18)

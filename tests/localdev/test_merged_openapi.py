@@ -76,7 +76,9 @@ async def test_every_parameter_says_whether_it_is_required(merged: dict[str, Any
 
 
 async def test_nothing_internal_is_listed(merged: dict[str, Any]) -> None:
-    """Item 14: no event route, health path or cluster address in the public document."""
+    """Item 14: no event route, health path or cluster address in the public document,
+    nor project-service's internal routes for auth-users; the admins' ``GET /users/{id}``
+    is public (auth-users answers it to admins and platform services only)."""
     text = repr(merged)
     assert "x-internal" not in text and "svc.cluster.local" not in text
     hidden = {
@@ -86,6 +88,9 @@ async def test_nothing_internal_is_listed(merged: dict[str, Any]) -> None:
         "/requeue",
         "/dead-letter",
         "/ab-tests/events",
+        "/members/{user_id}",  # projects' routes for auth-users deleting a user
+        "/members/{user_id}/sole-ownerships",
     }
     assert not hidden & set(merged["paths"]), hidden & set(merged["paths"])
     assert "post" not in merged["paths"].get("/", {}), merged["paths"].get("/")
+    assert "get" in merged["paths"]["/users/{id}"], merged["paths"]["/users/{id}"]

@@ -19,18 +19,21 @@ from tests.functions.analysis_service._support import (
     orchestrator_server,
     sink_server,
 )
-from tests.helpers import running_functions
+from tests.helpers import Accounts, running_functions
 
 _TARGETS = ("projects", "project_files", "versions")
 
 
 @pytest.fixture(scope="module")
 def platform(
-    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    session_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, accounts: Accounts
 ) -> Iterator[Platform]:
-    """The functions analyses depends on, as real processes shared by the module's tests."""
+    """The functions analyses depends on, as real processes shared by the module's tests;
+    projects asks the session's auth-users whether a new member is a user."""
     env = {**session_env, "PROJECT_ACCESS_CACHE_SECONDS": "0"}
-    with running_functions(env, tmp_path_factory.mktemp("platform"), *_TARGETS) as urls:
+    logs = tmp_path_factory.mktemp("platform")
+    wiring = {"projects": accounts.env}
+    with running_functions(env, logs, *_TARGETS, more_env=wiring) as urls:
         yield Platform(urls)
 
 

@@ -23,6 +23,7 @@ from tests.functions.analysis_service._support import (
     project_with_files,
     wait_until,
 )
+from tests.helpers import Accounts
 
 REQUESTED = "dev.acr.analysis.requested"
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "sarif-2.1.0.json"
@@ -670,12 +671,12 @@ async def test_a_member_has_a_bounded_number_of_analyses_in_flight(
 
 
 async def test_a_viewers_dismissal_is_theirs_and_a_removed_member_cannot_give_feedback(
-    service: Callable[..., Service], identity: Any
+    service: Callable[..., Service], identity: Any, accounts: Accounts
 ) -> None:
     """Issue 9 item 10: a viewer's feedback suppressed a finding for the whole project, and
     a removed member kept giving feedback while the access cache remembered them."""
     svc = service(PROJECT_ACCESS_CACHE_SECONDS="30")
-    owner_id, viewer_id = new_user(), new_user()
+    owner_id, viewer_id = new_user(), accounts.user_id()  # a member must be a real user
     owner, viewer = identity.headers(owner_id), identity.headers(viewer_id)
     project_id, snapshot_id = await _project(svc, owner, FILES)
     await add_member(svc.platform.urls["projects"], project_id, owner, viewer_id, "viewer")

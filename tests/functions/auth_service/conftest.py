@@ -9,6 +9,7 @@ import pytest
 
 from functions.auth_service import context
 from tests.functions.auth_service._support import PASSWORD, Auth, unique_email
+from tests.helpers import Accounts
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +47,15 @@ def make_auth(client_for: Callable[..., object], client_ip: str) -> Callable[...
 @pytest.fixture
 def auth(make_auth: Callable[..., Auth]) -> Auth:
     return make_auth()
+
+
+@pytest.fixture
+def auth_with_projects(make_auth: Callable[..., Auth], accounts: Accounts) -> Auth:
+    """Both functions in-process, auth-users wired to the session's real projects process
+    (``accounts``) as the platform service account: deleting a user asks it."""
+    return make_auth(
+        PROJECTS_URL=accounts.urls["projects"],
+        AUTH_TOKENS_URL=accounts.urls["auth_tokens"],
+        PLATFORM_CLIENT_ID=accounts.env["PLATFORM_CLIENT_ID"],
+        PLATFORM_CLIENT_SECRET=accounts.env["PLATFORM_CLIENT_SECRET"],
+    )

@@ -349,7 +349,8 @@ async def test_an_admin_promotes_and_disables_a_user(auth: Auth) -> None:
     assert refused.json()["error"] == "invalid_grant", "disabling revokes refresh tokens"
 
 
-async def test_an_admin_deletes_a_user_then_it_is_gone(auth: Auth) -> None:
+async def test_an_admin_deletes_a_user_then_it_is_gone(auth_with_projects: Auth) -> None:
+    auth = auth_with_projects
     user, session = await auth.user_token()
     admin = await auth.admin_headers()
     deleted = await auth.users.delete(f"/users/{user['id']}", headers=admin)

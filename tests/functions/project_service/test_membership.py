@@ -64,16 +64,16 @@ def _expected(case: Case, caller: str) -> int:
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
 async def test_each_endpoint_lets_in_exactly_the_roles_it_should(
-    case: Case, caller: str, projects, project_files, new_user
+    case: Case, caller: str, projects, project_files, new_user, real_user
 ) -> None:
-    people = {
+    people = {  # who is or becomes a member is a real user (auth-users knows them)
         "owner": new_user(),
-        "maintainer": new_user(),
-        "viewer": new_user(),
+        "maintainer": real_user(),
+        "viewer": real_user(),
         "stranger": new_user(),
         "admin": new_user(role="admin"),
-        "other": new_user(),
-        "newcomer": new_user(),
+        "other": real_user(),
+        "newcomer": real_user(),
     }
     owner = people["owner"]
     project_id = await create_project(projects, owner)

@@ -70,8 +70,8 @@ async def test_admins_list_every_project_only_when_asking_for_all(projects, new_
     assert refused.status_code == 403, refused.text
 
 
-async def test_maintainers_edit_but_viewers_may_not(projects, new_user) -> None:
-    owner, maintainer, viewer = new_user(), new_user(), new_user()
+async def test_maintainers_edit_but_viewers_may_not(projects, new_user, real_user) -> None:
+    owner, maintainer, viewer = new_user(), real_user(), real_user()
     project_id = await create_project(projects, owner)
     await add_member(projects, project_id, owner, maintainer, "maintainer")
     await add_member(projects, project_id, owner, viewer, "viewer")
@@ -87,8 +87,8 @@ async def test_maintainers_edit_but_viewers_may_not(projects, new_user) -> None:
     assert read.json()["name"] != "x" and read.json()["role"] == "viewer", read.text
 
 
-async def test_only_owners_delete_a_project(projects, new_user) -> None:
-    owner, maintainer = new_user(), new_user()
+async def test_only_owners_delete_a_project(projects, new_user, real_user) -> None:
+    owner, maintainer = new_user(), real_user()
     project_id = await create_project(projects, owner)
     await add_member(projects, project_id, owner, maintainer, "maintainer")
     refused = await projects.delete(f"/projects/{project_id}", headers=maintainer.headers)
@@ -100,9 +100,9 @@ async def test_only_owners_delete_a_project(projects, new_user) -> None:
 
 
 async def test_putting_a_member_answers_201_then_200_when_the_role_changes(
-    projects, new_user
+    projects, new_user, real_user
 ) -> None:
-    owner, member = new_user(), new_user()
+    owner, member = new_user(), real_user()
     project_id = await create_project(projects, owner)
     url = f"/projects/{project_id}/members/{member.id}"
     added = await projects.put(url, json={"role": "viewer"}, headers=owner.headers)
@@ -111,8 +111,8 @@ async def test_putting_a_member_answers_201_then_200_when_the_role_changes(
     assert changed.json()["role"] == "maintainer"
 
 
-async def test_only_owners_manage_members(projects, new_user) -> None:
-    owner, maintainer, other = new_user(), new_user(), new_user()
+async def test_only_owners_manage_members(projects, new_user, real_user) -> None:
+    owner, maintainer, other = new_user(), real_user(), real_user()
     project_id = await create_project(projects, owner)
     await add_member(projects, project_id, owner, maintainer, "maintainer")
     refused = await projects.put(
@@ -143,8 +143,8 @@ async def test_the_last_owner_can_neither_leave_nor_be_demoted(projects, new_use
     assert access.json()["role"] == "owner", "The refused changes should leave the owner."
 
 
-async def test_an_owner_may_leave_once_another_owner_exists(projects, new_user) -> None:
-    first, second = new_user(), new_user()
+async def test_an_owner_may_leave_once_another_owner_exists(projects, new_user, real_user) -> None:
+    first, second = new_user(), real_user()
     project_id = await create_project(projects, first)
     await add_member(projects, project_id, first, second, "owner")
     left = await projects.delete(
@@ -157,8 +157,8 @@ async def test_an_owner_may_leave_once_another_owner_exists(projects, new_user) 
     assert gone.status_code == 404, "Who left is no longer a member."
 
 
-async def test_any_member_may_leave_but_not_remove_others(projects, new_user) -> None:
-    owner, viewer, other = new_user(), new_user(), new_user()
+async def test_any_member_may_leave_but_not_remove_others(projects, new_user, real_user) -> None:
+    owner, viewer, other = new_user(), real_user(), real_user()
     project_id = await create_project(projects, owner)
     await add_member(projects, project_id, owner, viewer, "viewer")
     await add_member(projects, project_id, owner, other, "viewer")
@@ -173,9 +173,9 @@ async def test_any_member_may_leave_but_not_remove_others(projects, new_user) ->
 
 
 async def test_the_access_check_names_the_role_and_hides_the_project_from_others(
-    projects, new_user
+    projects, new_user, real_user
 ) -> None:
-    owner, viewer, stranger, admin = new_user(), new_user(), new_user(), new_user(role="admin")
+    owner, viewer, stranger, admin = new_user(), real_user(), new_user(), new_user(role="admin")
     project_id = await create_project(projects, owner)
     await add_member(projects, project_id, owner, viewer, "viewer")
     url = f"/projects/{project_id}/access"

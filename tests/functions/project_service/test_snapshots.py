@@ -115,9 +115,9 @@ async def test_blobs_are_readable_only_through_a_project_that_holds_them(
 
 
 async def test_viewers_read_snapshots_but_may_not_take_them(
-    projects, project_files, new_user
+    projects, project_files, new_user, real_user
 ) -> None:
-    owner, viewer = new_user(), new_user()
+    owner, viewer = new_user(), real_user()
     project_id = await create_project(projects, owner)
     await add_member(projects, project_id, owner, viewer, "viewer")
     await _put(project_files, project_id, owner, "a.py", b"a\n")
