@@ -117,7 +117,9 @@ def throughput(bench: Bench) -> list[Result]:
         Target.get("auth-tokens", tokens.port, "/.well-known/jwks.json", {}),
     ]
     with pinned(tokens, users, hello):
-        base, *subjects = load_rounds(bench, targets, duration=bench.options.duration)
+        base, *subjects = load_rounds(
+            bench, targets, duration=bench.options.duration, servers=[hello, users, tokens]
+        )
     for server in (tokens, users, hello):
         bench.stop(server)
     return [

@@ -46,7 +46,10 @@ def resolve(bench: Bench) -> list[Result]:
     hello_target = Target.get("hello", hello.port, "/", {})
     with pinned(versions, hello):
         values, base = load_rounds(
-            bench, [subject, hello_target], duration=bench.options.service_duration
+            bench,
+            [subject, hello_target],
+            duration=bench.options.service_duration,
+            servers=[versions, hello],
         )
     return load_results(
         "resolve", "GET /resolve (cache hit) vs GET /", subject, values, hello_target, base

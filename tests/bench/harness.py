@@ -429,14 +429,39 @@ def pinned(*servers: Server) -> Iterator[None]:
 
 
 def load_rounds(
-    bench: Bench, targets: list[Target], *, duration: float, connections: int | None = None
+    bench: Bench,
+    targets: list[Target],
+    *,
+    duration: float,
+    connections: int | None = None,
+    servers: list[Server] | None = None,
 ) -> list[list[dict[str, float]]]:
-    """Warm each target (when warming), then interleave ``rounds`` load rounds of each."""
+    """Warm each target (when warming), then interleave ``rounds`` load rounds of each.
+
+    With ``servers`` (one per target), each round also gets ``cpu_us``: the CPU time
+    (user + system) the server's process tree spent per request answered. Requests per
+    second fall when the load generator or a neighbour takes the CPU; the CPU a request
+    costs the server does not, so its ratio to hello's holds on a busy machine too.
+    """
     if bench.options.warmup:
         for target in targets:
             bench.load(target, min(1.0, duration), connections)
-    measures = [lambda t=t: bench.load(t, duration, connections) for t in targets]
+
+    def measure(target: Target, server: Server | None) -> dict[str, float]:
+        if server is None:
+            return bench.load(target, duration, connections)
+        before = _cpu_seconds(server)
+        outcome = bench.load(target, duration, connections)
+        spent = _cpu_seconds(server) - before
+        return {**outcome, "cpu_us": spent / max(1, int(outcome["requests"])) * 1e6}
+
+    paired = list(zip(targets, servers or [None] * len(targets), strict=True))
+    measures = [lambda t=t, s=s: measure(t, s) for t, s in paired]
     return interleave(bench.options.rounds, *measures)
+
+
+def _cpu_seconds(server: Server) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in server.tree())
 
 
 def load_results(
@@ -464,7 +489,13 @@ def load_results(
             higher_is_better=key == "rps",
             notes=dict(errors),
         )
-        for key, unit in (("rps", "req/s"), ("p50_ms", "ms"), ("p99_ms", "ms"))
+        for key, unit in (
+            ("rps", "req/s"),
+            ("p50_ms", "ms"),
+            ("p99_ms", "ms"),
+            ("cpu_us", "us CPU/request"),
+        )
+        if all(key in v for v in (*values, *base))
     ]
 
 
