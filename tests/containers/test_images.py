@@ -7,11 +7,13 @@ The last test stops every container; the module runs in file order.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import json
 import time
 import uuid
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,19 +54,22 @@ FORBIDDEN = [
 ]
 REQUIRED = ["/opt/venv/bin/python", "/opt/venv/bin/functions-framework", "/app/shared/function.py"]
 
-# The README's demo: request data reaching a shell at line 10 (taint:command-injection).
-README_FILE = (
-    "import subprocess\n"
-    "from flask import Flask, request\n"
-    "\n"
-    "app = Flask(__name__)\n"
-    "\n"
-    "\n"
-    "@app.route('/ping')\n"
-    "def ping():\n"
-    "    host = request.args.get('host', '')\n"
-    "    return subprocess.call('ping -c 1 ' + host, shell=True)\n"
-)
+
+def _smoke() -> Any:
+    """cloudbuild/scripts/smoke.py, the release's smoke test (a script, not a package)."""
+    path = Path(__file__).resolve().parents[2] / "cloudbuild" / "scripts" / "smoke.py"
+    spec = importlib.util.spec_from_file_location("acr_release_smoke", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The README's demo, planted as the release's smoke test plants it: request data reaching
+# a shell at line 10 (taint:command-injection).
+_SMOKE = _smoke()
+README_FILE: str = _SMOKE.PLANTED
+EXPECTED_RULE: str = _SMOKE.EXPECTED_RULE
 
 
 def test_images_hold_no_installer_no_tests_and_no_development_tools(
@@ -162,14 +167,14 @@ async def test_the_readme_review_flow_through_the_gateway(platform: ContainerPla
         findings = await http.get(f"/analyses/{analysis_id}/findings", headers=user)
         assert findings.status_code == 200, findings.text
         located = {(f["path"], f["line"], f["rule"]) for f in findings.json()["items"]}
-        assert ("app/db.py", 10, "taint:command-injection") in located, located
+        assert ("app/db.py", 10, EXPECTED_RULE) in located, located
 
         sarif = await http.get(f"/analyses/{analysis_id}/sarif", headers=user)
         assert sarif.status_code == 200, sarif.text
         document = json.loads(sarif.text)
         assert document["version"] == "2.1.0"
         results = document["runs"][0]["results"]
-        assert any(r["ruleId"] == "taint:command-injection" for r in results), results
+        assert any(r["ruleId"] == EXPECTED_RULE for r in results), results
 
 
 async def test_sigterm_lets_an_in_flight_slow_request_finish_and_exits_0(
