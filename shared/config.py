@@ -6,20 +6,34 @@ Any setting may hold a reference instead of a value:
 * ``sm://<name>`` (project from ``GOOGLE_CLOUD_PROJECT``, version ``latest``).
 
 A text setting (``str`` or ``SecretStr``) keeps its reference and resolves it on first
-access of that setting, once per process, with ``google-cloud-secret-manager`` (imported
-only then), so a function that never reads a secret never calls Secret Manager. Any other
+access of that setting, once per process, so a function that never reads a secret never
+calls Secret Manager. Any other
 setting (a number, a flag, a choice) cannot hold a reference and still be checked, so its
 reference is resolved once when the settings load (all such references concurrently, see
 ``resolve_references``) and the payload is validated like any
 value: a bad one stops start-up naming the key, never the value.
-``SECRET_MANAGER_EMULATOR_HOST`` points the client at a plaintext gRPC endpoint instead of
-Google (tests, local runs).
+
+How a reference is read: Secret Manager's REST API (``GET v1/{name}:access``) through
+httpx, which every function has loaded anyway, with an access token of the workload's
+service account from the metadata server (GKE Workload Identity, Cloud Run, GCE; the
+host is ``GCE_METADATA_HOST`` when set, as google-auth reads it). Not the
+``google-cloud-secret-manager`` client the design card names, because that client costs
+every cold start that reads a reference 24-27 MiB of RSS and ~0.2-0.3 s of imports (grpc,
+protobuf, api-core), for one call per secret per process, and its grpcio is most of what
+the runtime images install beyond the server (README, "Configuration"; RESULTS.md, "Cold
+start"). The payload is the same: ``tests/shared/test_config.py`` reads the same secrets
+through the official client from the fake's gRPC face and through this reader from its
+REST face. Off Google Cloud there is no metadata server: give values, not references.
+``SECRET_MANAGER_EMULATOR_HOST`` (``host:port``) points the reader at a plaintext,
+unauthenticated REST endpoint instead of Google (tests, local runs).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
+import time
 from collections.abc import Callable
 from functools import cache
 from types import UnionType
@@ -236,7 +250,7 @@ def resolve_references(references: dict[str, str]) -> dict[str, str]:
     if len(missing) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
-        _secret_client()  # one client, made before the threads share it
+        _http()  # one client, made before the threads share it
         with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
             list(pool.map(resolve_reference, missing))
     return {key: resolve_reference(reference) for key, reference in references.items()}
@@ -259,41 +273,83 @@ def _resource_name(reference: str) -> str:
     return f"projects/{project}/secrets/{name}/versions/latest"
 
 
-def _access(name: str) -> str:
-    from google.api_core import exceptions
+SM_REST_BASE = "https://secretmanager.googleapis.com/v1"
+_METADATA_PATH = "/computeMetadata/v1/instance/service-accounts/default/token"
+_token: tuple[float, str] | None = None  # (expires at, access token)
+_token_lock = threading.Lock()
 
+
+def _access(name: str) -> str:
+    import httpx
+
+    emulator = os.environ.get("SECRET_MANAGER_EMULATOR_HOST")
+    base = f"http://{emulator}/v1" if emulator else SM_REST_BASE
+    headers = {} if emulator else {"Authorization": f"Bearer {_access_token()}"}
     try:
-        response = _secret_client().access_secret_version(name=name, timeout=10)
-    except exceptions.GoogleAPICallError as e:
-        raise ConfigError(f"Secret '{name}' could not be read: {e.message}") from e
-    data: bytes = response.payload.data
-    return data.decode("utf-8")
+        response = _http().get(f"{base}/{name}:access", headers=headers)
+    except httpx.HTTPError as e:
+        raise ConfigError(f"Secret '{name}' could not be read: {type(e).__name__}.") from e
+    if response.status_code != 200:
+        raise ConfigError(f"Secret '{name}' could not be read: {_google_error(response)}")
+    try:
+        data = base64.b64decode(response.json()["payload"]["data"], validate=True)
+        return data.decode("utf-8")
+    except (ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"Secret '{name}' could not be read: not a secret version.") from e
+
+
+def _google_error(response: Any) -> str:
+    """Google's error (``{"error": {"status", "message"}}``) as ``STATUS: message``."""
+    try:
+        error = response.json()["error"]
+        return f"{error['status']}: {error['message']}"[:300]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}."
+
+
+def _access_token() -> str:
+    """The workload's access token from the metadata server, kept until a minute before
+    it expires (tokens last about an hour; secrets are read at start-up and on first use).
+
+    Raises:
+        ConfigError: no metadata server answered (not on Google Cloud).
+    """
+    import httpx
+
+    global _token
+    with _token_lock:
+        now = time.monotonic()
+        if _token is not None and _token[0] > now:
+            return _token[1]
+        host = os.environ.get("GCE_METADATA_HOST", "metadata.google.internal")
+        try:
+            response = _http().get(
+                f"http://{host}{_METADATA_PATH}", headers={"Metadata-Flavor": "Google"}
+            )
+            response.raise_for_status()
+            answer = response.json()
+            token, lifetime = str(answer["access_token"]), float(answer["expires_in"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
+            raise ConfigError(
+                "Secret Manager references need the metadata server's access token "
+                f"(GKE, Cloud Run, GCE), and it could not be had: {type(e).__name__}."
+            ) from e
+        _token = (now + max(0.0, lifetime - 60), token)
+        return token
 
 
 @cache
-def _secret_client() -> Any:
-    from google.cloud import secretmanager
+def _http() -> Any:
+    import httpx
 
-    emulator = os.environ.get("SECRET_MANAGER_EMULATOR_HOST")
-    if not emulator:
-        return secretmanager.SecretManagerServiceClient()
-    import grpc
-    from google.auth.credentials import AnonymousCredentials
-    from google.cloud.secretmanager_v1.services.secret_manager_service.transports import (
-        SecretManagerServiceGrpcTransport,
-    )
-
-    transport = SecretManagerServiceGrpcTransport(
-        channel=grpc.insecure_channel(emulator),
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-    )
-    return secretmanager.SecretManagerServiceClient(transport=transport)
+    return httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
 
 
 def reset_caches() -> None:
     """Forget loaded settings and resolved secrets (tests)."""
+    global _token
     load.cache_clear()
-    _secret_client.cache_clear()
+    _token = None
     with _secret_lock:
         _resolved.clear()
         _reference_locks.clear()

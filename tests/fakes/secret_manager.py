@@ -1,10 +1,16 @@
-"""An in-process Secret Manager: a real gRPC server answering ``AccessSecretVersion``."""
+"""An in-process Secret Manager answering ``AccessSecretVersion`` on both of Google's faces:
+REST (``GET /v1/{name}:access``, what ``shared.config`` reads; ``address``) and gRPC (what
+the official ``google-cloud-secret-manager`` client speaks; ``grpc_address``), from the
+same secrets, with Google's error shapes on each."""
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 from concurrent import futures
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
@@ -22,7 +28,8 @@ class FakeSecretManager:
 
     ``fail_with`` makes every call fail with that status code (an outage); ``calls``
     lists the names asked for, in order; ``delay`` holds each answer that many seconds, and
-    ``most_in_flight`` is the most calls it was answering at once.
+    ``most_in_flight`` is the most calls it was answering at once; ``authorizations`` lists
+    the ``Authorization`` header of each REST call ("" when none).
     """
 
     def __init__(self, secrets: dict[str, str] | None = None) -> None:
@@ -33,8 +40,11 @@ class FakeSecretManager:
         self.most_in_flight = 0
         self._in_flight = 0
         self._lock = threading.Lock()
+        self.authorizations: list[str] = []
         self._server: grpc.Server | None = None
+        self._http: ThreadingHTTPServer | None = None
         self.address = ""
+        self.grpc_address = ""
 
     @property
     def call_count(self) -> int:
@@ -57,16 +67,61 @@ class FakeSecretManager:
         port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         self._server = server
-        self.address = f"127.0.0.1:{port}"
+        self.grpc_address = f"127.0.0.1:{port}"
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._rest_handler())
+        self._http.daemon_threads = True
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        self.address = f"127.0.0.1:{self._http.server_address[1]}"
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop(grace=None)
             self._server = None
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
 
-    def _access(self, request: Any, context: grpc.ServicerContext) -> Any:
-        name = request.name
+    def _rest_handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                path = self.path
+                if not (path.startswith("/v1/") and path.endswith(":access")):
+                    self._answer(404, _error(404, "NOT_FOUND", f"No route {path}."))
+                    return
+                name = path[len("/v1/") : -len(":access")]
+                with fake._lock:
+                    fake.authorizations.append(self.headers.get("Authorization", ""))
+                payload, failure = fake._lookup(name)
+                if failure is not None:
+                    status = _HTTP_STATUS.get(failure, 500)
+                    message = f"Secret Manager is failing with {failure.name}."
+                    self._answer(status, _error(status, failure.name, message))
+                elif payload is None:
+                    message = f"Secret [{name}] not found or has no versions."
+                    self._answer(404, _error(404, "NOT_FOUND", message))
+                else:
+                    data = base64.b64encode(payload.encode("utf-8")).decode()
+                    self._answer(200, {"name": name, "payload": {"data": data}})
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def _lookup(self, name: str) -> tuple[str | None, grpc.StatusCode | None]:
+        """Record the call, hold it ``delay`` seconds; the payload and the failure set."""
         with self._lock:
             self.calls.append(name)
             failure = self.fail_with
@@ -79,6 +134,11 @@ class FakeSecretManager:
         finally:
             with self._lock:
                 self._in_flight -= 1
+        return payload, failure
+
+    def _access(self, request: Any, context: grpc.ServicerContext) -> Any:
+        name = request.name
+        payload, failure = self._lookup(name)
         if failure is not None:
             context.abort(failure, f"Secret Manager is failing with {failure.name}.")
         if payload is None:
@@ -90,3 +150,19 @@ class FakeSecretManager:
         return AccessSecretVersionResponse(
             name=name, payload=SecretPayload(data=payload.encode("utf-8"))
         )
+
+
+# gRPC status -> HTTP status, as Google's REST front end maps them
+_HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+def _error(code: int, status: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "status": status}}

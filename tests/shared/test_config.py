@@ -1,4 +1,4 @@
-"""Settings: validation at load, Secret Manager references resolved lazily over real gRPC."""
+"""Settings: validation at load, Secret Manager references resolved lazily over REST."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def secrets(secret_manager: FakeSecretManager) -> Iterator[FakeSecretManager]:
     """The fake, emptied, with the emulator address in the environment."""
     secret_manager.secrets = {DB_SECRET: DB_PAYLOAD}
     secret_manager.calls.clear()
+    secret_manager.authorizations.clear()
     secret_manager.fail_with = None
     os.environ["SECRET_MANAGER_EMULATOR_HOST"] = secret_manager.address
     os.environ["SERVICE_NAME"] = "probe"
@@ -196,6 +197,99 @@ def test_a_failing_secret_manager_is_a_config_error_not_a_crash_of_another_kind(
         _ = settings.database_url
     assert DB_SECRET in str(caught.value) and "PERMISSION_DENIED" in str(caught.value), caught.value
     assert DB_PAYLOAD not in str(caught.value)
+
+
+def test_the_rest_reader_reads_what_the_official_client_reads(
+    secrets: FakeSecretManager,
+) -> None:
+    """The same secrets through google-cloud-secret-manager's own client (the fake's gRPC
+    face) and through ``shared.config`` (its REST face): the same payloads, text with
+    non-ASCII, blanks and newlines included, and the same refusal of a missing one."""
+    from google.api_core import exceptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import secretmanager
+    from google.cloud.secretmanager_v1.services.secret_manager_service.transports import (
+        SecretManagerServiceGrpcTransport,
+    )
+
+    values = {
+        "projects/p/secrets/plain/versions/1": "hunter2",
+        "projects/p/secrets/pem/versions/2": "-----BEGIN KEY-----\nab+/=\n-----END KEY-----\n",
+        "projects/p/secrets/unicode/versions/latest": " pässwört ✓ ",
+    }
+    secrets.secrets.update(values)
+    official = secretmanager.SecretManagerServiceClient(
+        transport=SecretManagerServiceGrpcTransport(
+            channel=grpc.insecure_channel(secrets.grpc_address),
+            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        )
+    )
+    for name, value in values.items():
+        theirs = official.access_secret_version(name=name).payload.data.decode("utf-8")
+        assert config.resolve_reference(f"sm://{name}") == theirs == value
+    missing = "projects/p/secrets/absent/versions/1"
+    with pytest.raises(exceptions.NotFound):
+        official.access_secret_version(name=missing)
+    with pytest.raises(config.ConfigError, match="NOT_FOUND"):
+        config.resolve_reference(f"sm://{missing}")
+    assert secrets.authorizations and set(secrets.authorizations) == {""}, (
+        "the emulator is unauthenticated, as the official client's emulator path is"
+    )
+
+
+def test_on_google_cloud_the_reader_sends_the_metadata_servers_token_once(
+    secrets: FakeSecretManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the emulator, the reader asks the metadata server (``GCE_METADATA_HOST``)
+    for the workload's token with ``Metadata-Flavor: Google``, keeps it while it is valid,
+    and sends it to Secret Manager's API (here the fake's REST face)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class Metadata(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            asked.append(f"{self.path} {self.headers.get('Metadata-Flavor')}")
+            body = (
+                b'{"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"}'
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        os.environ.pop("SECRET_MANAGER_EMULATOR_HOST", None)
+        monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setattr(config, "SM_REST_BASE", f"http://{secrets.address}/v1")
+        secrets.secrets["projects/p/secrets/other/versions/1"] = "second"
+        assert config.resolve_reference(f"sm://{DB_SECRET}") == DB_PAYLOAD
+        assert config.resolve_reference("sm://projects/p/secrets/other/versions/1") == "second"
+    finally:
+        server.shutdown()
+        server.server_close()
+    path = "/computeMetadata/v1/instance/service-accounts/default/token"
+    assert asked == [f"{path} Google"], "one token for both reads"
+    assert secrets.authorizations == ["Bearer ya29.test-token"] * 2
+
+
+def test_off_google_cloud_a_reference_is_a_config_error_saying_why(
+    secrets: FakeSecretManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from localdev import local
+
+    os.environ.pop("SECRET_MANAGER_EMULATOR_HOST", None)
+    monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{local.free_port()}")
+    with pytest.raises(config.ConfigError, match="metadata server"):
+        config.resolve_reference(f"sm://{DB_SECRET}")
+    assert secrets.call_count == 0
 
 
 def test_secrets_never_appear_in_reprs(secrets: FakeSecretManager) -> None:
