@@ -227,7 +227,7 @@ async def _attempt(
     return Answer(target, value, input_tokens, output_tokens, cost)
 
 
-async def _reserve(caller: Caller, target: Target, estimated_tokens: int) -> str | None:
+async def _reserve(caller: Caller, target: Target, estimated_tokens: int) -> quota.Held | None:
     if target.entry.builtin:
         return None  # the built-in reviewer is free and not metered
     try:
@@ -243,13 +243,17 @@ async def _reserve(caller: Caller, target: Target, estimated_tokens: int) -> str
         raise _Failed("model has no price at quotas") from e
 
 
-async def _give_back(caller: Caller, reservation: str | None) -> None:
+async def _give_back(caller: Caller, reservation: quota.Held | None) -> None:
     if reservation is not None:
         await quota.release(caller.headers, reservation)
 
 
 async def _commit(
-    caller: Caller, target: Target, reservation: str | None, input_tokens: int, output_tokens: int
+    caller: Caller,
+    target: Target,
+    reservation: quota.Held | None,
+    input_tokens: int,
+    output_tokens: int,
 ) -> Decimal:
     if reservation is None:
         return Decimal(0)
