@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 import openai
 import pytest
@@ -43,7 +44,7 @@ async def sdk(platform: Platform, load_function: Any) -> AsyncIterator[Sdk]:
 
 
 async def test_the_openai_sdk_gets_a_completion_and_usage_is_recorded(
-    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI, database_url: str
 ) -> None:
     name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
     client = sdk()
@@ -62,6 +63,19 @@ async def test_the_openai_sdk_gets_a_completion_and_usage_is_recorded(
     assert ledger["items"][0]["provider"] == name, ledger
     assert ledger["items"][0]["input_tokens"] == completion.usage.prompt_tokens
     assert ledger["items"][0]["output_tokens"] == completion.usage.completion_tokens
+    # the call log, written after the answer was sent
+    conn = await asyncpg.connect(database_url)
+    try:
+        logged = await conn.fetch(
+            "select source, provider, outcome, input_tokens, cost_usd from ai_orchestrator.calls"
+            " where user_id = $1",
+            platform.user_id,
+        )
+    finally:
+        await conn.close()
+    assert [(r["source"], r["provider"], r["outcome"]) for r in logged] == [("chat", name, "ok")]
+    assert logged[0]["input_tokens"] == completion.usage.prompt_tokens
+    assert logged[0]["cost_usd"] == Decimal(ledger["items"][0]["cost_usd"])
 
 
 async def test_a_bare_model_name_falls_back_across_providers_offering_it(
