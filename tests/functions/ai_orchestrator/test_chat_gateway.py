@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
@@ -303,3 +304,31 @@ async def test_a_rule_written_after_the_rules_were_cached_refuses_the_next_direc
     body = caught.value.body
     assert isinstance(body, dict) and "tokens_per_day" in str(body), body
     assert fake_openai.request_count == 2
+
+
+async def test_a_project_of_someone_else_is_refused_before_any_quota_or_provider(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    rule = await platform.http.put(  # published: the direct path is the one that would run
+        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
+        json={"tokens_per_day": 10**9},
+        headers=platform.admin,
+    )
+    assert rule.status_code == 200, rule.text
+    stranger = platform.identity.headers(str(uuid.uuid4()), role="member")
+    theirs = await platform.http.post(
+        f"{platform.backends.projects}/projects", json={"name": "theirs"}, headers=stranger
+    )
+    assert theirs.status_code == 201, theirs.text
+
+    with pytest.raises(openai.NotFoundError) as caught:
+        await sdk(QUOTAS_URL="http://127.0.0.1:9").chat.completions.create(
+            model=f"{name}/{MODEL}",
+            messages=[{"role": "user", "content": "charge it to them"}],
+            extra_headers={"X-Project-ID": theirs.json()["id"]},
+        )
+
+    assert caught.value.status_code == 404
+    assert fake_openai.request_count == 0
+    assert (await platform.usage())["totals"]["requests"] == 0
