@@ -25,6 +25,10 @@ def down_errors() -> tuple[type[BaseException], ...]:
     return (exceptions.ConnectionError, exceptions.TimeoutError, OSError, RuntimeError)
 
 
+MAX_CONNECTIONS = 100
+"""Redis connections per process (redis-py's default pool size)."""
+
+
 class Cache:
     """A lazily opened Redis client.
 
@@ -52,18 +56,23 @@ class Cache:
     def client(self) -> Redis:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            from redis.asyncio import Redis
+            from redis.asyncio import BlockingConnectionPool, Redis
 
             settings = self._settings()
             if settings.redis_url is None:
                 raise Unavailable("redis", detail="REDIS_URL is not configured.")
-            self._client = Redis.from_url(
+            # Blocking: a burst beyond MAX_CONNECTIONS commands in flight waits (up to the
+            # socket timeout) for a connection instead of failing as "Too many connections".
+            pool = BlockingConnectionPool.from_url(
                 settings.redis_url.get_secret_value(),
+                max_connections=MAX_CONNECTIONS,
+                timeout=2.0,
                 socket_timeout=2.0,
                 socket_connect_timeout=2.0,
                 health_check_interval=30,
                 decode_responses=False,
             )
+            self._client = Redis.from_pool(pool)  # closing the client closes the pool
             self._loop = loop
         return self._client
 

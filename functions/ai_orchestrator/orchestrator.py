@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -97,7 +98,8 @@ async def chat_completions(request: Request) -> Response:
     """OpenAI Chat Completions through the platform's auth, routing, quotas and usage.
 
     Every refusal, the function's own (401, 413) included, is written as OpenAI's error
-    object (``error_format``), so OpenAI SDKs read it."""
+    object (``error_format``), so OpenAI SDKs read it. An answer's call log is written
+    after the answer is sent (the log is best effort; the usage ledger is not this)."""
     caller: Caller | None = None
     try:
         body = chat.parse(await request.body())
@@ -106,10 +108,13 @@ async def chat_completions(request: Request) -> Response:
         if project_id != chat.NO_PROJECT:
             await access.project_role(request, project_id, settings=settings())
         caller = Caller(clients.forwarded(request), user_id, project_id, None, "chat")
-        return await chat.complete(caller, body, body["model"])
-    finally:
+        answer = await chat.complete(caller, body, body["model"])
+    except BaseException:
         if caller is not None:
             await _flush(caller)
+        raise
+    answer.background = BackgroundTask(_flush, caller)
+    return answer
 
 
 def _first_problem(group: BaseExceptionGroup[ProblemError]) -> ProblemError:

@@ -153,7 +153,7 @@ async def route(
             waits.append(settings().breaker_cooldown_seconds)
             continue
         try:
-            answer = await _attempt(caller, target, estimate, call, usage, seconds)
+            answer = await _attempt(caller, target, estimate, call, usage, seconds, permit.trial)
         except _Failed as failed:
             attempts.append(f"{target.provider}/{target.model.name}: {failed}")
             refused += failed.invalid
@@ -196,6 +196,7 @@ async def _attempt(
     call: Callable[[Provider, Target], Awaitable[T]],
     usage: Callable[[T], tuple[int, int]],
     seconds: float,
+    trial: bool,
 ) -> Answer[T]:
     reservation = await _reserve(caller, target, estimate(target))
     started = time.perf_counter()
@@ -215,7 +216,8 @@ async def _attempt(
         raise
     input_tokens, output_tokens = usage(value)
     cost = await _commit(caller, target, reservation, input_tokens, output_tokens)
-    await breaker.success(target.provider)
+    if trial:  # only the half-open trial's success changes the circuit (one round trip less)
+        await breaker.success(target.provider)
     caller.record(
         target,
         "ok",
@@ -227,7 +229,7 @@ async def _attempt(
     return Answer(target, value, input_tokens, output_tokens, cost)
 
 
-async def _reserve(caller: Caller, target: Target, estimated_tokens: int) -> str | None:
+async def _reserve(caller: Caller, target: Target, estimated_tokens: int) -> quota.Held | None:
     if target.entry.builtin:
         return None  # the built-in reviewer is free and not metered
     try:
@@ -243,13 +245,17 @@ async def _reserve(caller: Caller, target: Target, estimated_tokens: int) -> str
         raise _Failed("model has no price at quotas") from e
 
 
-async def _give_back(caller: Caller, reservation: str | None) -> None:
+async def _give_back(caller: Caller, reservation: quota.Held | None) -> None:
     if reservation is not None:
         await quota.release(caller.headers, reservation)
 
 
 async def _commit(
-    caller: Caller, target: Target, reservation: str | None, input_tokens: int, output_tokens: int
+    caller: Caller,
+    target: Target,
+    reservation: quota.Held | None,
+    input_tokens: int,
+    output_tokens: int,
 ) -> Decimal:
     if reservation is None:
         return Decimal(0)

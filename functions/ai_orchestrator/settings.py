@@ -46,6 +46,22 @@ class OrchestratorConfig(access.AccessConfig):
     max_request_bytes: int = Field(
         32 * 1024 * KIB, ge=1, description="Body limit of POST /review (50 chunks at the cap)."
     )
+    quota_direct: bool = Field(
+        True,
+        description="Reserve and commit in Redis with provider-service's published rules and"
+        " scripts (same Redis and prefix) instead of calling quotas each time.",
+    )
+    quota_rules_cache_seconds: float = Field(
+        5.0, ge=0, description="How often the published quota rules are read again."
+    )
+    quota_rules_max_age_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Older published rules are not used: quotas answers (and republishes).",
+    )
+    reservation_ttl_seconds: int = Field(
+        120, gt=0, le=3600, description="A direct reservation not committed by then expires."
+    )
     chat_default_max_tokens: int = Field(
         1024, ge=1, description="Output tokens reserved for a chat call that sets no maximum."
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from functions.provider_service import counters, repository, reservations, rules
+from functions.provider_service import counters, ledger, repository, reservations, rules
 from functions.provider_service.context import database
 from functions.provider_service.schemas import (
     CommitIn,
@@ -41,6 +41,7 @@ from functions.provider_service.schemas import (
 from functions.provider_service.settings import settings
 from shared import access
 from shared.auth import Principal, principal
+from shared.cache import down_errors
 from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
 from shared.function import Router, query_uuid
 
@@ -101,7 +102,7 @@ async def put_rule(request: Request, body: QuotaRuleIn) -> QuotaRuleOut:
             tokens_per_day=body.tokens_per_day,
             cost_usd_per_month=body.cost_usd_per_month,
         )
-    rules.invalidate()
+    await rules.changed()
     return QuotaRuleOut.model_validate(row, from_attributes=True)
 
 
@@ -119,7 +120,7 @@ async def delete_rule(request: Request) -> None:
             provider=query.get("provider") or rules.ANY,
             model=query.get("model") or rules.ANY,
         )
-    rules.invalidate()
+    await rules.changed()
 
 
 @router.get("/quotas/{scope}/{scope_id}", response=QuotaRules, path_schemas=_SCOPE_PATH)
@@ -162,6 +163,7 @@ async def _consumption(rule: rules.Rule, now: datetime) -> list[Consumption]:
 @router.post("/quotas/reserve", status=201, body=ReserveIn, response=Reservation)
 async def reserve(request: Request, body: ReserveIn) -> Reservation:
     """Hold quota for one call; 429 names the limit, 503 when Redis is down."""
+    ledger.drain_soon()
     who = principal(request)
     _require_self(who, body.user_id)
     if not who.is_privileged and body.project_id != NO_PROJECT:
@@ -218,6 +220,7 @@ async def _price(provider: str, model: str) -> rules.Price:
 @router.post("/quotas/commit", body=CommitIn, response=Committed)
 async def commit(request: Request, body: CommitIn) -> Committed:
     """Record actual usage once (exact cost) and trade the hold for it."""
+    ledger.drain_soon()
     ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
     _require_self(principal(request), ticket.user_id)
     await _known_model(ticket)
@@ -302,6 +305,17 @@ def _when(request: Request, name: str) -> datetime | None:
         ) from None
 
 
+async def _drain_ledger() -> None:
+    """Usage committed directly in Redis reaches the ledger before it is summed; with Redis
+    down the sums are what PostgreSQL holds (the rows wait in Redis, none is lost)."""
+    try:
+        await ledger.drain()
+    except Unavailable as e:
+        logger.warning("Ledger not drained before /usage: %s", e.reason)
+    except down_errors() as e:
+        logger.warning("Ledger not drained before /usage, Redis is down: %s", e)
+
+
 @router.get("/usage", response=UsageReport)
 async def usage(request: Request) -> UsageReport:
     """Sums from the ledger (``from`` inclusive, ``to`` exclusive), by model or UTC day."""
@@ -316,6 +330,7 @@ async def usage(request: Request) -> UsageReport:
     if group_by not in (None, "model", "day"):
         raise ValidationFailed([{"loc": ["query", "group_by"], "msg": "must be 'model' or 'day'"}])
     start, end = _when(request, "from"), _when(request, "to")
+    await _drain_ledger()
     filters: dict[str, Any] = {"user_id": user_id, "project_id": project_id}
     async with database.connection() as conn:
         totals = await repository.usage(conn, **filters, start=start, end=end, group_by=None)

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from shared import quota
 from shared.errors import Conflict, NotFound
 
 _PROVIDER = (
@@ -345,6 +346,24 @@ async def record_usage(
     )
     assert row is not None
     return LedgerEntry(**row)
+
+
+async def record_usages(conn: asyncpg.Connection, rows: list[tuple[quota.Usage, datetime]]) -> int:
+    """Append many commits (each with the time it was committed) in one statement, each
+    once: a reservation already in the ledger is skipped, so a batch written twice adds
+    nothing. How many rows were new."""
+    if not rows:
+        return 0
+    columns = [[getattr(row, name) for row, _ in rows] for name in quota.LEDGER_FIELDS]
+    status = await conn.execute(
+        "insert into usage_ledger (reservation_id, user_id, project_id, provider, model,"
+        " input_tokens, output_tokens, cost_usd, committed_at) select * from unnest("
+        "$1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::bigint[],"
+        " $7::bigint[], $8::numeric[], $9::timestamptz[]) on conflict (reservation_id) do nothing",
+        *columns,
+        [when for _, when in rows],
+    )
+    return int(status.rsplit(" ", 1)[-1])
 
 
 _GROUPS = {

@@ -56,6 +56,7 @@ class Options:
     analysis_lines: int = 10_000
     analysis_runs: int = 1
     review_connections: int = 4
+    gateway_connections: int = 50  # the litellm part's many-connection rounds
     assign_units: int = 1000
     ab_events: int = 1_000_000
     results_calls: int = 7

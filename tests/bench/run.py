@@ -13,6 +13,8 @@ reports medians and the ratio subject/baseline. The families, one module each:
 * ``projects``: archive uploads (MB/s) beside an upload sink; snapshots of 1,000 files;
 * ``analysis``: a 10,000-line analysis through every process, first run and cached re-run;
   the orchestrator's added latency over calling the (fake) OpenAI API directly;
+* ``litellm``: ``POST /v1/chat/completions`` of our gateway beside LiteLLM's proxy (its own
+  pinned venv under ``.cache/bench/litellm``), both in front of the same fake OpenAI;
 * ``comparison``: ``/resolve`` and A/B assignment under load beside hello; results of a
   test with a million outcome events beside reading the test;
 * ``taint``: the local reviewer's taint engine on the labelled corpus (TPR/FPR per category)
@@ -36,7 +38,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.bench import analysis, auth, coldstart, comparison, projects, providers, taint
+from tests.bench import (
+    analysis,
+    auth,
+    coldstart,
+    comparison,
+    litellm,
+    projects,
+    providers,
+    taint,
+)
 from tests.bench.harness import (
     BENCHMARKS,
     PROFILE,
@@ -56,6 +67,7 @@ FAMILIES = (
     providers,
     projects,
     analysis,
+    litellm,
     comparison,
     taint,
 )  # importing registers them
@@ -71,7 +83,8 @@ ORDER = (
         "archive",
         "snapshot",
     ),
-    *("analysis", "local_review", "orchestrator", "resolve", "assign", "ab_results", "taint"),
+    *("analysis", "local_review", "orchestrator", "litellm"),
+    *("resolve", "assign", "ab_results", "taint"),
 )
 BENCHMARKS.update({name: BENCHMARKS.pop(name) for name in ORDER if name in BENCHMARKS})
 
@@ -98,6 +111,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds per load round of the other services",
     )
     parser.add_argument("--connections", type=int, default=defaults.connections)
+    parser.add_argument(
+        "--gateway-connections",
+        type=int,
+        default=defaults.gateway_connections,
+        help="connections of the litellm part's throughput rounds",
+    )
     parser.add_argument("--archive-mb", type=float, default=defaults.archive_mb)
     parser.add_argument("--analysis-lines", type=int, default=defaults.analysis_lines)
     parser.add_argument("--ab-events", type=int, default=defaults.ab_events)
@@ -152,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         duration=args.duration,
         service_duration=args.service_duration,
         connections=args.connections,
+        gateway_connections=args.gateway_connections,
         archive_mb=args.archive_mb,
         analysis_lines=args.analysis_lines,
         ab_events=args.ab_events,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bench import auth, comparison, corpus, harness, loadgen, run
+from tests.bench import auth, comparison, corpus, harness, litellm, loadgen, run
 
 TINY = harness.Options(
     runs=1,
@@ -27,6 +27,7 @@ TINY = harness.Options(
     ab_events=400,
     results_calls=1,
     taint_files=4,
+    gateway_connections=2,
     coldstart_targets="projects,analysis_worker",
 )
 
@@ -66,7 +67,13 @@ def bench(
         yield bench
 
 
-@pytest.mark.parametrize("name", list(run.BENCHMARKS))
+def _installed_or_not(name: str) -> bool:
+    """The litellm part runs here only where its venv is already installed (installing it
+    takes minutes and a package index); its failure path is tested below either way."""
+    return name != "litellm" or (litellm.VENV / ".requirements.sha256").exists()
+
+
+@pytest.mark.parametrize("name", [n for n in run.BENCHMARKS if _installed_or_not(n)])
 def test_each_benchmark_measures_positive_numbers_beside_its_baseline(
     bench: harness.Bench, name: str
 ) -> None:
@@ -102,7 +109,37 @@ def test_every_service_family_registers_its_benchmarks() -> None:
         "taint",
         "coldstart",
         "json_logs",
+        "litellm",
     } == set(run.BENCHMARKS)
+
+
+def test_a_litellm_that_cannot_be_installed_is_reported_not_raised(
+    bench: harness.Bench,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    unhashed = tmp_path / "requirements.txt"
+    unhashed.write_text("litellm[proxy]==1.108.7\n")  # no hashes: pip refuses offline
+    monkeypatch.setattr(litellm, "VENV", tmp_path / "venv")
+    monkeypatch.setattr(litellm, "REQUIREMENTS", unhashed)
+
+    results = run.BENCHMARKS["litellm"].run(bench)
+
+    assert results == []
+    said = capsys.readouterr().out
+    assert "litellm: not measured:" in said and "pip install" in said, said
+    assert not (tmp_path / "venv" / ".requirements.sha256").exists()
+
+
+def test_litellm_routes_the_one_model_to_the_fake_with_a_master_key_and_no_database() -> None:
+    config = litellm.litellm_config("http://127.0.0.1:9/v1", "sk-bench-x")
+
+    (entry,) = config["model_list"]
+    assert entry["model_name"] == litellm.MODEL
+    assert entry["litellm_params"]["api_base"] == "http://127.0.0.1:9/v1"
+    assert entry["litellm_params"]["model"] == f"openai/{litellm.MODEL}"
+    assert config["general_settings"] == {"master_key": "sk-bench-x"}
 
 
 def test_the_generated_repository_has_the_asked_lines_and_flaws_the_analyzers_know() -> None:

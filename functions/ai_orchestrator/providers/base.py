@@ -306,7 +306,7 @@ async def post(
     Raises:
         ProviderError: the subclass matching the failure.
     """
-    http = client or clients.client()
+    http = client or clients.upstream()
     try:
         response = await http.post(
             url, json=body, headers=dict(headers), timeout=httpx.Timeout(seconds, connect=5.0)

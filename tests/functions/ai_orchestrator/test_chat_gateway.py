@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 import openai
 import pytest
@@ -12,7 +15,7 @@ import pytest_asyncio
 
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.openai_api import FakeOpenAI
-from tests.functions.ai_orchestrator._support import Platform
+from tests.functions.ai_orchestrator._support import PRICE_IN, PRICE_OUT, Platform
 
 MODEL = "gpt-4o-mini"
 CLAUDE = "claude-haiku-4-5"
@@ -42,7 +45,7 @@ async def sdk(platform: Platform, load_function: Any) -> AsyncIterator[Sdk]:
 
 
 async def test_the_openai_sdk_gets_a_completion_and_usage_is_recorded(
-    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI, database_url: str
 ) -> None:
     name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
     client = sdk()
@@ -61,6 +64,19 @@ async def test_the_openai_sdk_gets_a_completion_and_usage_is_recorded(
     assert ledger["items"][0]["provider"] == name, ledger
     assert ledger["items"][0]["input_tokens"] == completion.usage.prompt_tokens
     assert ledger["items"][0]["output_tokens"] == completion.usage.completion_tokens
+    # the call log, written after the answer was sent
+    conn = await asyncpg.connect(database_url)
+    try:
+        logged = await conn.fetch(
+            "select source, provider, outcome, input_tokens, cost_usd from ai_orchestrator.calls"
+            " where user_id = $1",
+            platform.user_id,
+        )
+    finally:
+        await conn.close()
+    assert [(r["source"], r["provider"], r["outcome"]) for r in logged] == [("chat", name, "ok")]
+    assert logged[0]["input_tokens"] == completion.usage.prompt_tokens
+    assert logged[0]["cost_usd"] == Decimal(ledger["items"][0]["cost_usd"])
 
 
 async def test_a_bare_model_name_falls_back_across_providers_offering_it(
@@ -225,3 +241,94 @@ async def test_a_request_every_candidate_refuses_as_invalid_is_a_400_not_a_503(
     error = answer.json()["error"]
     assert error["type"] == "invalid_request_error", answer.text
     assert error["message"] == "Every candidate model refused the request as invalid."
+
+
+async def test_once_the_rules_are_published_calls_need_no_quotas_function_and_reach_the_ledger(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    rule = await platform.http.put(  # a rule write republishes the rules and prices at once
+        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
+        json={"tokens_per_day": 10**9},
+        headers=platform.admin,
+    )
+    assert rule.status_code == 200, rule.text
+    client = sdk(QUOTAS_URL="http://127.0.0.1:9")  # nothing listens: no HTTP path works
+
+    answers = [
+        await client.chat.completions.create(
+            model=f"{name}/{MODEL}",
+            messages=[{"role": "user", "content": f"call {i}"}],
+            extra_headers={"X-Project-ID": platform.project_id},
+        )
+        for i in range(2)
+    ]
+
+    ledger = await platform.usage()  # drains the stream the commits were appended to
+    (row,) = ledger["items"]
+    assert row["requests"] == 2, ledger
+    assert row["input_tokens"] == sum(a.usage.prompt_tokens for a in answers if a.usage)
+    assert row["output_tokens"] == sum(a.usage.completion_tokens for a in answers if a.usage)
+    expected = sum(
+        Decimal(a.usage.prompt_tokens) * Decimal(PRICE_IN)
+        + Decimal(a.usage.completion_tokens) * Decimal(PRICE_OUT)
+        for a in answers
+        if a.usage
+    ) / Decimal(1_000_000)
+    assert Decimal(row["cost_usd"]) == expected.quantize(Decimal("1e-10"))
+
+
+async def test_a_rule_written_after_the_rules_were_cached_refuses_the_next_direct_call(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    client = sdk()
+    for _ in range(2):  # published and cached by the orchestrator
+        await client.chat.completions.create(
+            model=f"{name}/{MODEL}", messages=[{"role": "user", "content": "fine"}]
+        )
+    rule = await platform.http.put(
+        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
+        json={"tokens_per_day": 10},
+        headers=platform.admin,
+    )
+    assert rule.status_code == 200, rule.text
+
+    with pytest.raises(openai.RateLimitError) as caught:
+        await client.chat.completions.create(
+            model=f"{name}/{MODEL}", messages=[{"role": "user", "content": "too much now"}]
+        )
+
+    assert caught.value.status_code == 429
+    assert int(caught.value.response.headers["retry-after"]) >= 1
+    body = caught.value.body
+    assert isinstance(body, dict) and "tokens_per_day" in str(body), body
+    assert fake_openai.request_count == 2
+
+
+async def test_a_project_of_someone_else_is_refused_before_any_quota_or_provider(
+    platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
+) -> None:
+    name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
+    rule = await platform.http.put(  # published: the direct path is the one that would run
+        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
+        json={"tokens_per_day": 10**9},
+        headers=platform.admin,
+    )
+    assert rule.status_code == 200, rule.text
+    stranger = platform.identity.headers(str(uuid.uuid4()), role="member")
+    theirs = await platform.http.post(
+        f"{platform.backends.projects}/projects", json={"name": "theirs"}, headers=stranger
+    )
+    assert theirs.status_code == 201, theirs.text
+
+    with pytest.raises(openai.NotFoundError) as caught:
+        await sdk(QUOTAS_URL="http://127.0.0.1:9").chat.completions.create(
+            model=f"{name}/{MODEL}",
+            messages=[{"role": "user", "content": "charge it to them"}],
+            extra_headers={"X-Project-ID": theirs.json()["id"]},
+        )
+
+    assert caught.value.status_code == 404
+    assert fake_openai.request_count == 0
+    assert (await platform.usage())["totals"]["requests"] == 0
