@@ -113,30 +113,13 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 def identity() -> Iterator[Identity]:
     """Tokens for services other than auth: ``identity.headers(user_id, role="admin")``."""
     import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.helpers import http_stub
 
     provider = Identity()
-
-    class JWKS(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            body = json.dumps(provider.jwks).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), JWKS)
-    provider.jwks_url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield provider
-    server.shutdown()
-    server.server_close()
+    with http_stub(lambda *_: (200, json.dumps(provider.jwks).encode())) as host:
+        provider.jwks_url = f"http://{host}/.well-known/jwks.json"
+        yield provider
 
 
 @pytest.fixture(scope="session")

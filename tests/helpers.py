@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +161,39 @@ class Accounts:
     def user_id(self) -> str:
         """The id of a new real member (for tests whose tokens come from elsewhere)."""
         return self.register()[0]
+
+
+Answer = tuple[int, bytes] | tuple[int, bytes, Mapping[str, str]]
+"""A stub's reply: status, body and (optionally) headers; JSON unless a Content-Type is given."""
+
+
+@contextlib.contextmanager
+def http_stub(answer: Callable[[str, str, Mapping[str, str]], Answer]) -> Iterator[str]:
+    """A real HTTP server on ``127.0.0.1`` answering every request with
+    ``answer(method, path, headers)``; yields its ``host:port`` (a stand-in at the outermost
+    boundary: a metadata server, a JWKS, a dependency that fails on purpose)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self) -> None:
+            status, body, *more = answer(self.command, self.path, self.headers)
+            headers = {"Content-Type": "application/json", **(more[0] if more else {})}
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _reply  # noqa: N815 - http.server's naming
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

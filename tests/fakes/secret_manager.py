@@ -6,11 +6,12 @@ same secrets, with Google's error shapes on each."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Mapping
 from concurrent import futures
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import grpc
@@ -19,6 +20,8 @@ from google.cloud.secretmanager_v1.types import (
     AccessSecretVersionResponse,
     SecretPayload,
 )
+
+from tests.helpers import Answer, http_stub
 
 SERVICE = "google.cloud.secretmanager.v1.SecretManagerService"
 
@@ -42,7 +45,7 @@ class FakeSecretManager:
         self._lock = threading.Lock()
         self.authorizations: list[str] = []
         self._server: grpc.Server | None = None
-        self._http: ThreadingHTTPServer | None = None
+        self._rest_face = contextlib.ExitStack()
         self.address = ""
         self.grpc_address = ""
 
@@ -68,57 +71,32 @@ class FakeSecretManager:
         server.start()
         self._server = server
         self.grpc_address = f"127.0.0.1:{port}"
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), self._rest_handler())
-        self._http.daemon_threads = True
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-        self.address = f"127.0.0.1:{self._http.server_address[1]}"
+        self.address = self._rest_face.enter_context(http_stub(self._rest))
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop(grace=None)
             self._server = None
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-            self._http = None
+        self._rest_face.close()
 
-    def _rest_handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                path = self.path
-                if not (path.startswith("/v1/") and path.endswith(":access")):
-                    self._answer(404, _error(404, "NOT_FOUND", f"No route {path}."))
-                    return
-                name = path[len("/v1/") : -len(":access")]
-                with fake._lock:
-                    fake.authorizations.append(self.headers.get("Authorization", ""))
-                payload, failure = fake._lookup(name)
-                if failure is not None:
-                    status = _HTTP_STATUS.get(failure, 500)
-                    message = f"Secret Manager is failing with {failure.name}."
-                    self._answer(status, _error(status, failure.name, message))
-                elif payload is None:
-                    message = f"Secret [{name}] not found or has no versions."
-                    self._answer(404, _error(404, "NOT_FOUND", message))
-                else:
-                    data = base64.b64encode(payload.encode("utf-8")).decode()
-                    self._answer(200, {"name": name, "payload": {"data": data}})
-
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
+    def _rest(self, method: str, path: str, headers: Mapping[str, str]) -> Answer:
+        """``GET /v1/{name}:access`` as Google's REST front end answers it."""
+        if method != "GET" or not (path.startswith("/v1/") and path.endswith(":access")):
+            return 404, _error(404, "NOT_FOUND", f"No route {method} {path}.")
+        name = path[len("/v1/") : -len(":access")]
+        with self._lock:
+            self.authorizations.append(headers.get("Authorization", ""))
+        payload, failure = self._lookup(name)
+        if failure is not None:
+            status = _HTTP_STATUS.get(failure, 500)
+            message = f"Secret Manager is failing with {failure.name}."
+            return status, _error(status, failure.name, message)
+        if payload is None:
+            message = f"Secret [{name}] not found or has no versions."
+            return 404, _error(404, "NOT_FOUND", message)
+        data = base64.b64encode(payload.encode("utf-8")).decode()
+        return 200, json.dumps({"name": name, "payload": {"data": data}}).encode()
 
     def _lookup(self, name: str) -> tuple[str | None, grpc.StatusCode | None]:
         """Record the call, hold it ``delay`` seconds; the payload and the failure set."""
@@ -164,5 +142,5 @@ _HTTP_STATUS = {
 }
 
 
-def _error(code: int, status: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "status": status}}
+def _error(code: int, status: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "status": status}}).encode()

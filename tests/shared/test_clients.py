@@ -135,30 +135,17 @@ async def test_close_drops_the_pool_and_a_new_one_is_made() -> None:
 def problems() -> Iterator[str]:
     """A real HTTP server answering /<status> with that status and a problem body."""
     import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    class Answer(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            status = int(self.path.strip("/"))
-            body = json.dumps(
-                {"status": status, "detail": f"said {status}", "errors": [{"loc": ["x"]}]}
-            ).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/problem+json")
-            self.send_header("Retry-After", "7")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    from tests.helpers import Answer, http_stub
 
-        def log_message(self, *args: Any) -> None:
-            pass
+    def answer(method: str, path: str, headers: Any) -> Answer:
+        status = int(path.strip("/"))
+        body = {"status": status, "detail": f"said {status}", "errors": [{"loc": ["x"]}]}
+        kind = {"Content-Type": "application/problem+json", "Retry-After": "7"}
+        return status, json.dumps(body).encode(), kind
 
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    http.server_close()
+    with http_stub(answer) as host:
+        yield f"http://{host}"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from shared import config
 from tests.fakes.secret_manager import FakeSecretManager
+from tests.helpers import Answer, http_stub
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DB_SECRET = "projects/p/secrets/db-url/versions/3"
@@ -243,38 +244,20 @@ def test_on_google_cloud_the_reader_sends_the_metadata_servers_token_once(
     """Without the emulator, the reader asks the metadata server (``GCE_METADATA_HOST``)
     for the workload's token with ``Metadata-Flavor: Google``, keeps it while it is valid,
     and sends it to Secret Manager's API (here the fake's REST face)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     asked: list[str] = []
+    token = b'{"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"}'
 
-    class Metadata(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            asked.append(f"{self.path} {self.headers.get('Metadata-Flavor')}")
-            body = (
-                b'{"access_token": "ya29.test-token", "expires_in": 3599, "token_type": "Bearer"}'
-            )
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def metadata(method: str, path: str, headers: Mapping[str, str]) -> Answer:
+        asked.append(f"{path} {headers.get('Metadata-Flavor')}")
+        return 200, token
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with http_stub(metadata) as host:
         os.environ.pop("SECRET_MANAGER_EMULATOR_HOST", None)
-        monkeypatch.setenv("GCE_METADATA_HOST", f"127.0.0.1:{server.server_address[1]}")
+        monkeypatch.setenv("GCE_METADATA_HOST", host)
         monkeypatch.setattr(config, "SM_REST_BASE", f"http://{secrets.address}/v1")
         secrets.secrets["projects/p/secrets/other/versions/1"] = "second"
         assert config.resolve_reference(f"sm://{DB_SECRET}") == DB_PAYLOAD
         assert config.resolve_reference("sm://projects/p/secrets/other/versions/1") == "second"
-    finally:
-        server.shutdown()
-        server.server_close()
     path = "/computeMetadata/v1/instance/service-accounts/default/token"
     assert asked == [f"{path} Google"], "one token for both reads"
     assert secrets.authorizations == ["Bearer ya29.test-token"] * 2

@@ -3,17 +3,15 @@ a user, refused while they alone own a project, then removing their memberships.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.functions.auth_service._support import Auth, bearer, ec_pem, mint
-from tests.helpers import Accounts
+from tests.helpers import Accounts, Answer, http_stub
 
 
 def _problem(answer: httpx.Response, status: int) -> dict[str, Any]:
@@ -137,39 +135,21 @@ async def test_projects_down_is_a_503_and_the_user_stays(
     assert still.status_code == 200, "Nothing is deleted when projects cannot be asked."
 
 
-class _NoDeletes(BaseHTTPRequestHandler):
-    """projects, except that removing memberships fails (a 503): the failure after the
-    delete, at the boundary."""
-
-    target = ""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        headers = {k: v for k, v in self.headers.items() if k.lower() != "content-length"}
-        answer = httpx.get(f"{self.target}{self.path}", headers=headers, timeout=20)
-        self._send(answer.status_code, answer.content)
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._send(503, b'{"status": 503, "detail": "down"}')
-
-    def _send(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def no_deletes(accounts: Accounts) -> Iterator[str]:
-    handler = type("Handler", (_NoDeletes,), {"target": accounts.urls["projects"]})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    """projects, except that removing memberships fails (a 503): the failure after the
+    delete, at the boundary."""
+    target = accounts.urls["projects"]
+
+    def answer(method: str, path: str, headers: Mapping[str, str]) -> Answer:
+        if method == "DELETE":
+            return 503, b'{"status": 503, "detail": "down"}'
+        given = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        passed = httpx.get(f"{target}{path}", headers=given, timeout=20)
+        return passed.status_code, passed.content
+
+    with http_stub(answer) as host:
+        yield f"http://{host}"
 
 
 def _platform_env(accounts: Accounts) -> dict[str, str]:
