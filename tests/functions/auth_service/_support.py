@@ -93,6 +93,21 @@ class Auth:
         body: dict[str, Any] = answer.json()
         return body
 
+    async def service_token(self, scopes: list[str]) -> str:
+        """An access token of a new service account with ``scopes`` (client_credentials)."""
+        account = await self.service_account(scopes)
+        answer = await self.tokens.post(
+            "/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": account["client_id"],
+                "client_secret": account["client_secret"],
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["access_token"]
+        return token
+
 
 def claims_of(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The (header, claims) of a compact JWS, unverified."""

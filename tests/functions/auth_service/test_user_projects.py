@@ -22,20 +22,6 @@ def _problem(answer: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-async def _service_headers(auth: Auth, scopes: list[str]) -> dict[str, str]:
-    account = await auth.service_account(scopes)
-    answer = await auth.tokens.post(
-        "/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": account["client_id"],
-            "client_secret": account["client_secret"],
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    return bearer(answer.json()["access_token"])
-
-
 # ---------------------------------------------------------------- GET /users/{id}
 
 
@@ -45,11 +31,11 @@ async def test_admins_and_platform_services_read_a_user_others_may_not(auth: Aut
     as_admin = await auth.users.get(url, headers=await auth.admin_headers())
     assert as_admin.status_code == 200, as_admin.text
     assert as_admin.json() == {k: v for k, v in user.items() if k != "password"}
-    platform = await _service_headers(auth, ["internal"])
+    platform = bearer(await auth.service_token(["internal"]))
     as_service = await auth.users.get(url, headers=platform)
     assert as_service.status_code == 200 and as_service.json()["id"] == user["id"]
     _problem(await auth.users.get(url, headers=bearer(session["access_token"])), 403)
-    other_service = await _service_headers(auth, ["reviews:read"])
+    other_service = bearer(await auth.service_token(["reviews:read"]))
     _problem(await auth.users.get(url, headers=other_service), 403)
     forged = mint(ec_pem(), sub=f"sa:{uuid.uuid4()}", role="service", scope="internal")
     _problem(await auth.users.get(url, headers=bearer(forged)), 401)

@@ -427,30 +427,15 @@ async def test_an_admin_may_demote_itself_when_another_admin_remains(auth: Auth)
 # ---------------------------------------------------------------- service tokens
 
 
-async def _service_token(auth: Auth, scopes: list[str]) -> str:
-    account = await auth.service_account(scopes)
-    answer = await auth.tokens.post(
-        "/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": account["client_id"],
-            "client_secret": account["client_secret"],
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["access_token"]
-    return token
-
-
 async def test_a_service_token_has_no_user_profile(auth: Auth) -> None:
-    token = await _service_token(auth, ["reviews:read"])
+    token = await auth.service_token(["reviews:read"])
     answer = await auth.users.get("/users/me", headers=bearer(token))
     assert "Service" in _problem(answer, 403)["detail"]
 
 
 async def test_a_service_token_without_internal_scope_cannot_act_for_a_user(auth: Auth) -> None:
     user = await auth.register()
-    token = await _service_token(auth, ["reviews:read"])
+    token = await auth.service_token(["reviews:read"])
     answer = await auth.users.get(
         "/users/me", headers={**bearer(token), "X-Acting-User": user["id"]}
     )
@@ -459,7 +444,7 @@ async def test_a_service_token_without_internal_scope_cannot_act_for_a_user(auth
 
 async def test_an_internal_service_token_reads_the_user_it_acts_for(auth: Auth) -> None:
     user = await auth.register()
-    token = await _service_token(auth, ["internal"])
+    token = await auth.service_token(["internal"])
     answer = await auth.users.get(
         "/users/me", headers={**bearer(token), "X-Acting-User": user["id"]}
     )
