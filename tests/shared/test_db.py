@@ -175,19 +175,3 @@ async def test_a_pool_with_every_connection_busy_waits_the_connect_timeout_then_
     finally:
         await database.close()
 
-
-async def test_a_connection_lost_mid_request_is_a_503_and_the_pool_recovers(
-    database: db.Database, database_url: str, service: str
-) -> None:
-    with pytest.raises(Unavailable) as caught:
-        async with database.connection() as conn:
-            pid = await conn.fetchval("select pg_backend_pid()")
-            killer = await asyncpg.connect(database_url)
-            try:
-                await killer.execute("select pg_terminate_backend($1)", pid)
-            finally:
-                await killer.close()
-            await conn.fetchval("select 1")
-    assert caught.value.dependency == "database"
-    async with database.connection() as conn:
-        assert await conn.fetchval("select 3") == 3
