@@ -174,4 +174,3 @@ async def test_a_pool_with_every_connection_busy_waits_the_connect_timeout_then_
             assert await again.fetchval("select 2") == 2
     finally:
         await database.close()
-
