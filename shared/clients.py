@@ -27,9 +27,6 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 _client: httpx.AsyncClient | None = None
 _loop: asyncio.AbstractEventLoop | None = None
-_upstream: httpx.AsyncClient | None = None
-_upstream_loop: asyncio.AbstractEventLoop | None = None
-UPSTREAM_CONNECTIONS = 100
 
 
 def transport_errors() -> tuple[type[BaseException], ...]:
@@ -57,32 +54,6 @@ def client() -> httpx.AsyncClient:
         )
         _loop = loop
     return _client
-
-
-def upstream() -> httpx.AsyncClient:
-    """The pool to external HTTP APIs (model providers), one per event loop, closed by
-    ``close``.
-
-    Not ``client()``'s: that one keeps 20 idle connections for 1 s, right between functions
-    whose gunicorn drops them at 2 s, but against a provider it made every call beyond the
-    20th in flight open (and TLS-handshake) a connection of its own. Here every connection
-    is kept between calls, for 4 s idle (under the 5 s uvicorn and most servers allow).
-    """
-    global _upstream, _upstream_loop
-    loop = asyncio.get_running_loop()
-    if _upstream is None or _upstream_loop is not loop:
-        import httpx
-
-        _upstream = httpx.AsyncClient(
-            timeout=httpx.Timeout(60.0, connect=5.0),
-            limits=httpx.Limits(
-                max_connections=UPSTREAM_CONNECTIONS,
-                max_keepalive_connections=UPSTREAM_CONNECTIONS,
-                keepalive_expiry=4.0,
-            ),
-        )
-        _upstream_loop = loop
-    return _upstream
 
 
 def propagation_headers() -> dict[str, str]:
@@ -227,8 +198,7 @@ async def get(url: str, **kwargs: Any) -> httpx.Response:
 
 
 async def close() -> None:
-    global _client, _upstream
-    for current in (_client, _upstream):
-        if current is not None:
-            await current.aclose()
-    _client = _upstream = None
+    global _client
+    if _client is not None:
+        await _client.aclose()
+    _client = None

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 
 from shared import auth, cache, clients, config, db, migrations
 from shared.function import Function, Router, StartupHook
+from shared.lifecycle import ShutdownCallback
 
 C = TypeVar("C", bound=config.BaseConfig)
 
@@ -30,6 +31,8 @@ class Service(Generic[C]):
         keys: Where the verifier gets its JWKS (auth-tokens serves its own keys);
             by default ``JWKS_URL``.
         startup: Start-up hooks of every function of the service, after the migrations.
+        shutdown: More callbacks closing the service's own pools on SIGTERM, after the
+            in-flight requests drained (the stores and the HTTP client are closed anyway).
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class Service(Generic[C]):
         *,
         keys: auth.KeySource | None = None,
         startup: Sequence[StartupHook] = (),
+        shutdown: Sequence[ShutdownCallback] = (),
     ) -> None:
         self.settings_class = settings_class
         self.settings: Callable[[], C] = config.loader(settings_class)
@@ -47,6 +51,7 @@ class Service(Generic[C]):
         self.verifier = auth.Verifier(self.settings, keys=keys)
         self.migrations_dir = package / "migrations"
         self.startup = list(startup)
+        self.shutdown = list(shutdown)
 
     def function(self, name: str, *routers: Router) -> Function:
         """The function ``name`` serving the routes of ``routers`` (in their order)."""
@@ -59,6 +64,7 @@ class Service(Generic[C]):
             redis=self.redis,
             migrations_dir=self.migrations_dir,
             startup=self.startup,
+            shutdown=self.shutdown,
             verifier=self.verifier,
         )
 
@@ -72,6 +78,7 @@ def function(
     redis: cache.Cache,
     migrations_dir: Path,
     startup: Sequence[StartupHook] = (),
+    shutdown: Sequence[ShutdownCallback] = (),
     verifier: auth.Verifier | None = None,
 ) -> Function:
     """A function whose readiness checks both stores, whose start-up applies the service's
@@ -85,6 +92,7 @@ def function(
         redis: The service's Redis holder (also keeps ``Idempotency-Key`` answers).
         migrations_dir: The service's ``migrations/`` folder.
         startup: More start-up hooks, run after the migrations.
+        shutdown: More callbacks closing pools on SIGTERM, after the stores' and the client's.
         verifier: The service's token verifier: every route that is not public is
             authenticated before its body is read.
     """
@@ -96,7 +104,7 @@ def function(
         settings=settings,
         checks={"database": database.check, "redis": redis.check},
         startup=[migrations.startup_hook(database, migrations_dir), *startup],
-        shutdown=[database.close, redis.close, clients.close],
+        shutdown=[database.close, redis.close, clients.close, *shutdown],
         cache=redis,
         authenticate=verifier.authenticate if verifier is not None else None,
     )

@@ -44,9 +44,11 @@ def isolate_environment() -> Iterator[None]:
 async def close_shared_http_client() -> AsyncIterator[None]:
     """The functions' pools live on the session's loop; close them at the end."""
     yield
+    from functions.ai_orchestrator.providers import upstream
     from shared import cache, clients, db
 
     await clients.close()
+    await upstream.close()
     for holder in [*cache.Cache.instances, *db.Database.instances]:
         try:
             await holder.close()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
 from functions.ai_orchestrator import prompts
 from functions.ai_orchestrator.findings import review_schema
 from functions.ai_orchestrator.providers import base
 from functions.ai_orchestrator.providers.base import InvalidRequest
+
+if TYPE_CHECKING:
+    import aiohttp
 
 NAME = "anthropic"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -37,7 +39,7 @@ class AnthropicProvider(base.RemoteProvider):
     default_base_url = DEFAULT_BASE_URL
 
     async def chat(
-        self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
+        self, request: Mapping[str, Any], *, client: aiohttp.ClientSession | None = None
     ) -> dict[str, Any]:
         """Translate an OpenAI chat request to Messages and the answer back to OpenAI shape."""
         answer = await self.send(to_messages_request(request), client)
@@ -52,7 +54,7 @@ class AnthropicProvider(base.RemoteProvider):
         return review_body(model, system, messages, config)
 
     async def send(
-        self, body: Mapping[str, Any], client: httpx.AsyncClient | None
+        self, body: Mapping[str, Any], client: aiohttp.ClientSession | None
     ) -> dict[str, Any]:
         return await base.post(
             f"{self.base_url}/v1/messages",

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from functions.ai_orchestrator.chunking import Chunk, clip
 from functions.ai_orchestrator.findings import Finding, ReviewOutput, at_or_above
 from functions.ai_orchestrator.prompts import ReviewConfig, render
-from shared import clients
+from functions.ai_orchestrator.providers import upstream
+
+if TYPE_CHECKING:
+    import aiohttp
 
 REPAIR_INSTRUCTION = (
     "Your previous answer did not match the required schema:\n{errors}\n"
@@ -115,13 +117,13 @@ class Provider(Protocol):
         config: ReviewConfig,
         *,
         model: str,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
     ) -> ReviewResult:
         """Review ``chunk``: findings clipped to its lines and filtered by the threshold."""
         ...
 
     async def chat(
-        self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
+        self, request: Mapping[str, Any], *, client: aiohttp.ClientSession | None = None
     ) -> dict[str, Any]:
         """Answer an OpenAI Chat Completions request body with a ``chat.completion`` object."""
         ...
@@ -154,7 +156,7 @@ class RemoteProvider(ABC):
         config: ReviewConfig,
         *,
         model: str,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
     ) -> ReviewResult:
         """Review ``chunk``: findings clipped to its lines and filtered by the threshold."""
         system, user = render(config, chunk)
@@ -199,7 +201,7 @@ class RemoteProvider(ABC):
 
     @abstractmethod
     async def send(
-        self, body: Mapping[str, Any], client: httpx.AsyncClient | None
+        self, body: Mapping[str, Any], client: aiohttp.ClientSession | None
     ) -> dict[str, Any]:
         """POST ``body`` to the API and return its decoded answer."""
 
@@ -297,7 +299,7 @@ async def post(
     provider: str,
     headers: Mapping[str, str],
     seconds: float,
-    client: httpx.AsyncClient | None,
+    client: aiohttp.ClientSession | None,
 ) -> dict[str, Any]:
     """POST ``body`` as JSON, waiting ``seconds`` at most, and return the decoded answer.
 
@@ -306,22 +308,19 @@ async def post(
     Raises:
         ProviderError: the subclass matching the failure.
     """
-    http = client or clients.upstream()
     try:
-        response = await http.post(
-            url, json=body, headers=dict(headers), timeout=httpx.Timeout(seconds, connect=5.0)
+        response = await upstream.post(
+            url, json.dumps(body).encode(), headers=headers, seconds=seconds, client=client
         )
-    except httpx.TimeoutException as error:
-        raise Timeout(f"no answer from {url} within {seconds:g}s", provider=provider) from error
-    except httpx.TransportError as error:
-        raise ServerError(
-            f"could not reach {url} ({type(error).__name__})", provider=provider
-        ) from error
-    if response.status_code >= 400:
-        message = error_message(response.content, fallback=f"HTTP {response.status_code}")
-        raise error_for_status(provider, response.status_code, message, response.headers)
+    except upstream.Unreachable as error:
+        if error.timed_out:
+            raise Timeout(f"no answer from {url} within {seconds:g}s", provider=provider) from error
+        raise ServerError(f"could not reach {url} ({error})", provider=provider) from error
+    if response.status >= 400:
+        message = error_message(response.body, fallback=f"HTTP {response.status}")
+        raise error_for_status(provider, response.status, message, response.headers)
     try:
-        decoded = response.json()
+        decoded = json.loads(response.body)
     except ValueError as error:
         raise BadResponse(f"answer from {url} is not JSON", provider=provider) from error
     if not isinstance(decoded, dict):

@@ -41,9 +41,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from functions.ai_orchestrator import chunking, prompts
 from functions.ai_orchestrator.chunking import Chunk
@@ -52,6 +50,9 @@ from functions.ai_orchestrator.providers import bandit_ruff, base, taint
 from functions.ai_orchestrator.providers.base import InvalidRequest, ReviewResult, SkippedAnalyzer
 from functions.ai_orchestrator.providers.rules import apply_rules
 from shared import languages
+
+if TYPE_CHECKING:
+    import aiohttp
 
 NAME = "local"
 MODEL = "local-analyzers"
@@ -94,7 +95,7 @@ class LocalProvider:
         config: prompts.ReviewConfig,
         *,
         model: str = MODEL,
-        client: httpx.AsyncClient | None = None,
+        client: aiohttp.ClientSession | None = None,
     ) -> ReviewResult:
         enabled = [name for name in config.analyzers if _applies(name, chunk) and name != "style"]
         outcomes = await asyncio.gather(*(self._run(name, chunk, config) for name in enabled))
@@ -121,7 +122,7 @@ class LocalProvider:
         )
 
     async def chat(
-        self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
+        self, request: Mapping[str, Any], *, client: aiohttp.ClientSession | None = None
     ) -> dict[str, Any]:
         """Review the code of the last user message and answer a deterministic summary.
 

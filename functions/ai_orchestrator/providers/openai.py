@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ValidationError
 
 from functions.ai_orchestrator import prompts
 from functions.ai_orchestrator.findings import review_schema
 from functions.ai_orchestrator.providers import base
 from functions.ai_orchestrator.providers.base import BadResponse, InvalidRequest
+
+if TYPE_CHECKING:
+    import aiohttp
 
 NAME = "openai"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -26,7 +28,7 @@ class OpenAIProvider(base.RemoteProvider):
     default_base_url = DEFAULT_BASE_URL
 
     async def chat(
-        self, request: Mapping[str, Any], *, client: httpx.AsyncClient | None = None
+        self, request: Mapping[str, Any], *, client: aiohttp.ClientSession | None = None
     ) -> dict[str, Any]:
         """Pass a Chat Completions request through unchanged (streaming is not offered)."""
         if request.get("stream"):
@@ -42,7 +44,7 @@ class OpenAIProvider(base.RemoteProvider):
         return review_body(model, messages, config)  # the system prompt is the first message
 
     async def send(
-        self, body: Mapping[str, Any], client: httpx.AsyncClient | None
+        self, body: Mapping[str, Any], client: aiohttp.ClientSession | None
     ) -> dict[str, Any]:
         return await base.post(
             f"{self.base_url}/chat/completions",

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 import pytest
 import pytest_asyncio
 
 from functions.ai_orchestrator import chunking
 from functions.ai_orchestrator.chunking import Chunk
+from functions.ai_orchestrator.providers import upstream
 from tests.functions.ai_orchestrator._support import (  # noqa: F401 - fixtures by name
     SAMPLE_LINES,
     _backends,
@@ -19,9 +20,17 @@ from tests.functions.ai_orchestrator._support import (  # noqa: F401 - fixtures 
 
 
 @pytest_asyncio.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A provider client of the test's own (the orchestrator's session is per loop)."""
+    async with aiohttp.ClientSession() as client:
         yield client
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def close_provider_session() -> AsyncIterator[None]:
+    """The orchestrator's provider session lives on the loop of the test that opened it."""
+    yield
+    await upstream.close()
 
 
 @pytest.fixture

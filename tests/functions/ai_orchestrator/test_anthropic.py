@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import aiohttp
 import pytest
 
 from functions.ai_orchestrator import prompts
@@ -32,7 +32,7 @@ def provider(
 
 
 async def test_review_returns_the_tool_calls_findings_and_usage(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     result = await provider(fake_anthropic).review(chunk, prompts.DEFAULT, model=MODEL, client=http)
 
@@ -49,7 +49,7 @@ async def test_review_returns_the_tool_calls_findings_and_usage(
 
 
 async def test_review_forces_the_report_findings_tool_with_the_versioned_headers(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     await provider(fake_anthropic).review(chunk, prompts.DEFAULT, model=MODEL, client=http)
 
@@ -63,7 +63,7 @@ async def test_review_forces_the_report_findings_tool_with_the_versioned_headers
 
 
 async def test_an_invalid_tool_input_is_repaired_through_a_tool_result(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.respond_next({"findings": [{"line": 11}]})
 
@@ -81,7 +81,7 @@ async def test_an_invalid_tool_input_is_repaired_through_a_tool_result(
 
 
 async def test_a_text_answer_instead_of_the_tool_is_repaired_by_a_text_turn(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.respond_next("Looks fine to me!")
 
@@ -93,7 +93,7 @@ async def test_a_text_answer_instead_of_the_tool_is_repaired_by_a_text_turn(
 
 
 async def test_invalid_output_after_the_repair_raises_bad_response(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.respond_next({"issues": []})
     fake_anthropic.respond_next({"issues": []})
@@ -106,7 +106,7 @@ async def test_invalid_output_after_the_repair_raises_bad_response(
 
 
 async def test_529_maps_to_overloaded(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.fail_next(529)
 
@@ -118,7 +118,7 @@ async def test_529_maps_to_overloaded(
 
 
 async def test_429_maps_to_rate_limited_with_retry_after(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.fail_next(429, retry_after=30)
 
@@ -129,7 +129,7 @@ async def test_429_maps_to_rate_limited_with_retry_after(
 
 
 async def test_429_without_retry_after_has_none(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.fail_next(429)
     with pytest.raises(RateLimited) as caught:
@@ -148,7 +148,7 @@ async def test_429_without_retry_after_has_none(
 async def test_error_statuses_map_to_their_kinds_with_the_apis_message(
     fake_anthropic: FakeAnthropic,
     chunk: Chunk,
-    http: httpx.AsyncClient,
+    http: aiohttp.ClientSession,
     status: int,
     kind: type[ProviderError],
     message: str,
@@ -163,7 +163,7 @@ async def test_error_statuses_map_to_their_kinds_with_the_apis_message(
 
 
 async def test_a_wrong_key_is_an_auth_error(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     with pytest.raises(AuthError) as caught:
         await provider(fake_anthropic, key="sk-ant-nope").review(
@@ -173,7 +173,7 @@ async def test_a_wrong_key_is_an_auth_error(
 
 
 async def test_a_slow_answer_raises_timeout(
-    fake_anthropic: FakeAnthropic, chunk: Chunk, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_anthropic.delay_next(1.0)
     with pytest.raises(Timeout):
@@ -183,7 +183,7 @@ async def test_a_slow_answer_raises_timeout(
 
 
 async def test_chat_translates_an_openai_request_and_answers_in_openai_shape(
-    fake_anthropic: FakeAnthropic, http: httpx.AsyncClient
+    fake_anthropic: FakeAnthropic, http: aiohttp.ClientSession
 ) -> None:
     request = {
         "model": MODEL,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+import aiohttp
 import pytest
 
 from functions.ai_orchestrator import prompts
@@ -29,7 +29,7 @@ def provider(fake: FakeOpenAI, *, timeout: float = 10.0, key: str | None = None)
 
 
 async def test_review_returns_the_models_findings_at_their_exact_lines(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     result = await provider(fake_openai).review(chunk, prompts.DEFAULT, model=MODEL, client=http)
 
@@ -45,7 +45,7 @@ async def test_review_returns_the_models_findings_at_their_exact_lines(
 
 
 async def test_review_asks_for_strict_json_schema_output(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     config = prompts.ReviewConfig(temperature=0.2, max_output_tokens=900)
     await provider(fake_openai).review(chunk, config, model=MODEL, client=http)
@@ -61,7 +61,7 @@ async def test_review_asks_for_strict_json_schema_output(
 
 
 async def test_findings_outside_the_chunk_are_dropped(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     outside = {
         "path": "x",
@@ -82,7 +82,7 @@ async def test_findings_outside_the_chunk_are_dropped(
 
 
 async def test_severity_threshold_filters_findings(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     config = prompts.ReviewConfig(severity_threshold="critical")
     result = await provider(fake_openai).review(chunk, config, model=MODEL, client=http)
@@ -90,7 +90,7 @@ async def test_severity_threshold_filters_findings(
 
 
 async def test_invalid_json_is_repaired_by_one_retry_carrying_the_errors(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_openai.respond_next('{"findings": [{"line": "eleven"}')
 
@@ -107,7 +107,7 @@ async def test_invalid_json_is_repaired_by_one_retry_carrying_the_errors(
 
 
 async def test_schema_invalid_output_twice_raises_bad_response(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     wrong = {"findings": [{"path": "a", "line": 0}]}
     fake_openai.respond_next(wrong)
@@ -123,7 +123,7 @@ async def test_schema_invalid_output_twice_raises_bad_response(
 
 
 async def test_429_maps_to_rate_limited_with_retry_after_seconds(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_openai.fail_next(429, retry_after=12)
 
@@ -136,7 +136,7 @@ async def test_429_maps_to_rate_limited_with_retry_after_seconds(
 
 
 async def test_retry_after_ms_is_preferred_when_present(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_openai.fail_next(429, retry_after=9, headers={"retry-after-ms": "1500"})
 
@@ -158,7 +158,7 @@ async def test_retry_after_ms_is_preferred_when_present(
 async def test_error_statuses_map_to_their_kinds(
     fake_openai: FakeOpenAI,
     chunk: Chunk,
-    http: httpx.AsyncClient,
+    http: aiohttp.ClientSession,
     status: int,
     kind: type[ProviderError],
     retryable: bool,
@@ -173,7 +173,7 @@ async def test_error_statuses_map_to_their_kinds(
 
 
 async def test_a_wrong_key_is_an_auth_error_without_the_key_in_it(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     with pytest.raises(AuthError) as caught:
         await provider(fake_openai, key="sk-wrong-secret").review(
@@ -186,7 +186,7 @@ async def test_a_wrong_key_is_an_auth_error_without_the_key_in_it(
 
 
 async def test_a_slow_answer_raises_timeout(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_openai.delay_next(1.0)
 
@@ -199,7 +199,7 @@ async def test_a_slow_answer_raises_timeout(
 
 
 async def test_an_unreachable_api_is_a_retryable_server_error(
-    chunk: Chunk, http: httpx.AsyncClient
+    chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     unreachable = OpenAIProvider(api_key="k", base_url="http://127.0.0.1:9/v1", timeout=2)
     with pytest.raises(ServerError) as caught:
@@ -208,7 +208,7 @@ async def test_an_unreachable_api_is_a_retryable_server_error(
 
 
 async def test_a_refusal_is_a_bad_response(
-    fake_openai: FakeOpenAI, chunk: Chunk, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, chunk: Chunk, http: aiohttp.ClientSession
 ) -> None:
     fake_openai.refuse_next("I can't help with that.")
 
@@ -220,7 +220,7 @@ async def test_a_refusal_is_a_bad_response(
 
 
 async def test_chat_passes_the_request_through_and_returns_the_completion(
-    fake_openai: FakeOpenAI, http: httpx.AsyncClient
+    fake_openai: FakeOpenAI, http: aiohttp.ClientSession
 ) -> None:
     request = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
 
@@ -231,7 +231,7 @@ async def test_chat_passes_the_request_through_and_returns_the_completion(
     assert fake_openai.calls("/v1/chat/completions")[0].body == request
 
 
-async def test_chat_refuses_streaming(fake_openai: FakeOpenAI, http: httpx.AsyncClient) -> None:
+async def test_chat_refuses_streaming(fake_openai: FakeOpenAI, http: aiohttp.ClientSession) -> None:
     with pytest.raises(InvalidRequest) as caught:
         await provider(fake_openai).chat(
             {"model": MODEL, "stream": True, "messages": []}, client=http
