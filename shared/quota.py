@@ -303,22 +303,35 @@ async def published(cache: Cache) -> Snapshot | None:
 
 # ---------------------------------------------------------------- the counters (Lua)
 
-_RECLAIM = """
+# Gives back what the reservation ``id`` (its hash) still holds and forgets it; counters
+# are only lowered while they exist. Returns 1 if something was held.
+_UNDO = """
+local function undo(deadlines, hash, id)
+  local held = redis.call('HGETALL', hash)
+  for i = 1, #held, 2 do
+    local amount = tonumber(string.match(held[i + 1], ':(%-?%d+)$'))
+    if amount ~= 0 and redis.call('EXISTS', held[i]) == 1 then
+      redis.call('DECRBY', held[i], amount)
+    end
+  end
+  redis.call('DEL', hash)
+  redis.call('ZREM', deadlines, id)
+  if #held == 0 then return 0 end
+  return 1
+end
+"""
+
+_RECLAIM = (
+    _UNDO
+    + """
 local function reclaim(deadlines, prefix, now, batch)
   local expired = redis.call('ZRANGEBYSCORE', deadlines, '-inf', now, 'LIMIT', 0, batch)
   for _, id in ipairs(expired) do
-    local held = redis.call('HGETALL', prefix .. id)
-    for i = 1, #held, 2 do
-      local amount = tonumber(string.match(held[i + 1], ':(%-?%d+)$'))
-      if amount ~= 0 and redis.call('EXISTS', held[i]) == 1 then
-        redis.call('DECRBY', held[i], amount)
-      end
-    end
-    redis.call('DEL', prefix .. id)
-    redis.call('ZREM', deadlines, id)
+    undo(deadlines, prefix .. id, id)
   end
 end
 """
+)
 
 # A reservation is a hash ``rsv:<uuid>`` mapping each counter it raised to
 # ``<kind>:<amount>`` (kind r = requests, t = tokens, c = cost units), plus a member of the
@@ -424,19 +437,7 @@ return held
 )
 
 # KEYS: deadlines zset, the reservation's hash. ARGV: id. Returns 1 if something was held.
-RELEASE = """
-local held = redis.call('HGETALL', KEYS[2])
-if #held == 0 then return 0 end
-for i = 1, #held, 2 do
-  local amount = tonumber(string.match(held[i + 1], ':(%-?%d+)$'))
-  if amount ~= 0 and redis.call('EXISTS', held[i]) == 1 then
-    redis.call('DECRBY', held[i], amount)
-  end
-end
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-return 1
-"""
+RELEASE = _UNDO + "return undo(KEYS[1], KEYS[2], ARGV[1])\n"
 
 
 class Counters:
