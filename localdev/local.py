@@ -68,8 +68,15 @@ def free_port() -> int:
 # ---------------------------------------------------------------- embedded servers
 
 
+# initdb's default is 100, and the twelve functions' pools alone may open 12 x
+# DB_POOL_MAX_SIZE (10) = 120: under `make load` the last ones were refused ("sorry, too
+# many clients already") and analyses stalled. Room for the pools, migrations and tests.
+EMBEDDED_MAX_CONNECTIONS = 300
+
+
 def embedded_postgres(data_dir: Path) -> tuple[str, Any]:
-    """Start (or reuse) a real PostgreSQL from ``pgserver``; returns its URL and handle."""
+    """Start (or reuse) a real PostgreSQL from ``pgserver`` allowing
+    ``EMBEDDED_MAX_CONNECTIONS`` clients; returns its URL and handle."""
     import warnings
 
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -80,6 +87,15 @@ def embedded_postgres(data_dir: Path) -> tuple[str, Any]:
     server = pgserver.get_server(  # type: ignore[attr-defined]
         str(data_dir), cleanup_mode=None
     )  # stop_embedded stops it
+    server.ensure_postgres_running()  # the handle is cached per folder: started again if stopped
+    shown = re.search(r"^\s*(\d+)\s*$", server.psql("SHOW max_connections;"), re.MULTILINE)
+    if shown is None or int(shown[1]) < EMBEDDED_MAX_CONNECTIONS:
+        # once per data folder: the setting is kept in its postgresql.auto.conf
+        server.psql(f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS};")
+        from pgserver._commands import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        server.ensure_postgres_running()
     return str(server.get_uri()), server
 
 

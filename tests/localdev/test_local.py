@@ -151,3 +151,26 @@ def test_ensure_database_creates_once_and_is_idempotent(postgres_server_url: str
     finally:
         asyncio.run(drop())
     assert not asyncio.run(exists())
+
+
+def test_the_embedded_postgres_admits_every_functions_full_pool(tmp_path: Path) -> None:
+    """``make run`` starts all the functions on one embedded server: initdb's 100 clients
+    refused the last pools under load, so the server allows them all (and keeps it)."""
+    from shared.config import BaseConfig
+
+    functions = sum(len(service.functions) for service in discovery.discover())
+    pools = functions * BaseConfig.model_fields["db_pool_max_size"].default
+
+    def allowed(handle: Any) -> int:
+        return int(handle.psql("SHOW max_connections;").split()[2])
+
+    _, handle = local.embedded_postgres(tmp_path / "pg")
+    try:
+        assert allowed(handle) >= pools + 20  # and room for migrations, tests, psql
+    finally:
+        local.stop_embedded(handle)
+    _, again = local.embedded_postgres(tmp_path / "pg")  # the same folder, started again
+    try:
+        assert allowed(again) == local.EMBEDDED_MAX_CONNECTIONS
+    finally:
+        local.stop_embedded(again)
