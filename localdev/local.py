@@ -92,7 +92,7 @@ def embedded_postgres(data_dir: Path) -> tuple[str, Any]:
     if shown is None or int(shown[1]) < EMBEDDED_MAX_CONNECTIONS:
         # once per data folder: the setting is kept in its postgresql.auto.conf
         server.psql(f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS};")
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
         server.ensure_postgres_running()
