@@ -309,12 +309,13 @@ class LocalProvider:
 
 KEYWORD_MAX_LINE = 300
 KEYWORD_MAX_HINTS = 4
-_KEYWORD_HINT = re.compile(r"key|pass|pwd|secret|contrase", re.IGNORECASE)
+# detect-secrets' scanners, with and without its keyword plugin (built on first use).
+_scanners: dict[bool, Any] = {}
 
 
-def _keyword_cheap(line: str) -> bool:
+def _keyword_cheap(line: str, hint: re.Pattern[str]) -> bool:
     """Whether detect-secrets' keyword plugin reads ``line`` in bounded time."""
-    return len(line) <= KEYWORD_MAX_LINE and len(_KEYWORD_HINT.findall(line)) <= KEYWORD_MAX_HINTS
+    return len(line) <= KEYWORD_MAX_LINE and len(hint.findall(line)) <= KEYWORD_MAX_HINTS
 
 
 def _keep(lines: list[str], heavy: list[bool], which: bool) -> str:
@@ -346,37 +347,40 @@ def summary(findings: list[Finding]) -> str:
 def scan_secrets(chunk: Chunk) -> list[Finding] | SkippedAnalyzer:
     """detect-secrets' plugins and filters over the chunk; the secret itself is never echoed.
 
-    detect-secrets' ``KeywordDetector`` backtracks over runs of its keywords: one 1.8 KB line
-    of ``secret`` repeated cost 3.5 s, and 24 KB of ``password`` 468 s. It therefore reads
-    only lines of at most ``KEYWORD_MAX_LINE`` characters with at most ``KEYWORD_MAX_HINTS``
-    keyword stems (at that bound a line costs at most ~6 ms, against ~0.3 ms for a line of
-    ordinary code); every other plugin reads every line. A ``password = "..."`` worth
-    reporting is a short line, and a minified line is no place for a keyword match.
+    The scan is detect-secrets' ``scan_file`` with its plugins and filters bound once
+    (``secret_scan``: the same findings, ~4.6x faster). Its ``KeywordDetector`` backtracks
+    over runs of its keywords: one 1.8 KB line of ``secret`` repeated cost 3.5 s, and 24 KB
+    of ``password`` 468 s. It therefore reads only lines of at most ``KEYWORD_MAX_LINE``
+    characters with at most ``KEYWORD_MAX_HINTS`` keyword stems (at that bound a line costs
+    at most ~6 ms, against ~0.3 ms for a line of ordinary code); every other plugin reads
+    every line. A ``password = "..."`` worth reporting is a short line, and a minified line
+    is no place for a keyword match.
     """
     # imported here: ~30 ms that /models, chat and AI-only reviews should not pay at start
-    from detect_secrets.core.scan import scan_file
-    from detect_secrets.settings import default_settings, get_plugins, transient_settings
+    from detect_secrets.settings import default_settings
+
+    from functions.ai_orchestrator.providers import secret_scan
 
     suffix = PurePosixPath(chunk.path).suffix
     # The chunk alone, its line numbers shifted after: detect-secrets runs every plugin on
     # every line, blank ones too, so padding made a chunk deep in a file cost 30x more.
     offset = chunk.start_line - 1
     lines = chunk.content.split("\n")
-    heavy = [not _keyword_cheap(line) for line in lines]
+    heavy = [not _keyword_cheap(line, secret_scan.KEYWORD_HINT) for line in lines]
     found: list[Any] = []  # detect-secrets PotentialSecret
     with tempfile.TemporaryDirectory(prefix="acr-secrets-") as folder:
         target = Path(folder) / f"chunk{suffix}"
         # detect-secrets keeps its settings in a process-wide singleton.
         with _secrets_lock, default_settings():
-            plugins = {plugin.secret_type: type(plugin).__name__ for plugin in get_plugins()}
-            names = sorted(set(plugins.values()))
+            if not _scanners:
+                _scanners[True] = secret_scan.Scanner()
+                _scanners[False] = secret_scan.Scanner(without=("KeywordDetector",))
+            plugins = _scanners[True].names
             target.write_text(_keep(lines, heavy, False), encoding="utf-8")
-            found += scan_file(str(target))
+            found += _scanners[True].scan_file(str(target))
             if any(heavy):
-                others = [{"name": name} for name in names if name != "KeywordDetector"]
-                with transient_settings({"plugins_used": others}):
-                    target.write_text(_keep(lines, heavy, True), encoding="utf-8")
-                    found += scan_file(str(target))
+                target.write_text(_keep(lines, heavy, True), encoding="utf-8")
+                found += _scanners[False].scan_file(str(target))
     findings = {}
     for secret in found:
         number = secret.line_number + offset

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import textwrap
 from pathlib import PurePath
+from typing import Any
 
 import pytest
 
@@ -301,13 +301,15 @@ def test_detect_secrets_keyword_plugin_reads_only_lines_it_handles_in_bounded_ti
     seen: list[str] = []
     original = KeywordDetector.analyze_line
 
-    @functools.wraps(original)  # detect-secrets reads the signature to pass arguments
-    def analyze_line(self: KeywordDetector, *args: object, **kwargs: object) -> object:
-        line = kwargs.get("line", args[1] if len(args) > 1 else "")
-        seen.append(str(line))
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+    # the parameters spelled out: detect-secrets passes the arguments a plugin names
+    def analyze_line(
+        self: KeywordDetector, filename: str, line: str, line_number: int = 0, context: Any = None
+    ) -> object:
+        seen.append(line)
+        return original(self, filename, line, line_number, context)
 
     monkeypatch.setattr(KeywordDetector, "analyze_line", analyze_line)
+    monkeypatch.setattr(local, "_scanners", {})  # built again, with the counting plugin
     code = (
         "x = '" + "password" * 3_000 + "'\n"  # line 1: hostile, keyword plugin skipped
         + "y" * 5_000 + " = 'AKIAZ7QW3RTY5UIOPA2B'\n"  # line 2: long, the AWS plugin finds it
