@@ -18,7 +18,16 @@ import httpx
 
 from shared import events
 from tests.bench import corpus
-from tests.bench.harness import Bench, Result, Server, benchmark, call, load_results, load_rounds
+from tests.bench.harness import (
+    Bench,
+    Result,
+    Server,
+    benchmark,
+    call,
+    interleave,
+    load_results,
+    load_rounds,
+)
 from tests.bench.loadgen import Step, Target
 from tests.bench.projects import new_project, post_seconds
 
@@ -316,7 +325,8 @@ def _overhead(bench: Bench, fake: Any) -> list[Result]:
 
 @benchmark(
     "local_review",
-    "the local reviewer on one chunk deep in a file vs at its top; ruff's binary vs python -m ruff",
+    "the local reviewer on one chunk deep in a file vs at its top; ruff's binary vs python -m "
+    "ruff; detect-secrets through secret_scan vs its own scan_file",
 )
 def local_review(bench: Bench) -> list[Result]:
     """In-process: ``LocalProvider.review`` of the same 250-line chunk numbered from line 1
@@ -380,4 +390,50 @@ def local_review(bench: Bench) -> list[Result]:
             module_ms,
             notes=notes,
         ),
+        _secret_scan(bench),
     ]
+
+
+def _secret_scan(bench: Bench) -> Result:
+    """detect-secrets over the generated 10,000-line repository (one file each), through
+    ``secret_scan.Scanner`` and through the library's own ``scan_file``, interleaved."""
+    import tempfile
+    from pathlib import Path
+
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import default_settings
+
+    from functions.ai_orchestrator.providers import secret_scan
+
+    files = corpus.repository(total_lines=10_000, problems=0.3, seed=1)
+    with tempfile.TemporaryDirectory() as folder, default_settings():
+        paths = []
+        for index, (name, text) in enumerate(sorted(files.items())):
+            path = Path(folder) / f"{index}-{Path(name).name}"
+            path.write_text(text, encoding="utf-8")
+            paths.append(str(path))
+        scanner = secret_scan.Scanner()
+
+        def ours() -> float:
+            started = time.perf_counter()
+            for path in paths:
+                scanner.scan_file(path)
+            return (time.perf_counter() - started) * 1000
+
+        def library() -> float:
+            started = time.perf_counter()
+            for path in paths:
+                list(scan_file(path))
+            return (time.perf_counter() - started) * 1000
+
+        ours_ms, library_ms = interleave(max(3, bench.options.runs), ours, library)
+    return Result(
+        "local_review",
+        f"detect-secrets over {sum(t.count(chr(10)) for t in files.values()):,} lines",
+        "ms",
+        "secret_scan.Scanner",
+        ours_ms,
+        "detect_secrets scan_file",
+        library_ms,
+        notes={"files": len(files)},
+    )
