@@ -148,16 +148,21 @@ async def test_auto_routes_through_the_default_configuration(
     assert fake_openai.request_count == 1
 
 
+async def _limit_tokens_per_day(platform: Platform, tokens: int) -> None:
+    """An admin's quota rule on the platform user's tokens per day."""
+    rule = await platform.http.put(
+        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
+        json={"tokens_per_day": tokens},
+        headers=platform.admin,
+    )
+    assert rule.status_code == 200, rule.text
+
+
 async def test_a_quota_429_is_a_rate_limit_error_and_the_provider_is_not_called(
     platform: Platform, sdk: Sdk, fake_openai: FakeOpenAI
 ) -> None:
     name = await platform.provider("openai", fake_openai.base_url, models=(MODEL,))
-    rule = await platform.http.put(
-        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
-        json={"tokens_per_day": 10},
-        headers=platform.admin,
-    )
-    assert rule.status_code == 200, rule.text
+    await _limit_tokens_per_day(platform, 10)
 
     with pytest.raises(openai.RateLimitError) as caught:
         await sdk().chat.completions.create(
@@ -287,12 +292,7 @@ async def test_a_rule_written_after_the_rules_were_cached_refuses_the_next_direc
         await client.chat.completions.create(
             model=f"{name}/{MODEL}", messages=[{"role": "user", "content": "fine"}]
         )
-    rule = await platform.http.put(
-        f"{platform.backends.quotas}/quotas/user/{platform.user_id}",
-        json={"tokens_per_day": 10},
-        headers=platform.admin,
-    )
-    assert rule.status_code == 200, rule.text
+    await _limit_tokens_per_day(platform, 10)
 
     with pytest.raises(openai.RateLimitError) as caught:
         await client.chat.completions.create(

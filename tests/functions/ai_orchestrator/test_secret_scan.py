@@ -65,44 +65,40 @@ def _values(rng: random.Random) -> list[str]:
     ]
 
 
+# The shapes of line the plugins and filters tell apart (fields filled per line).
+SHAPES = (
+    '{keyword} = "{value}"',
+    "{keyword}: {value}",
+    '{keyword} := "{value}"',
+    "const {keyword} = '{value}';",
+    'if {keyword} == "{value}":',
+    '"{keyword}": "{value}",',
+    'token = "{value}"  # pragma: allowlist secret',
+    "# pragma: allowlist nextline secret",
+    "{keyword} = get_{keyword}(request.headers['{prefix}'])",
+    "url = 'https://{word}:{value}@example.com/x'",
+    "host = '{ip}'",
+    "-----BEGIN {kind}PRIVATE KEY-----",
+    "x = '{long}' + '{value}'",
+    "{keyword}={value}",
+    "    {word}({keyword}=os.environ['K'])",
+    "",
+)
+
+
 def _lines(rng: random.Random) -> Iterator[str]:
     values = _values(rng)
     for _ in range(60):
         value = rng.choice(values)
-        keyword = rng.choice(KEYWORDS)
-        shape = rng.randrange(16)
-        if shape == 0:
-            yield f'{keyword} = "{value}"'
-        elif shape == 1:
-            yield f"{keyword}: {value}"
-        elif shape == 2:
-            yield f'{keyword} := "{value}"'
-        elif shape == 3:
-            yield f"const {keyword} = '{value}';"
-        elif shape == 4:
-            yield f'if {keyword} == "{value}":'
-        elif shape == 5:
-            yield f'"{keyword}": "{value}",'
-        elif shape == 6:
-            yield f'token = "{value}"  # pragma: allowlist secret'
-        elif shape == 7:
-            yield "# pragma: allowlist nextline secret"
-        elif shape == 8:
-            yield f"{keyword} = get_{keyword}(request.headers['{value[:5]}'])"
-        elif shape == 9:
-            yield f"url = 'https://{_word(rng, ALNUM, 6)}:{value}@example.com/x'"
-        elif shape == 10:
-            yield f"host = '{rng.randrange(11, 200)}.{rng.randrange(256)}.1.{rng.randrange(256)}'"
-        elif shape == 11:
-            yield "-----BEGIN " + rng.choice(("RSA ", "EC ", "OPENSSH ", "")) + "PRIVATE KEY-----"
-        elif shape == 12:
-            yield "x = '" + "a" * 1_100 + f"' + '{value}'"
-        elif shape == 13:
-            yield f"{keyword}={value}"
-        elif shape == 14:
-            yield f"    {_word(rng, string.ascii_lowercase, 5)}({keyword}=os.environ['K'])"
-        else:
-            yield ""
+        yield rng.choice(SHAPES).format(
+            keyword=rng.choice(KEYWORDS),
+            value=value,
+            prefix=value[:5],
+            word=_word(rng, string.ascii_lowercase, 6),
+            ip=f"{rng.randrange(11, 200)}.{rng.randrange(256)}.1.{rng.randrange(256)}",
+            kind=rng.choice(("RSA ", "EC ", "OPENSSH ", "")),
+            long="a" * 1_100,
+        )
 
 
 NAMES = (
