@@ -87,6 +87,12 @@ class BaseConfig(BaseModel):
         True, description="Apply the service's migrations at start-up (false when a Job does)."
     )
     redis_key_prefix: str = Field("acr:", description="Prefix of every Redis key.")
+    runtime_stats_seconds: float = Field(
+        0,
+        ge=0,
+        description="Log the process's asyncio task and thread counts this often (0: never);"
+        " make soak reads them to tell a task leak.",
+    )
     jwt_issuer: str = "https://auth.ai-codereview.dev"
     jwt_audience: str = "ai-codereview"
     jwks_url: str = Field(

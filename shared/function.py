@@ -217,6 +217,8 @@ class Function:
                 raise Unavailable("startup", detail=f"Startup failed: {self._startup_error}") from e
             self._started = True
             self._startup_error = None
+            if self.settings.runtime_stats_seconds:
+                lifecycle.state.report_runtime(self.settings.runtime_stats_seconds)
 
     async def _start_for_health(self) -> str | None:
         """None once started; else what the probe may be told (why is in the log only)."""

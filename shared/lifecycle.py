@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import FrameType
@@ -38,6 +40,7 @@ class Lifecycle:
         self._installed = False
         self._previous: Any = None
         self._drain_task: asyncio.Task[None] | None = None
+        self._stats_task: asyncio.Task[None] | None = None
 
     @property
     def inflight(self) -> int:
@@ -57,6 +60,16 @@ class Lifecycle:
             self._previous = signal.signal(signal.SIGTERM, self._on_sigterm)
         except ValueError:  # not the main thread: nothing to chain to
             self._installed = False
+
+    def report_runtime(self, interval: float) -> None:
+        """Log this process's asyncio task and thread counts every ``interval`` seconds, from
+        the running loop (once per process and loop): what a soak reads to tell a leak of
+        tasks, which nothing outside the process can count."""
+        loop = asyncio.get_running_loop()
+        task = self._stats_task
+        if task is not None and not task.done() and task.get_loop() is loop:
+            return
+        self._stats_task = loop.create_task(_report_runtime(interval), name="runtime-stats")
 
     def track(self) -> _Inflight:
         return _Inflight(self)
@@ -103,6 +116,19 @@ class Lifecycle:
         elif previous in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.raise_signal(signal.SIGTERM)
+
+
+async def _report_runtime(interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        tasks, threads = len(asyncio.all_tasks()), threading.active_count()
+        logger.info(
+            "Runtime stats: pid=%d asyncio_tasks=%d threads=%d",
+            os.getpid(),
+            tasks,
+            threads,
+            extra={"json_fields": {"pid": os.getpid(), "asyncio_tasks": tasks, "threads": threads}},
+        )
 
 
 class _Inflight:

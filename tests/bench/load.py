@@ -21,13 +21,13 @@ failures, p50/p95/p99) goes to ``.local/load/report.md``; the command fails on a
 ``make soak``: a steady, moderate load (default 10 users, 35 minutes) while every minute
 it samples, per function (the functions-framework process and its children): RSS and open
 sockets; for the platform: PostgreSQL connections (``pg_stat_activity`` of its database),
-Redis clients (``CLIENT LIST``) and Redis keys without a TTL. After the warm-up (default
-5 minutes) it fails when a function's RSS grows more than 5% (median of the last three
-samples against the median of the first three after warm-up), or when connections,
-sockets or TTL-less keys stay above their highest value of the first three samples after
-warm-up in all of the last three. asyncio task counts are not observable from outside a
-function's process (nothing in the platform exposes them), so they are not sampled; a
-leaked task holds a socket or a connection, which are. The samples and the verdict go to
+Redis clients (``CLIENT LIST``) and Redis keys without a TTL; and each function's asyncio
+tasks, which each process logs every ``RUNTIME_STATS_SECONDS`` (set for the platform it
+starts; read from its log). After the warm-up (default 5 minutes) it fails when a
+function's RSS grows more than 5% (median of the last three samples against the median of
+the first three after warm-up), or when connections, sockets, tasks or TTL-less keys stay
+above their highest value of the first three samples after warm-up in all of the last
+three. The samples and the verdict go to
 ``.local/soak/report.md`` (and ``soak.json``).
 """
 
@@ -39,6 +39,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import secrets
 import signal
 import statistics
@@ -95,6 +96,9 @@ class Platform:
     fake: subprocess.Popen[bytes] | None = None
     fake_port: int = 0
     embedded: list[Any] = field(default_factory=list)
+    log: Path | None = None  # the platform's output, where each process logs its runtime stats
+    log_read: int = 0  # how far ``runtime_stats`` has read it
+    tasks_by_pid: dict[int, int] = field(default_factory=dict)
 
 
 def start(work: Path, key: str) -> Platform:
@@ -132,9 +136,12 @@ def start(work: Path, key: str) -> Platform:
         "REDIS_URL": redis_url,
         "LOAD_OPENAI_API_KEY": key,
         "LOCAL_START_SECONDS": os.environ.get("LOCAL_START_SECONDS", "300"),
+        "RUNTIME_STATS_SECONDS": str(RUNTIME_STATS_SECONDS),
         "PYTHONPATH": str(ROOT),
     }
-    log = (work / "platform.log").open("ab")
+    platform.log = work / "platform.log"
+    platform.log_read = platform.log.stat().st_size if platform.log.exists() else 0
+    log = platform.log.open("ab")
     platform.process = subprocess.Popen(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "localdev.local"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
@@ -284,12 +291,37 @@ def cpu_seconds(platform: Platform) -> dict[str, float]:
     return used
 
 
+# Each function logs its asyncio task count this often (shared/lifecycle.py) for the samples.
+RUNTIME_STATS_SECONDS = 20
+_RUNTIME_STATS = re.compile(rb"Runtime stats: pid=(\d+) asyncio_tasks=(\d+)")
+
+
+def runtime_stats(text: bytes) -> dict[int, int]:
+    """pid -> asyncio tasks, the last figure each process logged in ``text`` (the line is the
+    same in the text and the JSON log format)."""
+    return {int(pid): int(tasks) for pid, tasks in _RUNTIME_STATS.findall(text)}
+
+
+def _read_runtime_stats(platform: Platform) -> None:
+    if platform.log is None or not platform.log.exists():
+        return
+    with platform.log.open("rb") as log:
+        log.seek(platform.log_read)
+        text = log.read()
+    complete = text.rfind(b"\n") + 1  # a line still being written waits for the next read
+    platform.log_read += complete
+    platform.tasks_by_pid.update(runtime_stats(text[:complete]))
+
+
 def sample(platform: Platform) -> dict[str, Any]:
-    """One minute's figures: per-function RSS (MiB) and sockets; the servers' counts."""
+    """One minute's figures: per-function RSS (MiB), sockets and asyncio tasks (as each
+    process last logged them); the servers' counts."""
     import psutil
 
+    _read_runtime_stats(platform)
     rss: dict[str, float] = {}
     sockets: dict[str, int] = {}
+    tasks: dict[str, int] = {}
     for name, processes in function_processes(platform).items():
         total, count = 0, 0
         for process in processes:
@@ -298,10 +330,14 @@ def sample(platform: Platform) -> dict[str, Any]:
                 count += len(process.net_connections(kind="all"))
         rss[name] = round(total / 2**20, 1)
         sockets[name] = count
+        logged = [platform.tasks_by_pid[p.pid] for p in processes if p.pid in platform.tasks_by_pid]
+        if logged:
+            tasks[name] = sum(logged)
     return {
         "t": time.time(),
         "rss_mib": rss,
         "sockets": sockets,
+        "asyncio_tasks": tasks,
         "pg_connections": asyncio.run(_pg_connections(platform.database_url)),
         **_redis_figures(platform.redis_url),
     }
@@ -379,6 +415,8 @@ def verdict(samples: list[dict[str, Any]], warmup_minutes: int) -> list[str]:
     }
     for name in sorted(steady[0]["sockets"]):
         counts[f"{name} sockets"] = lambda s, n=name: s["sockets"].get(n, 0)
+    for name in sorted(steady[0].get("asyncio_tasks", {})):
+        counts[f"{name} asyncio tasks"] = lambda s, n=name: s.get("asyncio_tasks", {}).get(n, 0)
     for label, value in counts.items():
         ceiling, floor = max(value(s) for s in first), min(value(s) for s in last)
         if floor > ceiling:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bench.load import verdict
+from tests.bench.load import runtime_stats, verdict
 
 
 def samples(
-    rss: list[float], pg: list[int] | None = None, no_ttl: list[int] | None = None
+    rss: list[float],
+    pg: list[int] | None = None,
+    no_ttl: list[int] | None = None,
+    tasks: list[int] | None = None,
 ) -> list[dict[str, Any]]:
     n = len(rss)
     return [
         {
             "rss_mib": {"analysis_service.analyses": rss[i], "auth_service.auth_tokens": 100.0},
             "sockets": {"analysis_service.analyses": 12, "auth_service.auth_tokens": 9},
+            "asyncio_tasks": {"ai_orchestrator.orchestrator": (tasks or [7] * n)[i]},
             "pg_connections": (pg or [20] * n)[i],
             "redis_clients": 14,
             "redis_keys_without_ttl": (no_ttl or [3] * n)[i],
@@ -56,3 +60,21 @@ def test_too_short_a_soak_is_no_pass() -> None:
     assert verdict(samples([150.0] * 8), warmup_minutes=5) == [
         "only 3 samples after the warm-up: at least 6 are needed"
     ]
+
+
+def test_asyncio_tasks_that_keep_growing_fail() -> None:
+    tasks = [7, 9, 7, 12, 15, 18, 21]
+    assert verdict(samples([150.0] * 7, tasks=tasks), warmup_minutes=0) == [
+        "ai_orchestrator.orchestrator asyncio tasks grew: at most 9 at first, at least 15 at last"
+    ]
+    assert verdict(samples([150.0] * 7, tasks=[7, 9, 7, 8, 7, 11, 7]), warmup_minutes=0) == []
+
+
+def test_the_task_counts_are_read_from_text_and_json_log_lines() -> None:
+    log = (
+        b"INFO shared.lifecycle Runtime stats: pid=41 asyncio_tasks=6 threads=3\n"
+        b'{"message": "Runtime stats: pid=42 asyncio_tasks=9 threads=4", "pid": 42}\n'
+        b"GET /health 200\n"
+        b"INFO shared.lifecycle Runtime stats: pid=41 asyncio_tasks=8 threads=3\n"
+    )
+    assert runtime_stats(log) == {41: 8, 42: 9}  # the last figure of each process

@@ -163,3 +163,40 @@ def test_install_outside_the_main_thread_leaves_the_handler_alone(
     thread.join()
     assert signal.getsignal(signal.SIGTERM) is previous, "signals belong to the main thread"
     assert not lifecycle._installed, "a later install from the main thread may still chain"
+
+
+async def test_runtime_stats_count_this_loops_tasks_once_per_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import os
+    import re
+
+    state = Lifecycle()
+    release = asyncio.Event()
+    extra = [asyncio.create_task(release.wait()) for _ in range(5)]
+    caplog.set_level("INFO", logger="shared.lifecycle")
+    try:
+        state.report_runtime(0.02)
+        reporter = state._stats_task
+        state.report_runtime(0.02)  # a second function of the process: still one reporter
+        assert state._stats_task is reporter
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            lines = [r for r in caplog.records if r.getMessage().startswith("Runtime stats")]
+            if lines:
+                break
+        expected = len(asyncio.all_tasks())
+    finally:
+        release.set()
+        await asyncio.gather(*extra)
+        assert state._stats_task is not None
+        state._stats_task.cancel()
+    assert lines, "no runtime stats were logged"
+    fields = lines[-1].json_fields  # type: ignore[attr-defined]
+    assert fields["pid"] == os.getpid()
+    assert fields["asyncio_tasks"] == expected  # the five waiting tasks, this one, the reporter
+    assert fields["threads"] == threading.active_count()
+    assert re.fullmatch(
+        rf"Runtime stats: pid={os.getpid()} asyncio_tasks={expected} threads=\d+",
+        lines[-1].getMessage(),
+    )
