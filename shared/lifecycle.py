@@ -14,6 +14,7 @@ instead of replacing it (as func-python does).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import signal
@@ -69,7 +70,10 @@ class Lifecycle:
         task = self._stats_task
         if task is not None and not task.done() and task.get_loop() is loop:
             return
-        self._stats_task = loop.create_task(_report_runtime(interval), name="runtime-stats")
+        # a context of its own: not the request's (its id and trace) that happened to start it
+        self._stats_task = loop.create_task(
+            _report_runtime(interval), name="runtime-stats", context=contextvars.Context()
+        )
 
     def track(self) -> _Inflight:
         return _Inflight(self)

@@ -23,11 +23,11 @@ it samples, per function (the functions-framework process and its children): RSS
 sockets; for the platform: PostgreSQL connections (``pg_stat_activity`` of its database),
 Redis clients (``CLIENT LIST``) and Redis keys without a TTL; and each function's asyncio
 tasks, which each process logs every ``RUNTIME_STATS_SECONDS`` (set for the platform it
-starts; read from its log). After the warm-up (default 5 minutes) it fails when a
-function's RSS grows more than 5% (median of the last three samples against the median of
-the first three after warm-up), or when connections, sockets, tasks or TTL-less keys stay
-above their highest value of the first three samples after warm-up in all of the last
-three. The samples and the verdict go to
+starts; read from the functions' logs, ``.local/logs``). After the warm-up (default 5
+minutes) it fails when a function's RSS grows more than 5% (median of the last three
+samples against the median of the first three after warm-up), or when connections,
+sockets, tasks or TTL-less keys stay above their highest value of the first three samples
+after warm-up in all of the last three. The samples and the verdict go to
 ``.local/soak/report.md`` (and ``soak.json``).
 """
 
@@ -96,8 +96,9 @@ class Platform:
     fake: subprocess.Popen[bytes] | None = None
     fake_port: int = 0
     embedded: list[Any] = field(default_factory=list)
-    log: Path | None = None  # the platform's output, where each process logs its runtime stats
-    log_read: int = 0  # how far ``runtime_stats`` has read it
+    # each function's log (``make run`` writes .local/logs/<function>.log), from where this run
+    # started: their processes log their runtime stats there
+    logs_read: dict[Path, int] = field(default_factory=dict)
     tasks_by_pid: dict[int, int] = field(default_factory=dict)
 
 
@@ -139,9 +140,8 @@ def start(work: Path, key: str) -> Platform:
         "RUNTIME_STATS_SECONDS": str(RUNTIME_STATS_SECONDS),
         "PYTHONPATH": str(ROOT),
     }
-    platform.log = work / "platform.log"
-    platform.log_read = platform.log.stat().st_size if platform.log.exists() else 0
-    log = platform.log.open("ab")
+    platform.logs_read = {path: path.stat().st_size for path in LOGS.glob("*.log")}
+    log = (work / "platform.log").open("ab")
     platform.process = subprocess.Popen(  # noqa: S603 - fixed argv
         [sys.executable, "-m", "localdev.local"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
@@ -291,8 +291,10 @@ def cpu_seconds(platform: Platform) -> dict[str, float]:
     return used
 
 
-# Each function logs its asyncio task count this often (shared/lifecycle.py) for the samples.
+# Each function logs its asyncio task count this often (shared/lifecycle.py) for the samples,
+# in its log file of ``make run``.
 RUNTIME_STATS_SECONDS = 20
+LOGS = ROOT / ".local" / "logs"
 _RUNTIME_STATS = re.compile(rb"Runtime stats: pid=(\d+) asyncio_tasks=(\d+)")
 
 
@@ -303,14 +305,14 @@ def runtime_stats(text: bytes) -> dict[int, int]:
 
 
 def _read_runtime_stats(platform: Platform) -> None:
-    if platform.log is None or not platform.log.exists():
-        return
-    with platform.log.open("rb") as log:
-        log.seek(platform.log_read)
-        text = log.read()
-    complete = text.rfind(b"\n") + 1  # a line still being written waits for the next read
-    platform.log_read += complete
-    platform.tasks_by_pid.update(runtime_stats(text[:complete]))
+    for path in sorted(LOGS.glob("*.log")):
+        done = platform.logs_read.get(path, 0)
+        with path.open("rb") as log:
+            log.seek(done)
+            text = log.read()
+        complete = text.rfind(b"\n") + 1  # a line still being written waits for the next read
+        platform.logs_read[path] = done + complete
+        platform.tasks_by_pid.update(runtime_stats(text[:complete]))
 
 
 def sample(platform: Platform) -> dict[str, Any]:
