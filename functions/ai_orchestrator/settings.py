@@ -33,6 +33,13 @@ class OrchestratorConfig(access.AccessConfig):
         60.0, gt=0, description="Cap on a provider's Retry-After honoured as a cooldown."
     )
     review_concurrency: int = Field(4, ge=1, le=64, description="Chunks reviewed in parallel.")
+    local_analyzer_processes: int = Field(
+        1,
+        ge=0,
+        le=8,
+        description="Processes beside the function's own running the local reviewer's bandit"
+        " and taint while several chunks are reviewed at once (0: this process only).",
+    )
     max_chunks_per_request: int = Field(
         50, ge=1, le=1000, description="Chunks one /review may carry (422 above)."
     )

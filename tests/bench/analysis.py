@@ -183,6 +183,7 @@ def analysis(bench: Bench) -> list[Result]:
                         "files": len(files),
                         "first_s": round(first, 2),
                         "rerun_s": round(again, 2),
+                        "first_s_each_run": [round(total / f, 2) for f in firsts],
                         "findings": done["summary"],
                         "rerun_findings_total": cached["summary"]["total"],
                         "rerun_usage": cached["usage"],

@@ -119,6 +119,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--archive-mb", type=float, default=defaults.archive_mb)
     parser.add_argument("--analysis-lines", type=int, default=defaults.analysis_lines)
+    parser.add_argument(
+        "--analysis-runs",
+        type=int,
+        default=defaults.analysis_runs,
+        help="analyses of fresh repositories in a row (the first on a cold orchestrator)",
+    )
     parser.add_argument("--ab-events", type=int, default=defaults.ab_events)
     parser.add_argument(
         "--taint-files", type=int, default=defaults.taint_files, help="files of the timed project"
@@ -174,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         gateway_connections=args.gateway_connections,
         archive_mb=args.archive_mb,
         analysis_lines=args.analysis_lines,
+        analysis_runs=args.analysis_runs,
         ab_events=args.ab_events,
         taint_files=args.taint_files,
         coldstart_targets=args.coldstart_targets,

@@ -34,12 +34,14 @@ import asyncio
 import functools
 import hashlib
 import json
+import multiprocessing
 import re
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +83,63 @@ _secrets_lock = threading.Lock()
 _FENCE_LANGUAGE = re.compile(r"[\w+#.-]*")
 
 
+class Offload:
+    """Processes beside the function's own for the CPU-bound analyzers (bandit and taint).
+
+    The analyzers hold the GIL, so one process reviews at most one core's worth however
+    many chunks arrive together; the orchestrator's instance has two (knative/, limit 2000m).
+    While two or more local reviews run at once in this process (the worker's concurrent
+    ``/review`` calls of an analysis), bandit and taint run in a pool of ``processes``
+    (``LOCAL_ANALYZER_PROCESSES``; 0: threads only), started on first need and kept; a
+    single review (``/review`` of one chunk, a chat answer) stays in this process, so the
+    pool costs neither the cold start nor the memory of an instance that never batches.
+    The findings are the same either way (tests/functions/ai_orchestrator/test_local.py).
+    """
+
+    def __init__(self) -> None:
+        self.processes: Callable[[], int] = lambda: 0  # the function's setting, read when needed
+        self.reviews = 0  # local reviews running in this process now
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def configure(self, processes: Callable[[], int]) -> None:
+        self.processes = processes
+
+    def executor(self) -> ProcessPoolExecutor | None:
+        """The pool when this review has company and processes are allowed, else None."""
+        if self.reviews < 2 or (processes := self.processes()) <= 0:
+            return None
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    processes,
+                    mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
+                    initializer=_warm_analyzers,
+                )
+            return self._pool
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        pool = self.executor()
+        if pool is None:
+            return await asyncio.to_thread(function, *args)
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+
+    async def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+
+def _warm_analyzers() -> None:
+    """A pool process's start: bandit's plugins and the taint rules, before the first chunk."""
+    _bandit_config()
+    taint.analyze("x = 1\n")
+
+
+offload = Offload()
+
+
 class LocalProvider:
     """The offline reviewer; ``timeout`` bounds each analyzer subprocess in seconds."""
 
@@ -98,7 +157,11 @@ class LocalProvider:
         client: aiohttp.ClientSession | None = None,
     ) -> ReviewResult:
         enabled = [name for name in config.analyzers if _applies(name, chunk) and name != "style"]
-        outcomes = await asyncio.gather(*(self._run(name, chunk, config) for name in enabled))
+        offload.reviews += 1
+        try:
+            outcomes = await asyncio.gather(*(self._run(name, chunk, config) for name in enabled))
+        finally:
+            offload.reviews -= 1
         findings: list[Finding] = []
         skipped: list[SkippedAnalyzer] = []
         ran: list[str] = []
@@ -154,9 +217,7 @@ class LocalProvider:
     ) -> list[Finding] | SkippedAnalyzer | tuple[str, list[Finding]]:
         if name == "taint":
             try:
-                return await asyncio.wait_for(
-                    asyncio.to_thread(taint_findings, chunk), self.timeout
-                )
+                return await asyncio.wait_for(offload.run(taint_findings, chunk), self.timeout)
             except TimeoutError:
                 return SkippedAnalyzer(
                     analyzer="taint", reason=f"timed out after {self.timeout:g}s"
@@ -186,7 +247,7 @@ class LocalProvider:
             target.write_text(_padded(chunk), encoding="utf-8")
             try:
                 report = await asyncio.wait_for(
-                    asyncio.to_thread(_run_bandit, str(target), left_out), self.timeout
+                    offload.run(_run_bandit, str(target), left_out), self.timeout
                 )
             except TimeoutError:
                 return SkippedAnalyzer(

@@ -381,3 +381,51 @@ async def test_one_ruff_run_per_batch_finds_exactly_what_one_run_per_chunk_finds
     reasons = {r.reason for r in batched if not isinstance(r, list)}
     expected = "cannot parse it: Expected a parameter or the end of the parameter list at line 1"
     assert expected in reasons, reasons
+
+
+async def test_concurrent_reviews_run_bandit_and_taint_in_a_second_process_with_the_same_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Several local reviews at once put bandit and taint in the pool (another process, so
+    another core); one review alone stays in this process and starts no pool."""
+    import os
+
+    from functions.ai_orchestrator.providers import local
+
+    chunks = [c for c in _corpus_chunks() if c.language == "python"][-80:]  # generated: flaws
+    config = prompts.ReviewConfig.model_validate(
+        {**prompts.DEFAULT.model_dump(), "analyzers": ["bandit", "taint", "style"]}
+    )
+    pids: list[int] = []
+    offload = local.Offload()
+    offload.configure(lambda: 1)
+    monkeypatch.setattr(local, "offload", offload)
+    real_run = offload.run
+
+    async def run(function: Any, *args: Any) -> Any:
+        pool = offload.executor()
+        pids.append(os.getpid() if pool is None else -1)
+        return await real_run(function, *args)
+
+    monkeypatch.setattr(offload, "run", run)
+    try:
+        alone = [await LocalProvider().review(chunk, config) for chunk in chunks]
+        assert offload._pool is None and set(pids) == {os.getpid()}, "one at a time: no pool"
+        pids.clear()
+        gate = asyncio.Semaphore(4)
+
+        async def review(chunk: chunking.Chunk) -> ReviewResult:
+            async with gate:
+                return await LocalProvider().review(chunk, config)
+
+        together = await asyncio.gather(*(review(chunk) for chunk in chunks))
+        assert offload._pool is not None and -1 in pids, "reviews at once used the pool"
+        workers = {await asyncio.get_running_loop().run_in_executor(offload._pool, os.getpid)}
+        assert os.getpid() not in workers
+    finally:
+        await offload.close()
+    assert [r.findings for r in together] == [r.findings for r in alone]
+    assert [r.analyzers for r in together] == [r.analyzers for r in alone]
+    found = {f.rule.split(":")[0] for r in alone for f in r.findings}
+    assert {"bandit", "taint"} <= found, found
+    assert offload.reviews == 0
