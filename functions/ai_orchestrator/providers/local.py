@@ -36,6 +36,7 @@ import hashlib
 import json
 import multiprocessing
 import re
+import signal
 import sys
 import tempfile
 import threading
@@ -132,7 +133,10 @@ class Offload:
 
 
 def _warm_analyzers() -> None:
-    """A pool process's start: bandit's plugins and the taint rules, before the first chunk."""
+    """A pool process's start: bandit's plugins and the taint rules, before the first chunk.
+    Ctrl-C of ``make run`` reaches the whole process group: the function shuts its pool
+    down itself as it drains, so the pool's processes ignore SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _bandit_config()
     taint.analyze("x = 1\n")
 
