@@ -27,21 +27,24 @@ logger = logging.getLogger(__name__)
 State = Literal["closed", "open", "half_open"]
 _TTL_MS = 24 * 3600 * 1000  # idle circuits vanish; absent = closed
 
-# KEYS: circuit hash, trial lease. ARGV: cooldown ms, lease ms, ttl ms.
-# Returns {allowed 0|1, state, trial 0|1}.
+# KEYS: circuit hash, trial lease, cooldown. ARGV: cooldown ms, lease ms, ttl ms.
+# Returns {allowed 0|1, state, trial 0|1, cooling until (epoch seconds) or ''}: a provider
+# in its cooldown is refused without touching its circuit; one round trip either way.
 _ALLOW = """
+local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
+local cooling = redis.call('GET', KEYS[3])
+if cooling then return {0, state, 0, cooling} end
+if state == 'closed' then return {1, 'closed', 0, ''} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-if state == 'closed' then return {1, 'closed', 0} end
 if state == 'open' then
   local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0')
-  if now < opened + tonumber(ARGV[1]) then return {0, 'open', 0} end
+  if now < opened + tonumber(ARGV[1]) then return {0, 'open', 0, ''} end
   redis.call('HSET', KEYS[1], 'state', 'half_open')
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return {1, 'half_open', 1} end
-return {0, 'half_open', 0}
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return {1, 'half_open', 1, ''} end
+return {0, 'half_open', 0, ''}
 """
 
 # KEYS: circuit hash, failure zset, trial lease. ARGV: window ms, threshold, ttl ms, id.
@@ -94,11 +97,13 @@ return state
 
 @dataclass(frozen=True)
 class Permit:
-    """Whether a call may go to the provider now; ``trial`` marks the half-open probe."""
+    """Whether a call may go to the provider now; ``trial`` marks the half-open probe;
+    ``cooling_until`` (epoch seconds) when the provider's own Retry-After still runs."""
 
     allowed: bool
     state: State
     trial: bool = False
+    cooling_until: float | None = None
 
 
 def _keys(provider: str) -> tuple[str, str, str]:
@@ -114,15 +119,17 @@ def _ms(seconds: float) -> int:
 
 
 async def allow(provider: str, *, lease_seconds: float) -> Permit:
-    """May a call go to ``provider``? In half-open, only the holder of the trial lease."""
+    """May a call go to ``provider``? Not while it cools down (its Retry-After); in
+    half-open, only the holder of the trial lease."""
     circuit, _, trial = _keys(provider)
     config = settings()
     try:
-        allowed, state, is_trial = await redis.client().eval(
+        allowed, state, is_trial, cooling = await redis.client().eval(
             _ALLOW,
-            2,
+            3,
             circuit,
             trial,
+            redis.key("cooldown", provider),
             _ms(config.breaker_cooldown_seconds),
             _ms(lease_seconds),
             _TTL_MS,
@@ -130,7 +137,8 @@ async def allow(provider: str, *, lease_seconds: float) -> Permit:
     except down_errors():
         logger.warning("Redis is down: treating provider '%s' as closed", provider)
         return Permit(True, "closed")
-    return Permit(bool(allowed), _text(state), bool(is_trial))  # type: ignore[arg-type]
+    until = float(cooling) if cooling else None
+    return Permit(bool(allowed), _text(state), bool(is_trial), until)  # type: ignore[arg-type]
 
 
 async def failure(provider: str) -> State:

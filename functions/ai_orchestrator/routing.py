@@ -141,13 +141,14 @@ async def route(
     """
     attempts = list(skipped or [])
     refused = 0
-    cooling = await breaker.cooling_until([t.provider for t in candidates])
-    waits: list[float] = [until - time.time() for until in cooling.values()]
+    waits: list[float] = []
     for target in candidates:
-        if target.provider in cooling:
-            attempts.append(f"{target.provider}/{target.model.name}: cooling down")
-            continue
+        # the cooldown and the circuit in one round trip
         permit = await breaker.allow(target.provider, lease_seconds=seconds + 5)
+        if permit.cooling_until is not None:
+            attempts.append(f"{target.provider}/{target.model.name}: cooling down")
+            waits.append(permit.cooling_until - time.time())
+            continue
         if not permit.allowed:
             attempts.append(f"{target.provider}/{target.model.name}: circuit {permit.state}")
             waits.append(settings().breaker_cooldown_seconds)

@@ -90,6 +90,28 @@ async def test_half_open_admits_one_trial_at_a_time(platform: Platform, client_f
     assert sum(p.allowed for p in permits) == 1
 
 
+async def test_a_cooling_provider_is_refused_in_the_same_round_trip_without_taking_the_trial(
+    platform: Platform, client_for: Any
+) -> None:
+    client_for(
+        "orchestrator",
+        **platform.orchestrator_env(BREAKER_FAILURES="1", BREAKER_COOLDOWN_SECONDS="0.3"),
+    )
+    provider = f"p-{platform.experiment}-cooling"
+    assert await breaker.failure(provider) == "open"
+    await asyncio.sleep(0.4)  # the circuit would admit a half-open trial now
+    seconds = await breaker.cool_down(provider, 1.0)  # but the provider asked for a rest
+
+    cooling = await breaker.allow(provider, lease_seconds=30)
+    await asyncio.sleep(1.1)
+    rested = await breaker.allow(provider, lease_seconds=30)
+
+    assert seconds == 1.0
+    assert not cooling.allowed and not cooling.trial and cooling.cooling_until is not None
+    assert cooling.state == "open", "the circuit is read, not moved on, while cooling"
+    assert (rested.allowed, rested.trial, rested.cooling_until) == (True, True, None)
+
+
 async def test_with_redis_down_every_provider_counts_as_closed(
     platform: Platform, client_for: Any, fake_openai: FakeOpenAI
 ) -> None:
