@@ -34,6 +34,7 @@ import asyncio
 import functools
 import hashlib
 import json
+import logging
 import multiprocessing
 import re
 import signal
@@ -43,6 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +82,7 @@ BANDIT_SUPERSEDED = (
 # name's definition) may sit in another chunk, so these would be false positives.
 RUFF_WHOLE_FILE_ONLY = frozenset({"F401", "F811", "F821", "F822", "F823"})
 BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+logger = logging.getLogger(__name__)
 _secrets_lock = threading.Lock()
 _FENCE_LANGUAGE = re.compile(r"[\w+#.-]*")
 
@@ -123,7 +126,15 @@ class Offload:
         pool = self.executor()
         if pool is None:
             return await asyncio.to_thread(function, *args)
-        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+        except BrokenProcessPool:  # its process died (killed, out of memory): a new one later
+            logger.warning("The local analyzers' process died; the chunk is analysed here")
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return await asyncio.to_thread(function, *args)
 
     async def close(self) -> None:
         with self._lock:

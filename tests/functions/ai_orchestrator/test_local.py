@@ -429,3 +429,25 @@ async def test_concurrent_reviews_run_bandit_and_taint_in_a_second_process_with_
     found = {f.rule.split(":")[0] for r in alone for f in r.findings}
     assert {"bandit", "taint"} <= found, found
     assert offload.reviews == 0
+
+
+async def test_a_dead_analyzer_process_costs_no_review_and_is_replaced() -> None:
+    import os
+    import signal
+
+    from functions.ai_orchestrator.providers import local
+
+    offload = local.Offload()
+    offload.configure(lambda: 1)
+    offload.reviews = 2  # as if another review ran alongside
+    try:
+        first = await offload.run(os.getpid)
+        os.kill(first, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        survived = await offload.run(os.getpid)  # the broken pool: this process does it
+        replaced = await offload.run(os.getpid)  # then a new pool process
+    finally:
+        await offload.close()
+    assert first != os.getpid()
+    assert survived == os.getpid()
+    assert replaced not in (first, os.getpid())
