@@ -436,6 +436,31 @@ return held
 """
 )
 
+# KEYS: deadlines zset, the reservation's hash, the ledger stream, the reservation's
+# "committed" marker. ARGV: id, tokens, cost units, marker TTL (ms), the marker's value
+# ("input:output:cost"), then the ledger row's field/value pairs. A reservation committed
+# before (its marker stands) changes nothing and answers {2, marker}; one no longer held
+# (expired, released, or committed and already drained) changes nothing and answers {0};
+# a held one trades its hold for the actual amounts, appends the row and leaves the
+# marker, in one atomic step, and answers {1}.
+COMMIT_ONCE = (
+    _COMMIT
+    + """
+local done = redis.call('GET', KEYS[4])
+if done then return {2, done} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
+commit(KEYS[1], KEYS[2], 6, 5)
+local row = {}
+for i = 6, #ARGV do row[#row + 1] = ARGV[i] end
+redis.call('XADD', KEYS[3], '*', unpack(row))
+redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[4])
+return {1}
+"""
+)
+COMMITTED_MARKER_TTL_MS = 24 * 3600 * 1000
+"""How long a commit's marker outlives it at most; the ledger writer deletes it as soon as
+the row is in PostgreSQL, where a later repeat of the commit finds it instead."""
+
 # KEYS: deadlines zset, the reservation's hash. ARGV: id. Returns 1 if something was held.
 RELEASE = _UNDO + "return undo(KEYS[1], KEYS[2], ARGV[1])\n"
 
@@ -528,6 +553,53 @@ class Counters:
         keys = [*self._keys(usage.reservation_id), key(self.cache, LEDGER_STREAM)]
         return int(await self._run(COMMIT_AND_RECORD, keys, args)) == 1
 
+    async def commit_once(self, usage: Usage) -> tuple[str, Usage | None]:
+        """Commit a held reservation and record ``usage`` in the ledger stream, once.
+
+        Returns ``("recorded", None)`` when this call committed it; ``("replayed", first)``
+        when it was committed before and its row is still on its way to PostgreSQL
+        (``first`` carries that commit's amounts); ``("not-held", None)`` when there is no
+        hold to trade (expired, released, or committed and already written to
+        PostgreSQL): then nothing changed, and the caller settles through the ledger.
+
+        Raises:
+            Unavailable: Redis is down.
+        """
+        marker = f"{usage.input_tokens}:{usage.output_tokens}:{usage.cost_usd}"
+        args: list[Any] = [
+            usage.reservation_id,
+            usage.input_tokens + usage.output_tokens,
+            to_units(usage.cost_usd),
+            COMMITTED_MARKER_TTL_MS,
+            marker,
+        ]
+        for name in LEDGER_FIELDS:
+            args.extend((name, str(getattr(usage, name))))
+        keys = [
+            *self._keys(usage.reservation_id),
+            key(self.cache, LEDGER_STREAM),
+            committed_key(self.cache, usage.reservation_id),
+        ]
+        answer = await self._run(COMMIT_ONCE, keys, args)
+        outcome = int(answer[0])
+        if outcome == 1:
+            return "recorded", None
+        if outcome == 0:
+            return "not-held", None
+        raw = answer[1].decode() if isinstance(answer[1], bytes) else str(answer[1])
+        tokens_in, tokens_out, cost_usd = raw.split(":")
+        first = Usage(
+            usage.reservation_id,
+            usage.user_id,
+            usage.project_id,
+            usage.provider,
+            usage.model,
+            int(tokens_in),
+            int(tokens_out),
+            Decimal(cost_usd),
+        )
+        return "replayed", first
+
     async def release(self, reservation_id: str) -> bool:
         """Give the hold back; False if nothing was held (committed, released or expired)."""
         answer = await self._run(RELEASE, self._keys(reservation_id), [reservation_id])
@@ -542,6 +614,11 @@ class Counters:
         except down_errors() as e:
             raise Unavailable("redis", retry_after=2) from e
         return [int(v) if v is not None else 0 for v in values]
+
+
+def committed_key(cache: Cache, reservation_id: str) -> str:
+    """The marker ``Counters.commit_once`` leaves on a reservation it committed."""
+    return key(cache, "rsv-done", reservation_id)
 
 
 def usage_of(fields: dict[bytes, bytes]) -> Usage:

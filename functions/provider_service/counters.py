@@ -8,9 +8,9 @@ provider-service's Redis.
 from __future__ import annotations
 
 from functions.provider_service.context import redis
-from shared.quota import RECLAIM_BATCH, Counters, Entry
+from shared.quota import RECLAIM_BATCH, Counters, Entry, Usage
 
-__all__ = ["RECLAIM_BATCH", "commit", "current", "reclaim", "release", "reserve"]
+__all__ = ["RECLAIM_BATCH", "commit", "commit_once", "current", "reclaim", "release", "reserve"]
 
 _counters = Counters(redis)
 
@@ -34,6 +34,11 @@ async def commit(
     return await _counters.commit(
         reservation_id, tokens=tokens, cost_units=cost_units, fallback=fallback
     )
+
+
+async def commit_once(usage: Usage) -> tuple[str, Usage | None]:
+    """Commit a held reservation and queue its ledger row, once (``Counters.commit_once``)."""
+    return await _counters.commit_once(usage)
 
 
 async def release(reservation_id: str) -> bool:

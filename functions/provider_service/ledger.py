@@ -2,7 +2,9 @@
 
 The orchestrator's chat gateway commits without calling the quotas function: one Lua
 script adjusts the counters and appends the usage row to the Redis stream ``ledger``
-(``shared.quota.Counters.commit_and_record``) before the caller gets its answer. This
+(``shared.quota.Counters.commit_and_record``) before the caller gets its answer. The
+quotas function's own ``POST /quotas/commit`` does the same for a held reservation
+(``Counters.commit_once``, which also marks it committed until its row is written). This
 module moves those rows into ``usage_ledger``.
 
 Why a crash cannot lose a row: an entry leaves the stream only through ``XACK`` + ``XDEL``
@@ -148,7 +150,13 @@ async def _write(entries: Entries) -> int:
     async with database.connection() as conn:
         added = await repository.record_usages(conn, rows)
     ids = [entry_id for entry_id, _ in entries]
-    client = redis.client()
-    await client.xack(stream(), GROUP, *ids)
-    await client.xdel(stream(), *ids)
+    # the rows are in PostgreSQL now: a repeated commit finds them there, so the markers
+    # quotas' commit left for repeats go too (the gateway's rows have none: a no-op)
+    markers = [quota.committed_key(redis, usage.reservation_id) for usage, _ in rows]
+    async with redis.client().pipeline(transaction=False) as pipe:
+        pipe.xack(stream(), GROUP, *ids)
+        pipe.xdel(stream(), *ids)
+        if markers:
+            pipe.delete(*markers)
+        await pipe.execute()
     return added

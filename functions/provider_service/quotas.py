@@ -2,9 +2,11 @@
 
 A caller reserves before a model call and commits the actual tokens after it (or
 releases). Reserve answers 429 naming the first limit that would be exceeded, and 503
-when Redis is down (fail closed). Commit appends to the PostgreSQL ledger first
-(idempotent by reservation), then adjusts the Redis counters; with Redis down the
-ledger row is still written, and the hold simply expires. ``GET /usage`` sums the ledger.
+when Redis is down (fail closed). Commit trades a held reservation for the actual usage
+and queues its ledger row in one Redis script (the ledger writer moves it to PostgreSQL,
+idempotent by reservation); with no hold left, or Redis down, the row goes to PostgreSQL
+first and the counters follow (with Redis down, the hold simply expires). ``GET /usage``
+sums the ledger.
 
 Who may call: admins and internal service tokens for anyone; a member only for
 themselves (``user_id`` equal to the token's user) and only in a project they belong to
@@ -44,6 +46,7 @@ from shared.auth import Principal, principal
 from shared.cache import down_errors
 from shared.errors import Forbidden, NotFound, QuotaExceeded, Unavailable, ValidationFailed
 from shared.function import Router, query_uuid
+from shared.quota import Usage
 
 logger = logging.getLogger(__name__)
 router = Router()
@@ -219,7 +222,18 @@ async def _price(provider: str, model: str) -> rules.Price:
 
 @router.post("/quotas/commit", body=CommitIn, response=Committed)
 async def commit(request: Request, body: CommitIn) -> Committed:
-    """Record actual usage once (exact cost) and trade the hold for it."""
+    """Record actual usage once (exact cost) and trade the hold for it.
+
+    While the reservation is held (the usual case: a commit within its TTL), one Redis
+    script trades the hold, appends the ledger row to the stream the ledger writer drains
+    into PostgreSQL (``ledger.py`` says why no row is lost) and marks the reservation
+    committed: no PostgreSQL round trip on the response path. A repeat finds the mark (or,
+    once the row is written, the row). With no hold left (expired or released), or with
+    Redis down, the row goes to PostgreSQL first and the counters follow, as before.
+    One case answers from the second call's amounts: the first commit made while Redis
+    was down and repeated after it came back, while the hold still stands (at most
+    ``RESERVATION_TTL_SECONDS``); the ledger keeps the first call's row either way.
+    """
     ledger.drain_soon()
     ticket = reservations.decode(body.reservation_id, key=settings().signing_key())
     _require_self(principal(request), ticket.user_id)
@@ -227,6 +241,27 @@ async def commit(request: Request, body: CommitIn) -> Committed:
     cost = rules.cost(
         ticket.price, input_tokens=body.input_tokens, output_tokens=body.output_tokens
     )
+    usage = Usage(
+        str(ticket.id),
+        str(ticket.user_id),
+        str(ticket.project_id),
+        ticket.provider,
+        ticket.model,
+        body.input_tokens,
+        body.output_tokens,
+        cost,
+    )
+    try:
+        outcome, first = await counters.commit_once(usage)
+    except Unavailable as e:
+        logger.warning("Commit of reservation %s straight to the ledger: %s", ticket.id, e.reason)
+        outcome, first = "redis-down", None
+    if outcome == "recorded":
+        return _committed(body.reservation_id, usage, replayed=False)
+    if first is not None:
+        return _committed(body.reservation_id, first, replayed=True)
+    if outcome == "not-held":
+        await ledger.drain()  # a row still in the stream reaches the ledger before we look
     async with database.connection() as conn:
         row = await repository.record_usage(
             conn,
@@ -247,6 +282,16 @@ async def commit(request: Request, body: CommitIn) -> Committed:
         input_tokens=row.input_tokens,
         output_tokens=row.output_tokens,
         replayed=not row.inserted,
+    )
+
+
+def _committed(reservation_id: str, usage: Usage, *, replayed: bool) -> Committed:
+    return Committed(
+        reservation_id=reservation_id,
+        cost_usd=usage.cost_usd,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        replayed=replayed,
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
+import redis.asyncio
 
 from tests.functions.provider_service._support import (
     admin,
@@ -144,29 +146,102 @@ async def test_an_expired_reservation_releases_itself(client_for, identity, prov
     assert after.status_code == 201, f"the expired hold was not given back: {after.text}"
 
 
-async def test_commit_is_exact_and_idempotent_with_one_ledger_row(
-    quotas, identity, provider, database_url
-) -> None:
-    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
-    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
-    first = await _commit(quotas, identity, rid, 1234, 567)
-    second = await _commit(quotas, identity, rid, 9999, 9999)
-    assert first.status_code == second.status_code == 200, (first.text, second.text)
-    # 1234 x $2.50/M + 567 x $10/M = 0.003085 + 0.00567
-    assert first.json()["cost_usd"] == "0.008755", first.json()
-    assert second.json()["cost_usd"] == "0.008755", "a repeat answers the first cost"
-    assert (first.json()["replayed"], second.json()["replayed"]) == (False, True)
-    assert second.json()["input_tokens"] == 1234, second.json()
+async def _ledger_rows(database_url: str, user_id: str) -> list[tuple[Any, ...]]:
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch(
             "select input_tokens, output_tokens, cost_usd from provider_service.usage_ledger"
             " where user_id = $1",
-            uuid.UUID(body["user_id"]),
+            uuid.UUID(user_id),
         )
     finally:
         await conn.close()
-    assert [tuple(r) for r in rows] == [(1234, 567, __import__("decimal").Decimal("0.008755"))]
+    return [tuple(r) for r in rows]
+
+
+async def _drain(quotas: Any, identity: Any, user_id: str) -> None:
+    """``GET /usage`` writes what the ledger stream holds before it sums."""
+    answer = await quotas.get("/usage", params={"user_id": user_id}, headers=admin(identity))
+    assert answer.status_code == 200, answer.text
+
+
+async def _tokens_used(quotas: Any, identity: Any, user_id: str) -> int:
+    answer = await quotas.get(f"/quotas/user/{user_id}", headers=admin(identity))
+    assert answer.status_code == 200, answer.text
+    (rule,) = answer.json()["rules"]
+    (used,) = [c["used"] for c in rule["consumption"] if c["window"] == "day"]
+    return int(used)
+
+
+async def test_commit_is_exact_and_idempotent_with_one_ledger_row(
+    quotas, identity, provider, database_url, redis_url, redis_prefix
+) -> None:
+    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
+    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=10_000)
+    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    first = await _commit(quotas, identity, rid, 1234, 567)
+    # a repeat while the row is on its way to PostgreSQL (the commit's marker answers) ...
+    second = await _commit(quotas, identity, rid, 9999, 9999)
+    assert len(await _markers(redis_url, redis_prefix)) == 1, "the commit marks its reservation"
+    await _drain(quotas, identity, body["user_id"])
+    # ... and once it is there (the marker is gone; the ledger answers)
+    third = await _commit(quotas, identity, rid, 8888, 8888)
+    answers = [a.json() for a in (first, second, third)]
+    assert [a.status_code for a in (first, second, third)] == [200] * 3, answers
+    # 1234 x $2.50/M + 567 x $10/M = 0.003085 + 0.00567
+    assert [a["cost_usd"] for a in answers] == ["0.008755"] * 3, "repeats answer the first cost"
+    assert [a["replayed"] for a in answers] == [False, True, True], answers
+    assert [(a["input_tokens"], a["output_tokens"]) for a in answers] == [(1234, 567)] * 3
+    assert await _ledger_rows(database_url, body["user_id"]) == [(1234, 567, Decimal("0.008755"))]
+    assert await _tokens_used(quotas, identity, body["user_id"]) == 1234 + 567, "counted once"
+    assert await _markers(redis_url, redis_prefix) == [], "written rows take their markers along"
+
+
+async def _markers(redis_url: str, redis_prefix: str) -> list[bytes]:
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        return [k async for k in client.scan_iter(match=f"{redis_prefix}*rsv-done*")]
+    finally:
+        await client.aclose()
+
+
+async def test_concurrent_repeats_of_one_commit_count_and_record_it_once(
+    quotas, identity, provider, database_url
+) -> None:
+    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
+    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=100_000)
+    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    answers = await asyncio.gather(*(_commit(quotas, identity, rid, 100 + i, i) for i in range(20)))
+    assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
+    fresh = [a.json() for a in answers if not a.json()["replayed"]]
+    assert len(fresh) == 1, "exactly one of the repeats commits"
+    won = (fresh[0]["input_tokens"], fresh[0]["output_tokens"])
+    assert {(a.json()["input_tokens"], a.json()["output_tokens"]) for a in answers} == {won}
+    await _drain(quotas, identity, body["user_id"])
+    rows = await _ledger_rows(database_url, body["user_id"])
+    assert [r[:2] for r in rows] == [won], rows
+    assert await _tokens_used(quotas, identity, body["user_id"]) == sum(won)
+
+
+async def test_a_commit_after_release_goes_to_the_ledger_first_and_counts_once(
+    quotas, identity, provider, database_url
+) -> None:
+    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
+    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=100_000)
+    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    released = await quotas.post(
+        "/quotas/release", json={"reservation_id": rid}, headers=service(identity)
+    )
+    assert released.json()["released"] is True, released.text
+    assert await _tokens_used(quotas, identity, body["user_id"]) == 0
+    # no hold to trade (the call ran after all): the ledger row is written before answering
+    late = await _commit(quotas, identity, rid, 300, 200)
+    assert (late.status_code, late.json()["replayed"]) == (200, False), late.text
+    assert await _ledger_rows(database_url, body["user_id"]) == [(300, 200, Decimal("0.002750"))]
+    again = await _commit(quotas, identity, rid, 1, 1)
+    assert again.json()["replayed"] is True, again.text
+    assert (again.json()["input_tokens"], again.json()["output_tokens"]) == (300, 200)
+    assert await _tokens_used(quotas, identity, body["user_id"]) == 500, "counted once"
 
 
 async def test_the_ledger_refuses_updates_and_deletes(database_url) -> None:
