@@ -111,24 +111,34 @@ def throughput_servers(bench: Bench) -> tuple[Server, Server, Server, dict[str, 
 @benchmark("throughput", "keep-alive load: requests/s and p50/p99 latency (separate process)")
 def throughput(bench: Bench) -> list[Result]:
     tokens, users, hello, bearer = throughput_servers(bench)
+    floor = bench.spawn("one_query")
+    wait_ok(floor, "GET", "/")  # its pool, made by the first request
     targets = [
         Target.get("hello", hello.port, "/", {}),
         Target.get("auth-users", users.port, "/users/me", bearer),
         Target.get("auth-tokens", tokens.port, "/.well-known/jwks.json", {}),
+        Target.get("one query (floor)", floor.port, "/", {}),
     ]
-    with pinned(tokens, users, hello):
+    servers = [hello, users, tokens, floor]
+    with pinned(*servers):
         base, *subjects = load_rounds(
-            bench, targets, duration=bench.options.duration, servers=[hello, users, tokens]
+            bench, targets, duration=bench.options.duration, servers=servers
         )
-    for server in (tokens, users, hello):
+    for server in servers:
         bench.stop(server)
-    return [
+    beside_hello = [
         result
         for target, values in zip(targets[1:], subjects, strict=True)
         for result in load_results(
             "throughput", f"GET {target.steps[0].path} vs GET /", target, values, targets[0], base
         )
     ]
+    # what /users/me costs beyond its one query: the platform's own request stack
+    me, floor_values = subjects[0], subjects[2]
+    metric = "GET /users/me vs one query (floor)"
+    return beside_hello + load_results(
+        "throughput", metric, targets[1], me, targets[3], floor_values
+    )
 
 
 # ---------------------------------------------------------------- imports
