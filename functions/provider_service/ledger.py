@@ -36,7 +36,7 @@ from typing import Any
 
 from functions.provider_service import repository
 from functions.provider_service.context import database, redis
-from shared import quota
+from shared import lifecycle, quota
 from shared.cache import down_errors
 from shared.errors import ProblemError
 
@@ -89,8 +89,11 @@ def drain_soon() -> None:
 
 
 async def _quietly() -> int:
+    """A background drain, in flight like a request: SIGTERM waits for it (up to the drain
+    timeout) before the pools close under it."""
     try:
-        return await drain()
+        with lifecycle.state.track():
+            return await drain()
     except ProblemError as e:
         logger.warning("Ledger drain postponed: %s", e.detail)
     except down_errors() as e:

@@ -3,6 +3,7 @@ the reader that took it died before acknowledging it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pytest
 import redis.asyncio
 
 from functions.provider_service import ledger
-from shared import quota
+from shared import lifecycle, quota
 from tests.functions.provider_service._support import admin
 
 
@@ -103,3 +104,25 @@ async def test_the_published_rules_carry_the_prices_and_a_version_that_a_rule_wr
         assert rule.tokens_per_day == 5
     finally:
         await client.aclose()
+
+
+async def test_a_background_drain_is_in_flight_until_it_ends(monkeypatch) -> None:
+    """SIGTERM waits for in-flight work before the pools close: a drain started by a
+    request counts, so it never writes through a pool being closed under it."""
+    release = asyncio.Event()
+
+    async def slow_drain(*, rounds: int = 20) -> int:
+        await release.wait()
+        return 0
+
+    monkeypatch.setattr(ledger, "drain", slow_drain)
+    monkeypatch.setattr(ledger, "_last", [float("-inf")])
+    before = lifecycle.state.inflight
+
+    ledger.drain_soon()
+    await asyncio.sleep(0)  # the task starts
+
+    assert lifecycle.state.inflight == before + 1
+    release.set()
+    await asyncio.gather(*ledger._tasks)
+    assert lifecycle.state.inflight == before

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import uuid
 from decimal import Decimal
@@ -13,6 +15,7 @@ import asyncpg
 import pytest
 import redis.asyncio
 
+from functions.provider_service import ledger
 from tests.functions.provider_service._support import (
     admin,
     away_from_the_minute_edge,
@@ -165,6 +168,16 @@ async def _drain(quotas: Any, identity: Any, user_id: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
+async def _held(quotas: Any, identity: Any, provider: str) -> tuple[dict[str, Any], str]:
+    """A reserve body of 2,000 tokens for a fresh user with a daily token rule, and the
+    id of the reservation made with it."""
+    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
+    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=100_000)
+    held = await _reserve(quotas, identity, body)
+    assert held.status_code == 201, held.text
+    return body, held.json()["reservation_id"]
+
+
 async def _tokens_used(quotas: Any, identity: Any, user_id: str) -> int:
     answer = await quotas.get(f"/quotas/user/{user_id}", headers=admin(identity))
     assert answer.status_code == 200, answer.text
@@ -174,15 +187,15 @@ async def _tokens_used(quotas: Any, identity: Any, user_id: str) -> int:
 
 
 async def test_commit_is_exact_and_idempotent_with_one_ledger_row(
-    quotas, identity, provider, database_url, redis_url, redis_prefix
+    quotas, identity, provider, database_url, redis_url, redis_prefix, monkeypatch
 ) -> None:
-    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
-    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=10_000)
-    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    monkeypatch.setattr(ledger, "DRAIN_INTERVAL_SECONDS", float("inf"))  # drains when asked
+    body, rid = await _held(quotas, identity, provider)
     first = await _commit(quotas, identity, rid, 1234, 567)
     # a repeat while the row is on its way to PostgreSQL (the commit's marker answers) ...
     second = await _commit(quotas, identity, rid, 9999, 9999)
-    assert len(await _markers(redis_url, redis_prefix)) == 1, "the commit marks its reservation"
+    marker = f"{redis_prefix}provider-service:rsv-done:{_reservation_uuid(rid)}".encode()
+    assert await _markers(redis_url, redis_prefix) >= {marker}, "the commit marks its reservation"
     await _drain(quotas, identity, body["user_id"])
     # ... and once it is there (the marker is gone; the ledger answers)
     third = await _commit(quotas, identity, rid, 8888, 8888)
@@ -194,13 +207,19 @@ async def test_commit_is_exact_and_idempotent_with_one_ledger_row(
     assert [(a["input_tokens"], a["output_tokens"]) for a in answers] == [(1234, 567)] * 3
     assert await _ledger_rows(database_url, body["user_id"]) == [(1234, 567, Decimal("0.008755"))]
     assert await _tokens_used(quotas, identity, body["user_id"]) == 1234 + 567, "counted once"
-    assert await _markers(redis_url, redis_prefix) == [], "written rows take their markers along"
+    assert marker not in await _markers(redis_url, redis_prefix), "a written row takes its marker"
 
 
-async def _markers(redis_url: str, redis_prefix: str) -> list[bytes]:
+def _reservation_uuid(reservation_id: str) -> str:
+    """The reservation's UUID, from the signed id's payload (base64url JSON, field ``i``)."""
+    payload = reservation_id.split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["i"])
+
+
+async def _markers(redis_url: str, redis_prefix: str) -> set[bytes]:
     client = redis.asyncio.Redis.from_url(redis_url)
     try:
-        return [k async for k in client.scan_iter(match=f"{redis_prefix}*rsv-done*")]
+        return {k async for k in client.scan_iter(match=f"{redis_prefix}*rsv-done*")}
     finally:
         await client.aclose()
 
@@ -208,9 +227,7 @@ async def _markers(redis_url: str, redis_prefix: str) -> list[bytes]:
 async def test_concurrent_repeats_of_one_commit_count_and_record_it_once(
     quotas, identity, provider, database_url
 ) -> None:
-    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
-    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=100_000)
-    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    body, rid = await _held(quotas, identity, provider)
     answers = await asyncio.gather(*(_commit(quotas, identity, rid, 100 + i, i) for i in range(20)))
     assert [a.status_code for a in answers] == [200] * 20, [a.text for a in answers]
     fresh = [a.json() for a in answers if not a.json()["replayed"]]
@@ -226,9 +243,7 @@ async def test_concurrent_repeats_of_one_commit_count_and_record_it_once(
 async def test_a_commit_after_release_goes_to_the_ledger_first_and_counts_once(
     quotas, identity, provider, database_url
 ) -> None:
-    body = call(provider, user_id=uuid.uuid4(), project_id=uuid.uuid4(), tokens=2000)
-    await put_rule(quotas, identity, "user", body["user_id"], tokens_per_day=100_000)
-    rid = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    body, rid = await _held(quotas, identity, provider)
     released = await quotas.post(
         "/quotas/release", json={"reservation_id": rid}, headers=service(identity)
     )
