@@ -29,10 +29,20 @@ async def jwks() -> dict[str, Any]:
 
 
 async def bootstrap_admin() -> None:
-    """Create the first admin from ``ADMIN_EMAIL``/``ADMIN_PASSWORD`` if it is missing."""
+    """Create the first admin from ``ADMIN_EMAIL``/``ADMIN_PASSWORD`` if it is missing.
+
+    Every start but the first finds the admin. The lookup by the address merely trimmed
+    and lower-cased comes first: stored addresses are normalized, and an ASCII address
+    that equals one once lower-cased normalizes to it, so a hit is the admin and the start
+    needs no address validation (``normalize_email``'s import). A miss normalizes properly.
+    """
     config = settings()
     if not config.admin_email or config.admin_password is None:
         return
+    simple = config.admin_email.strip().lower()
+    async with database.connection() as conn:
+        if simple.isascii() and await repository.credentials_by_email(conn, simple) is not None:
+            return
     email = normalize_email(config.admin_email)
     async with database.connection() as conn:
         if await repository.credentials_by_email(conn, email) is not None:

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _SCOPE = re.compile(r"^[a-z][a-z0-9:._-]{0,63}$")
@@ -16,9 +15,15 @@ _SCOPE = re.compile(r"^[a-z][a-z0-9:._-]{0,63}$")
 def normalize_email(value: str) -> str:
     """Syntax-checked, NFKC-normalized, lower-cased e-mail (the login name).
 
+    email-validator is imported on first use: it compiles its Unicode tables at import
+    (~30 ms), which a process that never reads an address (auth-users' reads, a restart
+    whose admin exists) should not pay at start-up.
+
     Raises:
         ValueError: not an e-mail address.
     """
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as e:

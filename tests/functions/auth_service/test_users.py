@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,8 @@ from tests.functions.auth_service._support import (
     ec_pem,
     unique_email,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _problem(answer: Any, status: int) -> dict[str, Any]:
@@ -469,6 +475,37 @@ async def test_the_bootstrap_admin_is_created_once_and_can_log_in(
     assert len(matching) == 1, matching
     assert (await auth.password_grant(auth.admin_email, auth.admin_password)).status_code == 200
     assert (await auth.password_grant(auth.admin_email, "another password 99")).status_code == 400
+
+
+async def test_a_restart_whose_admin_exists_starts_without_the_address_validator(
+    make_auth: Callable[..., Auth], platform_env: dict[str, str]
+) -> None:
+    """email-validator's import (~30 ms of tables) is paid where an address is read, not by
+    importing the functions nor by a bootstrap that finds its admin (issue 12, goal 1)."""
+    auth = make_auth()
+    assert (await auth.users.get("/health/startup")).status_code == 200  # the admin exists
+    probe = (
+        "import asyncio, sys\n"
+        "import functions.auth_service.main\n"
+        "from functions.auth_service import context\n"
+        "imported = 'email_validator' in sys.modules\n"
+        "asyncio.run(context.bootstrap_admin())\n"
+        "print(imported, 'email_validator' in sys.modules)\n"
+    )
+    env = {
+        **os.environ,
+        **platform_env,
+        "SERVICE_NAME": "auth-service",
+        "ADMIN_EMAIL": f"  {auth.admin_email.upper()} ",
+        "ADMIN_PASSWORD": "another password 99",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"], done.stdout + done.stderr
+    matching = [u for u in await _all_users(auth) if u["email"] == auth.admin_email]
+    assert len(matching) == 1, matching
 
 
 async def test_without_admin_password_no_admin_is_created(
