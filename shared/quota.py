@@ -316,7 +316,7 @@ local function undo(deadlines, hash, id)
   end
   redis.call('DEL', hash)
   redis.call('ZREM', deadlines, id)
-  if #held == 0 then return 0 end
+  if #held == 0 or (#held == 2 and held[1] == '-') then return 0 end
   return 1
 end
 """
@@ -335,7 +335,9 @@ end
 
 # A reservation is a hash ``rsv:<uuid>`` mapping each counter it raised to
 # ``<kind>:<amount>`` (kind r = requests, t = tokens, c = cost units), plus a member of the
-# sorted set ``rsv-deadlines`` scored by its deadline. Every reserve first reclaims
+# sorted set ``rsv-deadlines`` scored by its deadline; one that no rule limits holds only
+# the field ``-`` (``n:0``), so a commit can still tell a live reservation from one that
+# was released, expired or already committed. Every reserve first reclaims
 # reservations past their deadline (up to RECLAIM_BATCH), giving their amounts back, so
 # expiry is exact and atomic without a background job. The hash outlives the deadline
 # (until its counters' windows end) so the reclaim can still read it; counters are only
@@ -356,7 +358,7 @@ local function hold(deadlines, hash, first)
       return {0, ARGV[b + 5], tonumber(ARGV[b + 4]) - now}
     end
   end
-  if n == 0 then return {1} end
+  if n == 0 then redis.call('HSET', hash, '-', 'n:0') end
   for i = 0, n - 1 do
     local b = first + i * 6
     redis.call('INCRBY', ARGV[b], ARGV[b + 3])
@@ -369,6 +371,9 @@ local function hold(deadlines, hash, first)
 end
 """
 RESERVE = _RECLAIM + _HOLD + "return hold(KEYS[1], KEYS[2], 7)\n"
+
+# KEYS: deadlines zset. ARGV: now_ms, hash prefix, batch. Reclaim only (no reservation).
+RECLAIM = _RECLAIM + "reclaim(KEYS[1], ARGV[2], tonumber(ARGV[1]), tonumber(ARGV[3]))\nreturn 1\n"
 
 # KEYS as RESERVE plus the snapshot's version key; ARGV as RESERVE with the version the
 # caller computed its counters from at ARGV[7]. Returns {2} without holding anything when
@@ -527,9 +532,9 @@ class Counters:
         return False, name, int(answer[2])
 
     async def reclaim(self, *, now_ms: int) -> None:
-        """Give back what expired reservations still hold (the reserve script, no counters)."""
-        args = [now_ms, 0, "-", key(self.cache, "rsv", ""), RECLAIM_BATCH, 0]
-        await self._run(RESERVE, self._keys("-"), args)
+        """Give back what expired reservations still hold (one script, no reservation)."""
+        args = [now_ms, key(self.cache, "rsv", ""), RECLAIM_BATCH]
+        await self._run(RECLAIM, [key(self.cache, "rsv-deadlines")], args)
 
     async def commit(
         self, reservation_id: str, *, tokens: int, cost_units: int, fallback: list[Entry]

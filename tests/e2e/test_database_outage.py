@@ -6,34 +6,18 @@ import asyncio
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import pytest
 
-from tests.fakes.tcp_proxy import TcpProxy
+from tests.fakes.tcp_proxy import TcpProxy, postgres_proxy, through
 
 
 @pytest.fixture
 def proxy(database_url: str) -> Iterator[TcpProxy]:
-    parts = urlsplit(database_url)
-    socket_dir = parse_qs(parts.query).get("host", [""])[0]
-    if socket_dir.startswith("/"):  # embedded PostgreSQL listens on a Unix socket only
-        path = f"{socket_dir}/.s.PGSQL.{parts.port or 5432}"
-        link = TcpProxy("", 0, unix_path=path).start()
-    else:
-        assert parts.hostname and parts.port, f"PostgreSQL expected, got {parts.netloc}"
-        link = TcpProxy(parts.hostname, parts.port).start()
+    link = postgres_proxy(database_url)
     yield link
     link.stop()
-
-
-def _through(database_url: str, proxy: TcpProxy) -> str:
-    parts = urlsplit(database_url)
-    credentials = parts.netloc.rpartition("@")[0]
-    host = f"127.0.0.1:{proxy.port}"
-    netloc = f"{credentials}@{host}" if credentials else host
-    return urlunsplit(parts._replace(netloc=netloc, query=""))
 
 
 def _new_user() -> dict[str, str]:
@@ -65,7 +49,7 @@ async def _poll_ready(
 async def test_a_lost_database_is_a_503_naming_it_and_the_function_recovers_by_itself(
     start_function: Callable[..., Any], database_url: str, proxy: TcpProxy
 ) -> None:
-    fn = start_function("auth_users", DATABASE_URL=_through(database_url, proxy))
+    fn = start_function("auth_users", DATABASE_URL=through(database_url, proxy))
     async with httpx.AsyncClient(base_url=fn.url, timeout=15) as client:
         ready = await client.get("/ready")
         assert ready.status_code == 200, ready.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 
 class TcpProxy:
@@ -113,3 +114,23 @@ def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
+
+
+def postgres_proxy(database_url: str) -> TcpProxy:
+    """A started proxy to the PostgreSQL of ``database_url`` (TCP, or the Unix socket an
+    embedded server listens on only)."""
+    parts = urlsplit(database_url)
+    socket_dir = parse_qs(parts.query).get("host", [""])[0]
+    if socket_dir.startswith("/"):
+        return TcpProxy("", 0, unix_path=f"{socket_dir}/.s.PGSQL.{parts.port or 5432}").start()
+    assert parts.hostname and parts.port, f"PostgreSQL expected, got {parts.netloc}"
+    return TcpProxy(parts.hostname, parts.port).start()
+
+
+def through(database_url: str, proxy: TcpProxy) -> str:
+    """``database_url`` with its server replaced by the proxy's address."""
+    parts = urlsplit(database_url)
+    credentials = parts.netloc.rpartition("@")[0]
+    host = f"127.0.0.1:{proxy.port}"
+    netloc = f"{credentials}@{host}" if credentials else host
+    return urlunsplit(parts._replace(netloc=netloc, query=""))

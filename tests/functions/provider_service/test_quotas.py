@@ -506,3 +506,24 @@ async def test_every_field_of_a_signed_commit_is_validated(
     finally:
         await conn.close()
     assert rows == [], "nothing reached the ledger"
+
+
+async def test_a_reservation_no_rule_limits_commits_through_redis_and_releases_nothing(
+    quotas, identity, provider, database_url, monkeypatch
+) -> None:
+    """No rule matches: the reservation holds nothing, yet stays live until its commit (so
+    the commit takes the one-script path) and a release gives nothing back."""
+    monkeypatch.setattr(ledger, "DRAIN_INTERVAL_SECONDS", float("inf"))  # drains when asked
+    user = str(uuid.uuid4())
+    body = call(provider, user_id=uuid.UUID(user), project_id=uuid.uuid4(), tokens=100)
+    first = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    released = await quotas.post(
+        "/quotas/release", json={"reservation_id": first}, headers=service(identity)
+    )
+    assert released.json()["released"] is False, released.text
+    second = (await _reserve(quotas, identity, body)).json()["reservation_id"]
+    committed = await _commit(quotas, identity, second, 10, 5)
+    assert (committed.status_code, committed.json()["replayed"]) == (200, False), committed.text
+    assert await _ledger_rows(database_url, user) == [], "the row waits in the stream"
+    await _drain(quotas, identity, user)
+    assert await _ledger_rows(database_url, user) == [(10, 5, Decimal("0.000075"))]
