@@ -224,8 +224,8 @@ async def _price(provider: str, model: str) -> rules.Price:
 async def commit(request: Request, body: CommitIn) -> Committed:
     """Record actual usage once (exact cost) and trade the hold for it.
 
-    While the reservation is held (the usual case: a commit within its TTL), one Redis
-    script trades the hold, appends the ledger row to the stream the ledger writer drains
+    While the reservation is live (the usual case: a commit within its TTL; one that no
+    rule limits is live too, holding nothing), one Redis script trades the hold, appends the ledger row to the stream the ledger writer drains
     into PostgreSQL (``ledger.py`` says why no row is lost) and marks the reservation
     committed: no PostgreSQL round trip on the response path. A repeat finds the mark (or,
     once the row is written, the row). With no hold left (expired or released), or with
