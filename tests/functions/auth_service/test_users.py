@@ -497,7 +497,7 @@ async def test_a_restart_whose_admin_exists_starts_without_the_address_validator
         **platform_env,
         "SERVICE_NAME": "auth-service",
         "ADMIN_EMAIL": f"  {auth.admin_email.upper()} ",
-        "ADMIN_PASSWORD": "another password 99",
+        "ADMIN_PASSWORD": auth.admin_password,
     }
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
