@@ -225,11 +225,12 @@ async def commit(request: Request, body: CommitIn) -> Committed:
     """Record actual usage once (exact cost) and trade the hold for it.
 
     While the reservation is live (the usual case: a commit within its TTL; one that no
-    rule limits is live too, holding nothing), one Redis script trades the hold, appends the ledger row to the stream the ledger writer drains
-    into PostgreSQL (``ledger.py`` says why no row is lost) and marks the reservation
-    committed: no PostgreSQL round trip on the response path. A repeat finds the mark (or,
-    once the row is written, the row). With no hold left (expired or released), or with
-    Redis down, the row goes to PostgreSQL first and the counters follow, as before.
+    rule limits is live too, holding nothing), one Redis script trades the hold, appends
+    the ledger row to the stream the ledger writer drains into PostgreSQL (``ledger.py``
+    says why no row is lost) and marks the reservation committed: no PostgreSQL round
+    trip on the response path. A repeat finds the mark (or, once the row is written, the
+    row). With no hold left (expired or released), or with Redis down, the row goes to
+    PostgreSQL first and the counters follow, as before.
     One case answers from the second call's amounts: the first commit made while Redis
     was down and repeated after it came back, while the hold still stands (at most
     ``RESERVATION_TTL_SECONDS``); the ledger keeps the first call's row either way.
