@@ -35,7 +35,6 @@ import functools
 import hashlib
 import json
 import logging
-import multiprocessing
 import re
 import signal
 import sys
@@ -43,8 +42,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +54,8 @@ from functions.ai_orchestrator.providers.rules import apply_rules
 from shared import languages
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import aiohttp
 
 NAME = "local"
@@ -115,6 +114,10 @@ class Offload:
             return None
         with self._lock:
             if self._pool is None:
+                # imported here: ~14 ms of start-up that an instance that never batches skips
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
                 self._pool = ProcessPoolExecutor(
                     processes,
                     mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded loop
@@ -126,6 +129,8 @@ class Offload:
         pool = self.executor()
         if pool is None:
             return await asyncio.to_thread(function, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
         except BrokenProcessPool:  # its process died (killed, out of memory): a new one later

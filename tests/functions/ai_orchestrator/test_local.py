@@ -431,6 +431,24 @@ async def test_concurrent_reviews_run_bandit_and_taint_in_a_second_process_with_
     assert offload.reviews == 0
 
 
+def test_the_analyzer_pool_costs_no_import_until_it_starts() -> None:
+    """multiprocessing and the process pool (~14 ms of imports) load with the first pool,
+    not with the local reviewer: an instance that never batches never pays them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import sys, functions.ai_orchestrator.providers.local as local\n"
+        "print([m for m in ('multiprocessing', 'concurrent.futures.process') if m in sys.modules])"
+    )
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
 async def test_a_dead_analyzer_process_costs_no_review_and_is_replaced() -> None:
     import os
     import signal
