@@ -454,7 +454,7 @@ COMMIT_ONCE = (
 local done = redis.call('GET', KEYS[4])
 if done then return {2, done} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {0} end
-commit(KEYS[1], KEYS[2], 6, 5)
+commit(KEYS[1], KEYS[2], 6, 5)  -- held: an empty fallback range (6 > 5) is never read
 local row = {}
 for i = 6, #ARGV do row[#row + 1] = ARGV[i] end
 redis.call('XADD', KEYS[3], '*', unpack(row))
