@@ -25,7 +25,17 @@ import pydantic_core
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from shared import __version__, config, events, health, idempotency, lifecycle, logs, openapi
+from shared import (
+    __version__,
+    coldstart,
+    config,
+    events,
+    health,
+    idempotency,
+    lifecycle,
+    logs,
+    openapi,
+)
 from shared.cache import Cache
 from shared.errors import NotFound, ProblemError, Unavailable
 from shared.inputs import parse_json as parse_json
@@ -118,6 +128,8 @@ class Function:
 
     async def __call__(self, request: Request) -> Response:
         state = self._join_lifecycle()
+        if coldstart.stage == "cold":
+            coldstart.warming()
         request_id = _request_id(request)
         rid_token = logs.request_id_var.set(request_id)
         trace_token = logs.trace_var.set(logs.parse_trace(request.headers))
@@ -138,6 +150,8 @@ class Function:
             if state.draining:
                 response.headers["Connection"] = "close"
             _access_log(request, response, started)
+            if coldstart.stage == "warming" and request.scope["path"] not in health.HEALTH_PATHS:
+                coldstart.warm()  # the first real answer is out
             return response
         finally:
             logs.trace_var.reset(trace_token)

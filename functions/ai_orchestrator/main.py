@@ -6,10 +6,13 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.ai_orchestrator import context
-from functions.ai_orchestrator.orchestrator import router
+from shared import coldstart
 
-_orchestrator = context.create("orchestrator", router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.ai_orchestrator import context
+    from functions.ai_orchestrator.orchestrator import router
+
+    _orchestrator = context.create("orchestrator", router)
 
 
 @functions_framework.aio.http

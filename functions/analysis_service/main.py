@@ -6,11 +6,14 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.analysis_service import analyses as analysis_routes
-from functions.analysis_service import context, worker
+from shared import coldstart
 
-_analyses = context.create("analyses", analysis_routes.router)
-_worker = context.create("analysis-worker", worker.router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.analysis_service import analyses as analysis_routes
+    from functions.analysis_service import context, worker
+
+    _analyses = context.create("analyses", analysis_routes.router)
+    _worker = context.create("analysis-worker", worker.router)
 
 
 @functions_framework.aio.http

@@ -6,10 +6,13 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.auth_service import context, tokens, users
+from shared import coldstart
 
-_tokens = context.create("auth-tokens", tokens.router)
-_users = context.create("auth-users", users.router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.auth_service import context, tokens, users
+
+    _tokens = context.create("auth-tokens", tokens.router)
+    _users = context.create("auth-users", users.router)
 
 
 @functions_framework.aio.http

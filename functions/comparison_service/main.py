@@ -6,11 +6,14 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.comparison_service import abtests, context
-from functions.comparison_service import comparisons as comparison_routes
+from shared import coldstart
 
-_ab_tests = context.create("ab-tests", abtests.router)
-_comparisons = context.create("comparisons", comparison_routes.router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.comparison_service import abtests, context
+    from functions.comparison_service import comparisons as comparison_routes
+
+    _ab_tests = context.create("ab-tests", abtests.router)
+    _comparisons = context.create("comparisons", comparison_routes.router)
 
 
 @functions_framework.aio.http

@@ -6,11 +6,14 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.project_service import context, files, snapshots
-from functions.project_service import projects as project_routes
+from shared import coldstart
 
-_projects = context.create("projects", project_routes.router)
-_files = context.create("project-files", files.router, snapshots.router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.project_service import context, files, snapshots
+    from functions.project_service import projects as project_routes
+
+    _projects = context.create("projects", project_routes.router)
+    _files = context.create("project-files", files.router, snapshots.router)
 
 
 @functions_framework.aio.http

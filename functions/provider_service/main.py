@@ -6,12 +6,15 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.provider_service import context
-from functions.provider_service.providers import router as providers_router
-from functions.provider_service.quotas import router as quotas_router
+from shared import coldstart
 
-_providers = context.create("providers", providers_router)
-_quotas = context.create("quotas", quotas_router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.provider_service import context
+    from functions.provider_service.providers import router as providers_router
+    from functions.provider_service.quotas import router as quotas_router
+
+    _providers = context.create("providers", providers_router)
+    _quotas = context.create("quotas", quotas_router)
 
 
 @functions_framework.aio.http

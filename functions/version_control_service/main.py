@@ -6,10 +6,13 @@ import functions_framework.aio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from functions.version_control_service import context
-from functions.version_control_service import versions as routes
+from shared import coldstart
 
-_versions = context.create("versions", routes.router)
+with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
+    from functions.version_control_service import context
+    from functions.version_control_service import versions as routes
+
+    _versions = context.create("versions", routes.router)
 
 
 @functions_framework.aio.http
