@@ -348,7 +348,9 @@ def _access_token() -> str:
 def _http() -> Any:
     import httpx
 
-    return httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
+    from shared import clients
+
+    return httpx.Client(verify=clients.tls(), timeout=httpx.Timeout(10.0, connect=3.0))
 
 
 def reset_caches() -> None:
