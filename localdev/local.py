@@ -168,11 +168,12 @@ def function_env(spec: FunctionSpec, base: dict[str, str]) -> dict[str, str]:
 
 
 def start_function(
-    spec: FunctionSpec, env: dict[str, str], *, log: Any = None
+    spec: FunctionSpec, env: dict[str, str], *, log: Any = None, bin_dir: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start one target under the real functions-framework CLI (gunicorn + uvicorn worker)."""
+    """Start one target under the real functions-framework CLI (gunicorn + uvicorn worker),
+    from this interpreter's venv or the one whose ``bin`` is ``bin_dir``."""
     command = [
-        str(Path(sys.executable).parent / "functions-framework"),
+        str((bin_dir or Path(sys.executable).parent) / "functions-framework"),
         f"--target={spec.target}",
         f"--source={spec.source}",
         f"--signature-type={spec.kind}",

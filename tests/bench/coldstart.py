@@ -3,7 +3,9 @@
 For each of the twelve function targets (``localdev.discovery``), a fresh
 ``functions-framework`` process is spawned under the production settings (JSON logs, the
 database URL, the Redis URL and the event signing key given as Secret Manager references,
-resolved against the in-process fake Secret Manager of the tests) and timed:
+resolved against the in-process fake Secret Manager of the tests; ``MIGRATE_ON_START=false``
+as in ``knative/base/config.yaml``, the migrations applied before as the release Job does)
+and timed:
 
 * spawn -> the first ``200`` of ``GET /health/startup`` (what Knative's startup probe
   waits for before the activator lets the held request through), then
@@ -15,10 +17,17 @@ resolved against the in-process fake Secret Manager of the tests) and timed:
 
 hello (``tests/bench/hello``) is started the same way and answers every path, so its first
 ``200`` is both figures. Subjects and hello run interleaved; the table shows medians.
+
+Every process starts from a venv holding exactly its image's requirements (``harness.
+image_venv``; hello from the shared library's, project-service's), as deployed: the
+project's venv also holds the dev tools, and with them httpx imports its command line
+(rich, pygments) and redis-py its OpenTelemetry metrics, ~40 ms and several MiB that no
+image pays. ``--coldstart-venv dev`` starts them from the project's venv instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -28,11 +37,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from shared import events
+from shared import events, migrations
 from tests.bench import analysis, providers
-from tests.bench.harness import ROOT, Bench, Result, benchmark, call, interleave, wait_ok
+from tests.bench.harness import (
+    ROOT,
+    Bench,
+    Result,
+    benchmark,
+    call,
+    image_venv,
+    interleave,
+    wait_ok,
+)
 from tests.bench.projects import new_project
 from tests.fakes.secret_manager import FakeSecretManager
 
@@ -292,12 +311,22 @@ PROBES: dict[str, Callable[[World], Probe]] = {
 }
 
 
+def bin_dir(bench: Bench, target: str) -> Path | None:
+    """Where ``target``'s process starts from: the venv of its image's requirements (hello:
+    the shared library's, project-service's), or the project's venv (``--coldstart-venv
+    dev``)."""
+    if bench.options.coldstart_venv == "dev":
+        return None
+    source = bench.specs["projects" if target == "hello" else target].source
+    return image_venv(source.parent / "requirements.txt")
+
+
 def first_answer(
     bench: Bench, probe: Probe, env: dict[str, str]
 ) -> tuple[float, float, float, float]:
     """One cold start of ``probe.target``: ms to /health/startup, ms to the first real
     answer, and RSS / PSS (MiB) of the tree after it."""
-    server = bench.spawn(probe.target, **env, **probe.env)
+    server = bench.spawn(probe.target, bin_dir=bin_dir(bench, probe.target), **env, **probe.env)
     try:
         ready = wait_ok(server, "GET", "/health/startup")[0]
         answered, payload = wait_ok(
@@ -319,7 +348,7 @@ def first_answer(
 
 
 def hello_answer(bench: Bench, env: dict[str, str]) -> tuple[float, float, float, float]:
-    server = bench.spawn("hello", **env)
+    server = bench.spawn("hello", bin_dir=bin_dir(bench, "hello"), **env)
     try:
         first = wait_ok(server, "GET", "/health/startup")[0]
         time.sleep(0.3)
@@ -340,12 +369,18 @@ METRICS = [
 @benchmark("coldstart", "each function: spawn -> /health/startup, -> first real answer, RSS/PSS")
 def coldstart(bench: Bench) -> list[Result]:
     wanted = {t.strip() for t in bench.options.coldstart_targets.split(",") if t.strip()}
-    with secret_manager(bench) as env:
+    with secret_manager(bench) as references:
+        # as knative/base/config.yaml: a Job applies the migrations, not every cold start
+        env = {**references, "MIGRATE_ON_START": "false"}
         world = World(bench)
         chosen = [make(world) for target, make in PROBES.items() if not wanted or target in wanted]
-        for probe in chosen:  # make the world (projects, tokens) outside the timed part
+        services = sorted({bench.specs[probe.target].source.parent for probe in chosen})
+        asyncio.run(migrations.migrate(bench.database_url, services))  # the Job's part
+        for probe in chosen:  # make the world (projects, tokens) and venvs outside the timing
             probe.headers()
             probe.body()
+            bin_dir(bench, probe.target)
+        bin_dir(bench, "hello")
         if bench.options.warmup:  # page cache, migrations, bootstrap admin, dev signing key
             hello_answer(bench, env)
             for probe in chosen:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import platform
@@ -14,6 +15,7 @@ import secrets
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -62,6 +64,7 @@ class Options:
     results_calls: int = 7
     taint_files: int = 1000  # the generated project the taint benchmark times
     coldstart_targets: str = ""  # comma-separated function targets of ``coldstart`` (all)
+    coldstart_venv: str = "image"  # ``image``: each image's requirements; ``dev``: .venv
 
 
 @dataclass
@@ -180,6 +183,37 @@ class Identity:
 
 # ---------------------------------------------------------------- processes
 
+IMAGE_VENVS = ROOT / ".cache" / "bench" / "images"
+
+
+def image_venv(requirements: Path) -> Path:
+    """The ``bin`` of a venv holding exactly what a function's image installs from
+    ``requirements`` (its Dockerfile's step: a venv without pip, then ``uv pip install
+    --require-hashes --no-deps --compile-bytecode``), under ``.cache/bench/images``
+    (git-ignored), made on first use and again when the file changes (a stamp holds its
+    hash). The project's venv also holds the dev tools, which change what some libraries
+    import (httpx imports its command line, rich and pygments, whenever they are
+    installed; redis-py its OpenTelemetry metrics), so a process started from it is not
+    the deployed one.
+    """
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    venv = IMAGE_VENVS / requirements.parent.name
+    stamp = venv / ".requirements.sha256"
+    bin_dir = venv / "bin"
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return bin_dir
+    uv = Path(sys.executable).parent / "uv"
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", "--without-pip", str(venv)],
+        [str(uv), "pip", "install", "--quiet", "--python", str(bin_dir / "python"),
+         "--require-hashes", "--no-deps", "--compile-bytecode", "-r", str(requirements)],
+    ]  # fmt: skip
+    print(f"  installing {requirements} into {venv}", flush=True)
+    for step in steps:
+        subprocess.run(step, check=True, capture_output=True, timeout=600)  # noqa: S603
+    stamp.write_text(digest + "\n")
+    return bin_dir
+
 
 @dataclass
 class Server:
@@ -249,12 +283,15 @@ class Bench:
     def admin(self) -> dict[str, str]:
         return self.identity.headers(self.admin_id, role="admin")
 
-    def spawn(self, target: str, **env: str) -> Server:
+    def spawn(self, target: str, *, bin_dir: Path | None = None, **env: str) -> Server:
+        """Start ``target`` from the project's venv, or from the venv of ``bin_dir``."""
         spec = dataclasses.replace(self.specs[target], port=local.free_port())
         log = self.workdir / f"{spec.name}-{spec.port}.log"
         with log.open("wb") as sink:
             spawned = time.perf_counter()
-            process = local.start_function(spec, {**self.base_env, **env}, log=sink)
+            process = local.start_function(
+                spec, {**self.base_env, **env}, log=sink, bin_dir=bin_dir
+            )
         server = Server(spec, process, log, spawned)
         self.servers.append(server)
         return server

@@ -134,6 +134,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=defaults.coldstart_targets,
         help="comma-separated function targets of coldstart (default: all twelve)",
     )
+    parser.add_argument(
+        "--coldstart-venv",
+        choices=("image", "dev"),
+        default=defaults.coldstart_venv,
+        help="coldstart's processes run from venvs holding each image's requirements"
+        " (image) or from the project's venv (dev)",
+    )
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument("--wrk", action="store_true", help="use wrk for plain GETs when installed")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
@@ -184,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         ab_events=args.ab_events,
         taint_files=args.taint_files,
         coldstart_targets=args.coldstart_targets,
+        coldstart_venv=args.coldstart_venv,
         warmup=not args.no_warmup,
         wrk=args.wrk,
     )

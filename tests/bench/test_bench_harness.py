@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,6 +131,45 @@ def test_a_litellm_that_cannot_be_installed_is_reported_not_raised(
     said = capsys.readouterr().out
     assert "litellm: not measured:" in said and "pip install" in said, said
     assert not (tmp_path / "venv" / ".requirements.sha256").exists()
+
+
+def test_an_image_venv_holds_exactly_the_requirements_and_is_remade_when_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    monkeypatch.setattr(harness, "IMAGE_VENVS", tmp_path / "images")
+    pinned = (harness.ROOT / "functions" / "project_service" / "requirements.txt").read_text()
+    start = pinned.index("annotated-types==")
+    one = pinned[start : pinned.index("# via", start)]  # the pin and its hashes
+    requirements = tmp_path / "svc" / "requirements.txt"
+    requirements.parent.mkdir()
+    requirements.write_text(one)
+
+    def probe(bin_dir: Path) -> list[str]:
+        code = (
+            "import importlib.util as u; print([m for m in ('annotated_types', 'rich', "
+            "'pytest', 'pip') if u.find_spec(m)])"
+        )
+        done = subprocess.run(
+            [str(bin_dir / "python"), "-c", code], capture_output=True, text=True, check=True
+        )
+        return eval(done.stdout)  # noqa: S307 - our own probe's list literal
+
+    bin_dir = harness.image_venv(requirements)
+    assert bin_dir == tmp_path / "images" / "svc" / "bin"
+    assert probe(bin_dir) == ["annotated_types"]  # no dev tools, no pip: as the image
+    marker = bin_dir.parent / "marker"
+    marker.touch()
+    assert harness.image_venv(requirements) == bin_dir
+    assert marker.exists()  # not made again
+
+    requirements.write_text(one + "\n# a changed file\n")
+    harness.image_venv(requirements)
+    assert not marker.exists()  # made again from scratch
+    assert probe(bin_dir) == ["annotated_types"]
+    stamp = (bin_dir.parent / ".requirements.sha256").read_text().strip()
+    assert stamp == hashlib.sha256(requirements.read_bytes()).hexdigest()
 
 
 def test_litellm_routes_the_one_model_to_the_fake_with_a_master_key_and_no_database() -> None:
