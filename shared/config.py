@@ -6,8 +6,10 @@ Any setting may hold a reference instead of a value:
 * ``sm://<name>`` (project from ``GOOGLE_CLOUD_PROJECT``, version ``latest``).
 
 A text setting (``str`` or ``SecretStr``) keeps its reference and resolves it on first
-access of that setting, once per process, so a function that never reads a secret never
-calls Secret Manager. Any other
+access, once per process, so a function that never reads a secret never calls Secret
+Manager; the first such access reads all of the settings' text references together,
+concurrently (``prefetch``), since a cold start's first request needs most of them at
+once (its database and Redis URLs). Any other
 setting (a number, a flag, a choice) cannot hold a reference and still be checked, so its
 reference is resolved once when the settings load (all such references concurrently, see
 ``resolve_references``) and the payload is validated like any
@@ -155,12 +157,30 @@ class BaseConfig(BaseModel):
         if name.startswith("_") or name.startswith("model_"):
             return value
         if isinstance(value, str) and value.startswith(REF_PREFIX):
-            return resolve_reference(value)
+            return self._read(value)
         if isinstance(value, SecretStr):
             raw = value.get_secret_value()
             if raw.startswith(REF_PREFIX):
-                return SecretStr(resolve_reference(raw))
+                return SecretStr(self._read(raw))
         return value
+
+    def _read(self, reference: str) -> str:
+        """The payload of ``reference``. The first read of a reference not cached yet
+        asks for all of these settings' text references at once (``prefetch``): a cold
+        start's first request needs its database and Redis URLs together, and waits for
+        one round trip to Secret Manager instead of one per secret."""
+        if reference not in _resolved:
+            prefetch(self._references())
+        return resolve_reference(reference)
+
+    def _references(self) -> list[str]:
+        """The references these settings still hold (text settings keep theirs)."""
+        found = []
+        for value in self.__dict__.values():
+            raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if isinstance(raw, str) and raw.startswith(REF_PREFIX):
+                found.append(raw)
+        return found
 
     @property
     def is_development(self) -> bool:
@@ -260,6 +280,22 @@ def resolve_references(references: dict[str, str]) -> dict[str, str]:
         with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
             list(pool.map(resolve_reference, missing))
     return {key: resolve_reference(reference) for key, reference in references.items()}
+
+
+def prefetch(references: list[str]) -> None:
+    """Read the references not cached yet, concurrently (one thread each, up to 8), and
+    cache their payloads. A reference that cannot be read is left alone: the read that
+    needs it asks again and reports it, so a secret a function never uses cannot stop it.
+    """
+    missing = sorted({r for r in references if r not in _resolved})
+    if len(missing) < 2:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    _http()  # one client, made before the threads share it
+    with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
+        for reading in [pool.submit(resolve_reference, r) for r in missing]:
+            reading.exception()  # waits; a failure is the needing read's to report
 
 
 def _resource_name(reference: str) -> str:

@@ -143,6 +143,55 @@ def test_references_resolved_at_load_are_asked_for_concurrently(
     assert secrets.most_in_flight >= 2, "start-up waited for one secret after another"
 
 
+def test_the_first_read_of_a_text_reference_asks_for_the_others_with_it_concurrently(
+    secrets: FakeSecretManager,
+) -> None:
+    """A cold start's first request needs its database and Redis URLs together: one round
+    trip to Secret Manager, not one per secret."""
+    secrets.secrets.update(
+        {
+            "projects/p/secrets/greeting/versions/1": "bonjour",
+            "projects/p/secrets/token/versions/1": "tok-payload",
+        }
+    )
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sm://{DB_SECRET}",
+            "GREETING": "sm://projects/p/secrets/greeting/versions/1",
+            "API_TOKEN": "sm://projects/p/secrets/token/versions/1",
+        }
+    )
+    settings = config.load(Settings)
+    assert secrets.call_count == 0
+    secrets.delay = 0.3
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == DB_PAYLOAD
+    assert sorted(secrets.calls) == sorted(
+        [DB_SECRET, "projects/p/secrets/greeting/versions/1", "projects/p/secrets/token/versions/1"]
+    )
+    assert secrets.most_in_flight >= 2, "the first read waited for one secret after another"
+    assert settings.greeting == "bonjour"
+    assert settings.api_token is not None and settings.api_token.get_secret_value() == "tok-payload"
+    assert secrets.call_count == 3, f"read again: {secrets.calls}"
+
+
+def test_a_secret_that_cannot_be_read_fails_only_the_read_that_needs_it(
+    secrets: FakeSecretManager,
+) -> None:
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sm://{DB_SECRET}",
+            "API_TOKEN": "sm://projects/p/secrets/nowhere/versions/1",
+        }
+    )
+    settings = config.load(Settings)
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == DB_PAYLOAD  # not stopped by the other
+    assert "projects/p/secrets/nowhere/versions/1" in secrets.calls  # asked for with it
+    with pytest.raises(config.ConfigError, match="projects/p/secrets/nowhere/versions/1"):
+        _ = settings.api_token
+
+
 def test_a_typed_reference_with_a_bad_payload_names_the_key_not_the_payload(
     secrets: FakeSecretManager,
 ) -> None:
