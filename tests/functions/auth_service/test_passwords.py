@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from functions.auth_service import passwords
@@ -71,3 +74,45 @@ async def test_burn_time_accepts_any_password() -> None:
 def test_generated_secrets_are_long_and_unique() -> None:
     secrets = {passwords.generate_secret() for _ in range(50)}
     assert len(secrets) == 50 and min(len(s) for s in secrets) >= 43
+
+
+async def test_hashes_run_on_one_thread_per_usable_cpu_however_many_logins_arrive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each thread that ever hashed keeps argon2's 19 MiB (glibc's arena): a burst of
+    logins queues on one thread per CPU instead of spreading over more threads."""
+    import asyncio
+    import threading
+
+    digest = await passwords.hash_password("correct horse battery staple 7")
+    used: set[str] = set()
+    real = passwords.PasswordHasher.verify
+
+    def watched(self: passwords.PasswordHasher, stored: str, given: str) -> bool:
+        used.add(threading.current_thread().name)
+        return real(self, stored, given)
+
+    monkeypatch.setattr(passwords.PasswordHasher, "verify", watched)
+    answers = await asyncio.gather(
+        *(passwords.verify_password(digest, "correct horse battery staple 7") for _ in range(12)),
+        passwords.verify_password(digest, "a wrong guess at the password"),
+    )
+    assert answers == [True] * 12 + [False]
+    assert used and all(name.startswith("argon2") for name in used), used
+    assert len(used) <= passwords.usable_cpus(), used
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [("50000 100000\n", 1), ("100000 100000\n", 1), ("150000 100000\n", 2), ("max 100000\n", None)],
+)
+def test_usable_cpus_follow_the_containers_cpu_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpu_max: str, expected: int | None
+) -> None:
+    limit = tmp_path / "cpu.max"
+    limit.write_text(cpu_max)
+    monkeypatch.setattr(passwords, "CPU_MAX", limit)
+    affinity = len(os.sched_getaffinity(0))
+    assert passwords.usable_cpus() == (affinity if expected is None else min(affinity, expected))
+    monkeypatch.setattr(passwords, "CPU_MAX", tmp_path / "absent")  # cgroup v1: no such file
+    assert passwords.usable_cpus() == affinity
