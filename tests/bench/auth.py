@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tests.bench.harness import (
@@ -88,6 +89,51 @@ def rss(bench: Bench) -> list[Result]:
     )
     metrics = [("RSS of the tree", "MiB"), ("PSS of the tree", "MiB")]
     return compare("rss", metrics, hello, dict(zip(VARIANTS, auth, strict=True)))
+
+
+# a burst of password logins: no refusals (every attempt counts as a failure until it succeeds)
+NO_LOGIN_LIMITS = {
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000",
+    "LOGIN_ACCOUNT_WIDE_FAILURES": "1000000",
+    "LOGIN_MAX_FAILURES_PER_IP": "1000000",
+}
+BURST_AT_ONCE = 16
+
+
+def burst_memory(bench: Bench) -> tuple[tuple[float, float], tuple[float, float]]:
+    """auth-tokens' memory after one login, then after ``login_burst`` more, 16 at once."""
+    server = bench.spawn("auth_tokens", **NO_LOGIN_LIMITS)
+    try:
+        wait_ok(server, "GET", "/health/startup")
+        login(bench, server)
+        time.sleep(0.3)
+        one = server.memory()
+        with ThreadPoolExecutor(BURST_AT_ONCE) as pool:
+            list(pool.map(lambda _: login(bench, server), range(bench.options.login_burst)))
+        time.sleep(0.3)
+        return one, server.memory()
+    finally:
+        bench.stop(server)
+
+
+@benchmark("login_memory", "auth-tokens' memory after a burst of password logins (MiB)")
+def login_memory(bench: Bench) -> list[Result]:
+    """Argon2id takes 19 MiB per hash, and each thread that hashed keeps that block in its
+    glibc arena: what a burst leaves resident depends on how many threads hash."""
+    runs = [burst_memory(bench) for _ in range(bench.options.rss_runs)]
+    burst = f"auth-tokens after {bench.options.login_burst} more, {BURST_AT_ONCE} at once"
+    return [
+        Result(
+            "login_memory",
+            metric,
+            "MiB",
+            burst,
+            [after[i] for _, after in runs],
+            "auth-tokens after one login",
+            [one[i] for one, _ in runs],
+        )
+        for i, metric in enumerate(("RSS of the tree", "PSS of the tree"))
+    ]
 
 
 # ---------------------------------------------------------------- throughput

@@ -64,6 +64,7 @@ class Options:
     results_calls: int = 7
     taint_files: int = 1000  # the generated project the taint benchmark times
     coldstart_targets: str = ""  # comma-separated function targets of ``coldstart`` (all)
+    login_burst: int = 48  # password logins of ``login_memory``'s burst
     coldstart_venv: str = "image"  # ``image``: each image's requirements; ``dev``: .venv
 
 

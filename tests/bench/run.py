@@ -77,6 +77,7 @@ ORDER = (
         "json_logs",
         "cold_start",
         "rss",
+        "login_memory",
         "throughput",
         "imports",
         "quotas",

@@ -30,6 +30,7 @@ TINY = harness.Options(
     taint_files=4,
     gateway_connections=2,
     coldstart_targets="projects,analysis_worker",
+    login_burst=4,
 )
 
 IMPORTTIME = """\
@@ -111,6 +112,7 @@ def test_every_service_family_registers_its_benchmarks() -> None:
         "coldstart",
         "json_logs",
         "litellm",
+        "login_memory",
     } == set(run.BENCHMARKS)
 
 
