@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from localdev.broker import LocalBroker
     from localdev.discovery import ServiceSpec
 
+logger = logging.getLogger(__name__)
 _HOP_BY_HOP = {
     "connection",
     "keep-alive",
@@ -188,6 +190,9 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
     except httpx.InvalidURL as e:
         raise BadRequest(f"The path cannot be forwarded: {e}.") from e
     except httpx.TransportError as e:
+        # the caller is told only that it was unreachable; the log says how (a refused
+        # connection, a keep-alive connection closed under the request, a timeout)
+        logger.warning("%s %s -> %s: %s: %s", request.method, path, base, type(e).__name__, e)
         raise Unavailable(
             "function", retry_after=2, detail="The function serving this path is unreachable."
         ) from e

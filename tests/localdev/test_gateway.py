@@ -215,7 +215,7 @@ async def test_health_is_200_when_every_function_is_up(gw: Gateway) -> None:
 
 
 async def test_health_is_503_naming_a_stopped_function(
-    platform_env: dict[str, str],
+    platform_env: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     stopped = f"http://127.0.0.1:{local.free_port()}"
     async with open_sample("routes", platform_env) as sample:
@@ -237,6 +237,8 @@ async def test_health_is_503_naming_a_stopped_function(
     assert forwarded.json()["detail"] == "A dependency is unavailable; retry later."
     assert stopped not in forwarded.text
     assert forwarded.headers["retry-after"] == "2"
+    said = [r.getMessage() for r in caplog.records if r.name == "localdev.gateway"]
+    assert any(f"GET /health -> {stopped}: ConnectError" in m for m in said), said
 
 
 async def test_function_health_is_forwarded_to_that_function(gw: Gateway) -> None:
