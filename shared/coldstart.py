@@ -15,11 +15,14 @@ importing the target, so the end of :func:`importing` is "right before fork".
 The worker's own first work (opening the pools, the first request's lazy imports of
 redis-py, joserfc and httpx) runs under :func:`warming`, from the first request the worker
 serves until its first answer that is not a health probe, or at most
-:data:`WARMING_LIMIT_SECONDS`; then the same freeze-and-enable.
+:data:`WARMING_LIMIT_SECONDS`. Then, on the loop's next turn (after that answer is
+written), one collection takes what warming dropped, and what it kept is frozen before
+the collector is turned back on: no garbage of the worker's is frozen for good.
 
-Cycles made while the collector is off are only collected if they were dropped before
-the freeze; those made during start-up are a one-time, bounded cost (a start-up makes
-them once), never a leak that grows with traffic.
+Cyclic garbage the master's imports themselves make (little: modules and classes live on)
+is frozen with them, unlike the worker's: collecting there would cost a full collection,
+the very cost this avoids. It is made once per start and shared with the worker, never a
+leak that grows with traffic.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def _settle() -> None:
     global stage
     if stage == "warming":
         stage = "warm"
+        gc.collect()  # what warming dropped is collected, not frozen
         gc.freeze()
         gc.enable()
 
@@ -78,6 +82,7 @@ def warming() -> None:
 
 
 def warm() -> None:
-    """The first real answer is out: freeze what warming made, collector back on."""
+    """The first real answer is out: on the loop's next turn, collect what warming
+    dropped, freeze what it kept, collector back on."""
     if stage == "warming":
-        _settle()
+        asyncio.get_running_loop().call_soon(_settle)

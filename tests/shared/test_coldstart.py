@@ -7,6 +7,7 @@ import gc
 import json
 import subprocess
 import sys
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from shared import coldstart
 from tests.shared.sample_functions import Sample, open_sample
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class Cycle:
+    me: object
 
 
 @pytest.fixture
@@ -100,11 +105,18 @@ async def test_the_worker_warms_without_the_collector_until_its_first_real_answe
     assert answer.status_code == 200, answer.text
     assert coldstart.stage == "warming" and not gc.isenabled()  # probes are not the answer
     frozen = gc.get_freeze_count()
+    dropped = Cycle()
+    dropped.me = dropped
+    gone = weakref.ref(dropped)
+    del dropped  # garbage made while warming: only a collection frees a cycle
+    kept = [[i] for i in range(1000)]
     answer = await routes.client.get("/items/abc")
     assert answer.status_code == 200, answer.text
     assert answer.json()["id"] == "abc"
+    await asyncio.sleep(0)  # the loop's next turn, after the answer
     assert coldstart.stage == "warm" and gc.isenabled()
-    assert gc.get_freeze_count() > frozen
+    assert gone() is None, "warming's garbage was frozen instead of collected"
+    assert gc.get_freeze_count() >= frozen + len(kept)
     await routes.client.get("/items/abc")
     assert coldstart.stage == "warm" and gc.isenabled()
 
