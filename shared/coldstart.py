@@ -15,9 +15,9 @@ importing the target, so the end of :func:`importing` is "right before fork".
 The worker's own first work (opening the pools, the first request's lazy imports of
 redis-py, joserfc and httpx) runs under :func:`warming`, from the first request the worker
 serves until its first answer that is not a health probe, or at most
-:data:`WARMING_LIMIT_SECONDS`. Then, on the loop's next turn (after that answer is
-written), one collection takes what warming dropped, and what it kept is frozen before
-the collector is turned back on: no garbage of the worker's is frozen for good.
+:data:`WARMING_LIMIT_SECONDS`. Then, once that answer is written (:data:`SETTLE_DELAY_SECONDS`
+later), one collection takes what warming dropped, and what it kept is frozen before the
+collector is turned back on: no garbage of the worker's is frozen for good.
 
 Cyclic garbage the master's imports themselves make (little: modules and classes live on)
 is frozen with them, unlike the worker's: collecting there would cost a full collection,
@@ -34,6 +34,10 @@ from contextlib import contextmanager
 
 WARMING_LIMIT_SECONDS = 10.0
 """The longest the worker keeps the collector off while it warms up."""
+
+SETTLE_DELAY_SECONDS = 0.05
+"""How long after the first real answer the collection runs: long enough for that
+answer to be written first (it is still being sent when the handler returns)."""
 
 stage = "cold"
 """``cold`` until the worker's first request, ``warming`` until its first real answer,
@@ -82,7 +86,7 @@ def warming() -> None:
 
 
 def warm() -> None:
-    """The first real answer is out: on the loop's next turn, collect what warming
-    dropped, freeze what it kept, collector back on."""
+    """The first real answer is out: once it is written (:data:`SETTLE_DELAY_SECONDS`),
+    collect what warming dropped, freeze what it kept, collector back on."""
     if stage == "warming":
-        asyncio.get_running_loop().call_soon(_settle)
+        asyncio.get_running_loop().call_later(SETTLE_DELAY_SECONDS, _settle)
