@@ -266,19 +266,13 @@ def resolve_references(references: dict[str, str]) -> dict[str, str]:
     """Resolve several references at once: the same keys, their payloads.
 
     Each is still read once per process; the ones not cached yet are asked for
-    concurrently (one thread each, up to 8), so start-up waits for one round trip to
-    Secret Manager, not one per reference.
+    concurrently (``prefetch``), so start-up waits for one round trip to Secret Manager,
+    not one per reference (one that failed is asked once more, by the read reporting it).
 
     Raises:
         ConfigError: a reference is malformed or Secret Manager refused it.
     """
-    missing = sorted({r for r in references.values() if r not in _resolved})
-    if len(missing) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _http()  # one client, made before the threads share it
-        with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
-            list(pool.map(resolve_reference, missing))
+    prefetch(list(references.values()))
     return {key: resolve_reference(reference) for key, reference in references.items()}
 
 
