@@ -41,12 +41,12 @@ answer to be written first (it is still being sent when the handler returns)."""
 
 stage = "cold"
 """``cold`` until the worker's first request, ``warming`` until its first real answer,
-then ``warm``."""
+``settling`` until the collection after it, then ``warm``."""
 
 
 def _settle() -> None:
     global stage
-    if stage == "warming":
+    if stage in ("warming", "settling"):
         stage = "warm"
         gc.collect()  # what warming dropped is collected, not frozen
         gc.freeze()
@@ -88,5 +88,7 @@ def warming() -> None:
 def warm() -> None:
     """The first real answer is out: once it is written (:data:`SETTLE_DELAY_SECONDS`),
     collect what warming dropped, freeze what it kept, collector back on."""
+    global stage
     if stage == "warming":
+        stage = "settling"  # scheduled once, whatever other answers come meanwhile
         asyncio.get_running_loop().call_later(SETTLE_DELAY_SECONDS, _settle)
