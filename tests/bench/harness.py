@@ -187,32 +187,53 @@ class Identity:
 IMAGE_VENVS = ROOT / ".cache" / "bench" / "images"
 
 
+class InstallFailed(RuntimeError):
+    """A venv of the bench's own could not be made (the message says which step, why)."""
+
+
+def stamped_venv(venv: Path, requirements: Path, steps: list[list[str]], *, made: Path) -> None:
+    """(Re)make ``venv`` by ``steps`` unless it was made from this very ``requirements``
+    file (a stamp in it holds the file's hash) and ``made`` (what the steps leave) exists.
+
+    Raises:
+        InstallFailed: the file is missing, a step failed, or ``made`` was not left.
+    """
+    try:
+        digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    except OSError as e:
+        raise InstallFailed(f"no requirements file {requirements}: {e}") from None
+    stamp = venv / ".requirements.sha256"
+    if made.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        return
+    print(f"  installing {requirements} into {venv} (once per requirements file)", flush=True)
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=1200, check=False)  # noqa: S603
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise InstallFailed(f"`{' '.join(step[:4])} ...` failed: {' | '.join(tail)}")
+    if not made.exists():
+        raise InstallFailed(f"the install left no {made}")
+    stamp.write_text(digest + "\n")
+
+
 def image_venv(requirements: Path) -> Path:
     """The ``bin`` of a venv holding exactly what a function's image installs from
     ``requirements`` (its Dockerfile's step: a venv without pip, then ``uv pip install
     --require-hashes --no-deps --compile-bytecode``), under ``.cache/bench/images``
-    (git-ignored), made on first use and again when the file changes (a stamp holds its
-    hash). The project's venv also holds the dev tools, which change what some libraries
-    import (httpx imports its command line, rich and pygments, whenever they are
-    installed; redis-py its OpenTelemetry metrics), so a process started from it is not
-    the deployed one.
+    (git-ignored), made on first use and again when the file changes. The project's venv
+    also holds the dev tools, which change what some libraries import (httpx imports its
+    command line, rich and pygments, whenever they are installed; redis-py its
+    OpenTelemetry metrics), so a process started from it is not the deployed one.
     """
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
     venv = IMAGE_VENVS / requirements.parent.name
-    stamp = venv / ".requirements.sha256"
     bin_dir = venv / "bin"
-    if stamp.exists() and stamp.read_text().strip() == digest:
-        return bin_dir
     uv = Path(sys.executable).parent / "uv"
     steps = [
         [sys.executable, "-m", "venv", "--clear", "--without-pip", str(venv)],
         [str(uv), "pip", "install", "--quiet", "--python", str(bin_dir / "python"),
          "--require-hashes", "--no-deps", "--compile-bytecode", "-r", str(requirements)],
     ]  # fmt: skip
-    print(f"  installing {requirements} into {venv}", flush=True)
-    for step in steps:
-        subprocess.run(step, check=True, capture_output=True, timeout=600)  # noqa: S603
-    stamp.write_text(digest + "\n")
+    stamped_venv(venv, requirements, steps, made=bin_dir / "python")
     return bin_dir
 
 

@@ -18,7 +18,6 @@ LiteLLM cannot be installed or started the part prints why and returns no rows.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import subprocess
@@ -34,6 +33,7 @@ from tests.bench.analysis import backends, orchestrator
 from tests.bench.harness import (
     ROOT,
     Bench,
+    InstallFailed,
     Result,
     Server,
     benchmark,
@@ -42,6 +42,7 @@ from tests.bench.harness import (
     load_results,
     load_rounds,
     pinned,
+    stamped_venv,
 )
 from tests.bench.loadgen import Step, Target
 from tests.bench.projects import new_project
@@ -66,28 +67,16 @@ def ensure_installed(venv: Path | None = None, requirements: Path | None = None)
     """
     venv = venv or VENV
     requirements = requirements or REQUIREMENTS
-    try:
-        digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    except OSError as e:
-        raise Unavailable(f"no requirements file {requirements}: {e}") from None
-    stamp = venv / ".requirements.sha256"
     executable = venv / "bin" / "litellm"
-    if executable.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-        return executable
     python = venv / "bin" / "python"
     steps = [
         [sys.executable, "-m", "venv", "--clear", str(venv)],
         [str(python), "-m", "pip", "install", "-q", "--require-hashes", "-r", str(requirements)],
     ]
-    print(f"  installing LiteLLM into {venv} (once per requirements file)", flush=True)
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, timeout=1200, check=False)  # noqa: S603
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise Unavailable(f"`{' '.join(step[:4])} ...` failed: {' | '.join(tail)}")
-    if not executable.exists():
-        raise Unavailable(f"the install left no {executable}")
-    stamp.write_text(digest + "\n")
+    try:
+        stamped_venv(venv, requirements, steps, made=executable)
+    except InstallFailed as e:
+        raise Unavailable(str(e)) from None
     return executable
 
 
