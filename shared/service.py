@@ -53,8 +53,14 @@ class Service(Generic[C]):
         self.startup = list(startup)
         self.shutdown = list(shutdown)
 
-    def function(self, name: str, *routers: Router) -> Function:
-        """The function ``name`` serving the routes of ``routers`` (in their order)."""
+    def function(
+        self, name: str, *routers: Router, startup: Sequence[StartupHook] = ()
+    ) -> Function:
+        """The function ``name`` serving the routes of ``routers`` (in their order).
+
+        ``startup``: hooks of this function only, after the service's (work that only this
+        function's requests need should not make its siblings' cold starts longer).
+        """
         router = routers[0] if len(routers) == 1 else Router().include(*routers)
         return function(
             name,
@@ -63,7 +69,7 @@ class Service(Generic[C]):
             database=self.database,
             redis=self.redis,
             migrations_dir=self.migrations_dir,
-            startup=self.startup,
+            startup=[*self.startup, *startup],
             shutdown=self.shutdown,
             verifier=self.verifier,
         )

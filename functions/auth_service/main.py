@@ -11,7 +11,7 @@ from shared import coldstart
 with coldstart.importing():  # the service, without the collector (shared/coldstart.py)
     from functions.auth_service import context, tokens, users
 
-    _tokens = context.create("auth-tokens", tokens.router)
+    _tokens = context.create("auth-tokens", tokens.router, startup=context.bootstrap)
     _users = context.create("auth-users", users.router)
 
 

@@ -281,14 +281,6 @@ async def ensure_service_account(
     )
 
 
-async def set_service_account_secret(
-    conn: asyncpg.Connection, account_id: uuid.UUID, secret_hash: str
-) -> None:
-    await conn.execute(
-        "update service_accounts set secret_hash = $2 where id = $1", account_id, secret_hash
-    )
-
-
 async def service_account_by_client_id(
     conn: asyncpg.Connection, client_id: str
 ) -> ClientCredentials | None:

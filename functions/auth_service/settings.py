@@ -30,7 +30,7 @@ class AuthConfig(config.BaseConfig):
         None, description="Open self-registration; unset = open only in development."
     )
     admin_email: str | None = Field(
-        None, description="First admin, created at start-up if missing."
+        None, description="First admin, created at auth-tokens' start-up if missing."
     )
     admin_password: SecretStr | None = Field(None, description="The first admin's password.")
     password_min_length: int = Field(

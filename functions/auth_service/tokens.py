@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.auth_service import keys, limiter, passwords, repository
-from functions.auth_service.context import database, key_ring
+from functions.auth_service.context import database, key_ring, platform_secret_matches
 from functions.auth_service.schemas import TokenAnswer, is_text, normalize_email
 from functions.auth_service.settings import settings
 from shared.errors import OAuthError
@@ -348,6 +348,15 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
     return client_id, secret
 
 
+async def _client_secret_matches(account: repository.ClientCredentials, secret: str) -> bool:
+    """The configured platform client's secret is the configuration's (constant time, no
+    Argon2: ``context.bootstrap_platform_client`` says why); any other's, its stored hash."""
+    configured = platform_secret_matches(account.client_id, secret)
+    if configured is not None:
+        return configured
+    return await passwords.verify_password(account.secret_hash, secret)
+
+
 async def _client_credentials_grant(request: Request, params: dict[str, str]) -> TokenAnswer:
     client_id, secret = _client_auth(request, params)
     ip = limiter.client_ip(request)
@@ -356,7 +365,7 @@ async def _client_credentials_grant(request: Request, params: dict[str, str]) ->
         account = await repository.service_account_by_client_id(conn, client_id[:100])
     if account is None:
         await passwords.burn_time(secret)
-    if account is None or not await passwords.verify_password(account.secret_hash, secret):
+    if account is None or not await _client_secret_matches(account, secret):
         raise OAuthError("invalid_client", "Client authentication failed.", status=401)
     await limiter.succeeded(account=f"client:{client_id}", ip=ip)
     if account.disabled:

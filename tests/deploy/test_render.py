@@ -107,7 +107,7 @@ def test_every_event_sender_gets_k_sink_and_every_subscriber_exists(overlay: str
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_platform_client_is_wired_where_it_is_created_and_used(overlay: str) -> None:
-    """auth-service creates the account from these values; the others log in with them."""
+    """auth-tokens creates the account from these values; the others log in with them."""
     wired = set()
     for name, service in _services(overlay).items():
         env = _repo.env_values(_repo.container(service))
@@ -120,6 +120,17 @@ def test_the_platform_client_is_wired_where_it_is_created_and_used(overlay: str)
             assert {refs[k]["name"] for k in PLATFORM_CLIENT} == {"platform-service-account"}
             assert {refs[k]["key"] for k in PLATFORM_CLIENT} == PLATFORM_CLIENT
             wired.add(name)
-    users = {"analyses", "analysis-worker", "orchestrator", "projects"}
-    creators = {"auth-tokens", "auth-users"}
+    users = {"analyses", "analysis-worker", "orchestrator", "projects", "auth-users"}
+    creators = {"auth-tokens"}
     assert users | creators <= wired, f"Wired only in {sorted(wired)}."
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_first_admins_password_reaches_only_auth_tokens(overlay: str) -> None:
+    """auth-tokens alone bootstraps the first admin, so no other pod holds its password."""
+    holders = {
+        name
+        for name, service in _services(overlay).items()
+        if "ADMIN_PASSWORD" in _repo.env_values(_repo.container(service))
+    }
+    assert holders == {"auth-tokens"}

@@ -483,7 +483,7 @@ async def test_a_restart_whose_admin_exists_starts_without_the_address_validator
     """email-validator's import (~30 ms of tables) is paid where an address is read, not by
     importing the functions nor by a bootstrap that finds its admin (issue 12, goal 1)."""
     auth = make_auth()
-    assert (await auth.users.get("/health/startup")).status_code == 200  # the admin exists
+    assert (await auth.tokens.get("/health/startup")).status_code == 200  # the admin exists
     probe = (
         "import asyncio, sys\n"
         "import functions.auth_service.main\n"
@@ -512,10 +512,25 @@ async def test_without_admin_password_no_admin_is_created(
     client_for: Callable[..., Any], make_auth: Callable[..., Auth]
 ) -> None:
     email = unique_email("nobody")
-    users = client_for("auth_users", ADMIN_EMAIL=email)
+    tokens = client_for("auth_tokens", ADMIN_EMAIL=email)
+    assert (await tokens.get("/health/startup")).status_code == 200
+    auth = make_auth()
+    assert email not in [u["email"] for u in await _all_users(auth)]
+
+
+async def test_only_auth_tokens_starts_by_bootstrapping_the_admin(
+    client_for: Callable[..., Any], make_auth: Callable[..., Auth]
+) -> None:
+    """Logins are auth-tokens' requests: auth-users' cold start does not look up (or
+    create) the first admin; auth-tokens' does."""
+    email, password = unique_email("first"), PASSWORD + " first"
+    users = client_for("auth_users", ADMIN_EMAIL=email, ADMIN_PASSWORD=password)
     assert (await users.get("/health/startup")).status_code == 200
     auth = make_auth()
     assert email not in [u["email"] for u in await _all_users(auth)]
+    tokens = client_for("auth_tokens", ADMIN_EMAIL=email, ADMIN_PASSWORD=password)
+    assert (await tokens.get("/health/startup")).status_code == 200
+    assert [u["role"] for u in await _all_users(auth) if u["email"] == email] == ["admin"]
 
 
 @pytest.mark.parametrize(
