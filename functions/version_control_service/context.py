@@ -16,9 +16,18 @@ PRODUCTION = "production"
 
 
 async def ensure_default_experiment() -> None:
-    """The default experiment with version 1 = the default config, aliased ``production``."""
+    """The default experiment with version 1 = the default config, aliased ``production``.
+
+    Every start but the first finds them: one read says so, and the start skips the
+    transaction (which locks the experiment's row, so its commit waits for a WAL flush).
+    """
     name = settings().default_experiment
     config = ReviewerConfig()
+    async with database.connection() as conn:
+        if await repository.has_version_and_alias(
+            conn, name=name, sha256=config_sha256(config), alias=PRODUCTION
+        ):
+            return
     async with database.transaction() as conn:
         experiment_id = await repository.ensure_experiment(conn, name=name)
         version, created = await repository.insert_version(

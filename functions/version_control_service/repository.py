@@ -95,6 +95,23 @@ async def ensure_experiment(conn: asyncpg.Connection, *, name: str) -> uuid.UUID
     return value
 
 
+async def has_version_and_alias(
+    conn: asyncpg.Connection, *, name: str, sha256: str, alias: str
+) -> bool:
+    """Whether experiment ``name`` holds a version of config ``sha256`` and sets ``alias``:
+    one read, no transaction."""
+    found = await conn.fetchval(
+        "select exists (select 1 from experiments e"
+        " join versions v on v.experiment_id = e.id and v.sha256 = $2"
+        " join aliases a on a.experiment_id = e.id and a.name = $3"
+        " where e.name = $1)",
+        name,
+        sha256,
+        alias,
+    )
+    return bool(found)
+
+
 async def experiment(conn: asyncpg.Connection, ref: str) -> ExperimentRecord:
     """An experiment by id or by name."""
     try:

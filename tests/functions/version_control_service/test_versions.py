@@ -280,3 +280,46 @@ async def test_an_upper_case_experiment_id_is_not_served_stale(versions, admin, 
     await versions.put(path, json={"version_id": v2["id"]}, headers=admin)
     after = await versions.get("/resolve", params=upper, headers=member)
     assert after.json()["version"]["id"] == v2["id"], after.text
+
+
+async def _default_row_xmax(name: str) -> str:
+    """The transaction id that last locked or updated experiment ``name``'s row."""
+    from functions.version_control_service import context
+
+    async with context.database.connection() as conn:
+        found = await conn.fetchval("select xmax::text from experiments where name = $1", name)
+    return str(found)
+
+
+async def test_a_start_that_finds_the_default_experiment_takes_no_lock(versions, member) -> None:
+    """Every start but the first reads that the default is in place and stops there: no
+    transaction, no row lock (whose commit would wait for a WAL flush) per cold start."""
+    from functions.version_control_service import context
+
+    assert (await versions.get("/resolve", headers=member)).status_code == 200  # started
+    before = await _default_row_xmax("default")
+    await context.ensure_default_experiment()
+    await context.ensure_default_experiment()
+    assert await _default_row_xmax("default") == before
+
+
+async def test_a_start_completes_a_default_experiment_found_without_its_alias(
+    client_for, admin, member
+) -> None:
+    """An experiment of that name with no version and no alias yet (made through the API,
+    or a start interrupted before its commit) gets both at the next start."""
+    name = f"default-{uuid.uuid4().hex[:8]}"
+    first = client_for("versions")
+    made = await first.post("/experiments", json={"name": name}, headers=admin)
+    assert made.status_code == 201, made.text
+    missing = await first.get(f"/resolve?experiment={name}", headers=member)
+    assert missing.status_code == 404, missing.text
+
+    restarted = client_for("versions", DEFAULT_EXPERIMENT=name)
+    answer = await restarted.get("/resolve", headers=member)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["experiment"] == name and body["alias"] == "production"
+    assert body["version"]["number"] == 1 and body["version"]["message"] == (
+        "Default reviewer configuration"
+    )
