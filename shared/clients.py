@@ -41,14 +41,60 @@ def transport_errors() -> tuple[type[BaseException], ...]:
 
 @functools.cache
 def tls() -> ssl.SSLContext:
-    """The process's one TLS client context, made on first use: httpx's default (certifi's
-    CA bundle, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``). Loading a CA bundle costs about
-    20 ms and 1 MiB, and every httpx client loads its own unless given one: the HTTP
-    client of the calls between functions and the one reading Secret Manager share this.
-    """
-    import httpx
+    """The process's one TLS client context, made on first use, trusting what httpx's
+    default trusts (``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's CA bundle).
 
-    return httpx.create_ssl_context()
+    Loading a CA bundle costs about 20 ms and 1 MiB, and every httpx client loads its own
+    unless given a context: the HTTP client of the calls between functions and the one
+    reading Secret Manager share this one. The bundle is loaded at the context's first
+    TLS handshake, not when the context is made: inside the cluster the functions call
+    each other (and fetch the JWKS) over plain HTTP, so most processes never need it.
+    Until then the context trusts nothing, so a handshake can't pass unverified.
+    """
+    return _deferred_trust_context()()
+
+
+@functools.cache
+def _deferred_trust_context() -> type[ssl.SSLContext]:
+    import os
+    import ssl
+    import threading
+
+    class DeferredTrust(ssl.SSLContext):
+        """``PROTOCOL_TLS_CLIENT`` (certificates and host names checked) whose trust
+        store is filled just before its first handshake, once, thread-safely."""
+
+        def __new__(cls) -> DeferredTrust:
+            return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+
+        def __init__(self) -> None:
+            self._trust_lock = threading.Lock()
+            self._trusted = False
+
+        def _trust(self) -> None:
+            if self._trusted:
+                return
+            with self._trust_lock:
+                if not self._trusted:
+                    if os.environ.get("SSL_CERT_FILE"):
+                        self.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
+                    elif os.environ.get("SSL_CERT_DIR"):
+                        self.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
+                    else:
+                        import certifi
+
+                        self.load_verify_locations(cafile=certifi.where())
+                    self._trusted = True
+
+        def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+            self._trust()
+            return super().wrap_socket(*args, **kwargs)
+
+        def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+            self._trust()
+            return super().wrap_bio(*args, **kwargs)
+
+    return DeferredTrust
 
 
 def client() -> httpx.AsyncClient:

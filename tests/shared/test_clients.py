@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -251,11 +255,12 @@ async def test_idle_connections_are_dropped_before_the_function_server_closes_it
     assert 0 < pool._keepalive_expiry < Config().keepalive
 
 
-async def test_the_process_loads_its_ca_bundle_once_for_every_http_client(
-    monkeypatch: pytest.MonkeyPatch,
+async def test_the_process_loads_its_ca_bundle_once_at_its_first_handshake(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Each httpx client loads a CA bundle of its own (~20 ms, ~1 MiB) unless given a
-    context: the calls between functions and the Secret Manager reads share one."""
+    context: the calls between functions and the Secret Manager reads share one, and it
+    loads the bundle at its first TLS handshake, never for plain HTTP."""
     import ssl
 
     from shared import config
@@ -267,6 +272,8 @@ async def test_the_process_loads_its_ca_bundle_once_for_every_http_client(
         loads.append(args or kwargs)
         load(self, *args, **kwargs)
 
+    ca, server_context = _ca_and_server(tmp_path, "trusted")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
     monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
     monkeypatch.setattr(clients, "_client", None)
     clients.tls.cache_clear()
@@ -274,13 +281,119 @@ async def test_the_process_loads_its_ca_bundle_once_for_every_http_client(
     try:
         first = clients.client()
         secrets_client = config._http()
-        assert len(loads) == 1, loads
+        assert loads == [], loads
         assert clients.tls().verify_mode == ssl.CERT_REQUIRED and clients.tls().check_hostname
-        await first.aclose()
-        monkeypatch.setattr(clients, "_client", None)
-        clients.client()  # another loop's client (tests make many): the same context
-        assert len(loads) == 1, loads
+        assert clients.tls().cert_store_stats()["x509_ca"] == 0
+        async with _tls_server(server_context) as url:
+            for _ in range(2):
+                answer = await first.get(url)
+                assert answer.status_code == 200 and answer.text == "ok"
+                await first.aclose()
+                monkeypatch.setattr(clients, "_client", None)
+                first = clients.client()  # another loop's client: the same context
+        assert loads == [{"cafile": str(ca)}], loads
+        assert clients.tls().cert_store_stats()["x509_ca"] == 1
     finally:
         await clients.close()
         secrets_client.close()
         config._http.cache_clear()
+        clients.tls.cache_clear()
+
+
+async def test_a_server_outside_the_trusted_bundle_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Deferring the bundle defers no check: the first handshake verifies the chain."""
+    ca, _ = _ca_and_server(tmp_path, "trusted")
+    _, stranger = _ca_and_server(tmp_path, "stranger")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    monkeypatch.setattr(clients, "_client", None)
+    clients.tls.cache_clear()
+    try:
+        async with _tls_server(stranger) as url:
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await clients.client().get(url)
+    finally:
+        await clients.close()
+        clients.tls.cache_clear()
+
+
+def _ca_and_server(folder: Path, name: str) -> tuple[Path, ssl.SSLContext]:
+    """A CA of its own (written to ``<name>-ca.pem``) and a server context for
+    ``localhost`` / 127.0.0.1 holding a certificate it signed."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def certificate(subject: str, key: Any, issuer: str, signer: Any, *, ca: bool) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            usage = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+            builder = builder.add_extension(usage, critical=True).add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+        else:
+            names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(names), critical=False
+            ).add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
+                critical=False,
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca_cert = certificate(f"{name} CA", ca_key, f"{name} CA", ca_key, ca=True)
+    leaf = certificate("localhost", leaf_key, f"{name} CA", ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    ca_file = folder / f"{name}-ca.pem"
+    ca_file.write_bytes(ca_cert.public_bytes(pem))
+    chain = folder / f"{name}-server.pem"
+    key = leaf_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    chain.write_bytes(leaf.public_bytes(pem) + key)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain)
+    return ca_file, context
+
+
+@contextlib.asynccontextmanager
+async def _tls_server(context: ssl.SSLContext) -> AsyncIterator[str]:
+    """An HTTPS server on 127.0.0.1 answering every request ``200 ok``."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"https://localhost:{port}/"
+    finally:
+        server.close()
+        await server.wait_closed()
