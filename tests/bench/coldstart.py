@@ -1,11 +1,14 @@
 """coldstart: every function's cold start as users feel it, beside hello (issue 12 goal 1).
 
 For each of the twelve function targets (``localdev.discovery``), a fresh
-``functions-framework`` process is spawned under the production settings (JSON logs, the
-database URL, the Redis URL and the event signing key given as Secret Manager references,
-resolved against the in-process fake Secret Manager of the tests; ``MIGRATE_ON_START=false``
-as in ``knative/base/config.yaml``, the migrations applied before as the release Job does)
-and timed:
+``functions-framework`` process is spawned under the production settings
+(``ENVIRONMENT=production`` and JSON logs; the database URL, the Redis URL, the event
+signing key, auth's signing key, the quota signing key and the platform service account's
+secret given as Secret Manager references, resolved against the in-process fake Secret
+Manager of the tests, with the first admin and the platform client configured as
+``knative/base`` configures auth; ``MIGRATE_ON_START=false`` as in
+``knative/base/config.yaml``, the migrations applied before as the release Job does) and
+timed:
 
 * spawn -> the first ``200`` of ``GET /health/startup`` (what Knative's startup probe
   waits for before the activator lets the held request through), then
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -39,6 +43,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from joserfc.jwk import ECKey
 
 from shared import events, migrations
 from tests.bench import analysis, providers
@@ -57,6 +63,7 @@ from tests.fakes.secret_manager import FakeSecretManager
 
 SM_PROJECT = "acr-bench"
 EVENT_KEY = uuid.uuid4().hex  # made per run
+PLATFORM_CLIENT_ID = "bench-platform"
 CODE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 
 
@@ -83,6 +90,9 @@ def secret_manager(bench: Bench) -> Iterator[dict[str, str]]:
         "database-url": bench.database_url,
         "redis-url": bench.redis_url,
         "event-signing-key": EVENT_KEY,
+        "auth-signing-keys": ECKey.generate_key("P-256").as_pem(private=True).decode(),
+        "quota-signing-key": secrets.token_urlsafe(32),
+        "platform-client-secret": secrets.token_urlsafe(32),
     }
     fake = FakeSecretManager(
         {
@@ -97,6 +107,10 @@ def secret_manager(bench: Bench) -> Iterator[dict[str, str]]:
             "DATABASE_URL": "sm://database-url",
             "REDIS_URL": "sm://redis-url",
             "EVENT_SIGNING_KEY": "sm://event-signing-key",
+            "AUTH_SIGNING_KEYS": "sm://auth-signing-keys",
+            "QUOTA_SIGNING_KEY": "sm://quota-signing-key",
+            "PLATFORM_CLIENT_ID": PLATFORM_CLIENT_ID,
+            "PLATFORM_CLIENT_SECRET": "sm://platform-client-secret",
         }
     finally:
         fake.stop()
@@ -127,8 +141,9 @@ class World:
     targets starts only their backends): the long-running functions they call, a project,
     a quota rule, an admin's access token from auth-tokens."""
 
-    def __init__(self, bench: Bench) -> None:
+    def __init__(self, bench: Bench, references: dict[str, str]) -> None:
         self.bench = bench
+        self.references = references
         self.owner = bench.identity.headers()
 
     @cached_property
@@ -161,7 +176,8 @@ class World:
 
     @cached_property
     def tokens(self) -> str:
-        (tokens,) = self.bench.shared("auth_tokens")
+        """auth-tokens signing with the subjects' key (auth-users verifies with it)."""
+        (tokens,) = self.bench.shared(("auth_tokens", self.references))
         return tokens.url
 
     @cached_property
@@ -371,8 +387,8 @@ def coldstart(bench: Bench) -> list[Result]:
     wanted = {t.strip() for t in bench.options.coldstart_targets.split(",") if t.strip()}
     with secret_manager(bench) as references:
         # as knative/base/config.yaml: a Job applies the migrations, not every cold start
-        env = {**references, "MIGRATE_ON_START": "false"}
-        world = World(bench)
+        env = {**references, "ENVIRONMENT": "production", "MIGRATE_ON_START": "false"}
+        world = World(bench, references)
         chosen = [make(world) for target, make in PROBES.items() if not wanted or target in wanted]
         services = sorted({bench.specs[probe.target].source.parent for probe in chosen})
         asyncio.run(migrations.migrate(bench.database_url, services))  # the Job's part
@@ -381,7 +397,7 @@ def coldstart(bench: Bench) -> list[Result]:
             probe.body()
             bin_dir(bench, probe.target)
         bin_dir(bench, "hello")
-        if bench.options.warmup:  # page cache, migrations, bootstrap admin, dev signing key
+        if bench.options.warmup:  # page cache; the first admin and the platform account made
             hello_answer(bench, env)
             for probe in chosen:
                 first_answer(bench, probe, env)
