@@ -26,7 +26,13 @@ async def test_revoked_users_lose_access_on_their_next_request(
     start_function: Callable[..., Any],
 ) -> None:
     admin_email, admin_password = "root@example.com", secrets.token_urlsafe(18)
-    tokens = start_function("auth_tokens", ADMIN_EMAIL=admin_email, ADMIN_PASSWORD=admin_password)
+    platform = {  # auth-tokens creates the account; auth-users logs in with it
+        "PLATFORM_CLIENT_ID": f"platform-{uuid.uuid4().hex[:8]}",
+        "PLATFORM_CLIENT_SECRET": secrets.token_urlsafe(24),
+    }
+    tokens = start_function(
+        "auth_tokens", ADMIN_EMAIL=admin_email, ADMIN_PASSWORD=admin_password, **platform
+    )
     jwks = {"JWKS_URL": f"{tokens.url}/.well-known/jwks.json"}
     projects = start_function("projects", TOKEN_REVOCATION_CACHE_SECONDS="0", **jwks)
     files = start_function("project_files", TOKEN_REVOCATION_CACHE_SECONDS="0", **jwks)
@@ -35,8 +41,7 @@ async def test_revoked_users_lose_access_on_their_next_request(
         TOKEN_REVOCATION_CACHE_SECONDS="0",
         PROJECTS_URL=projects.url,
         AUTH_TOKENS_URL=tokens.url,
-        PLATFORM_CLIENT_ID=f"platform-{uuid.uuid4().hex[:8]}",
-        PLATFORM_CLIENT_SECRET=secrets.token_urlsafe(24),
+        **platform,
         **jwks,
     )
     async with (
