@@ -196,7 +196,11 @@ async def test_sigterm_lets_an_in_flight_slow_request_finish_and_exits_0(
             body, ending, draining_after, took = await _slow_request_across_sigterm(
                 platform, container
             )
-            assert ending == "exited with status 0", (name, ending, platform.logs(name))
+            # a str message (pytest shortens a tuple's repr): the log's end, where a stuck
+            # shutdown says what it waited for
+            assert ending == "exited with status 0", (
+                f"{name}: {ending}\n{platform.logs(name)[-6000:]}"
+            )
             if body["status"] == "draining" or draining_after < 2.0 or tries == 3:
                 break
             restart(platform.engine, container)  # SIGTERM came after /ready gave up
