@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ async def bootstrap_platform_client() -> None:
     at every cold start (~30 ms of CPU and a 19 MiB block kept by the hashing thread). The
     configuration is the account's source of truth for its secret instead: the
     ``client_credentials`` grant compares a secret presented for this client id with the
-    configured one (``platform_secret_matches``), so a secret rotated in Secret Manager
+    configured one (``tokens._client_secret_matches``), so a secret rotated in Secret Manager
     is the only one accepted from the first start that reads it, and the old one is
     refused there at once. The stored hash is only what the account was created with."""
     config = settings()
@@ -80,16 +79,6 @@ async def bootstrap_platform_client() -> None:
             scopes=[auth.INTERNAL_SCOPE],
         )
         logger.info("Platform service account %s created", config.platform_client_id)
-
-
-def platform_secret_matches(client_id: str, secret: str) -> bool | None:
-    """Whether ``secret`` is the configured platform secret, or None when ``client_id`` is
-    not the configured platform client (its stored hash decides). Constant time."""
-    config = settings()
-    if config.platform_client_secret is None or client_id != config.platform_client_id:
-        return None
-    configured = config.platform_client_secret.get_secret_value()
-    return hmac.compare_digest(secret.encode(), configured.encode())
 
 
 async def load_keys() -> None:

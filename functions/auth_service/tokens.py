@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from functions.auth_service import keys, limiter, passwords, repository
-from functions.auth_service.context import database, key_ring, platform_secret_matches
+from functions.auth_service.context import database, key_ring
 from functions.auth_service.schemas import TokenAnswer, is_text, normalize_email
 from functions.auth_service.settings import settings
 from shared.errors import OAuthError
@@ -351,9 +352,10 @@ def _basic_credentials(encoded: str) -> tuple[str, str]:
 async def _client_secret_matches(account: repository.ClientCredentials, secret: str) -> bool:
     """The configured platform client's secret is the configuration's (constant time, no
     Argon2: ``context.bootstrap_platform_client`` says why); any other's, its stored hash."""
-    configured = platform_secret_matches(account.client_id, secret)
-    if configured is not None:
-        return configured
+    config = settings()
+    configured = config.platform_client_secret
+    if configured is not None and account.client_id == config.platform_client_id:
+        return hmac.compare_digest(secret.encode(), configured.get_secret_value().encode())
     return await passwords.verify_password(account.secret_hash, secret)
 
 
