@@ -266,9 +266,10 @@ async def serve(
         def capture_signals(self) -> Iterator[None]:  # one handler below stops them all
             yield
 
-    # Idle connections to a function are dropped after 1 s: functions-framework's gunicorn
-    # closes them after 2 s (its keepalive), and a request sent on one it is closing fails
-    # as "Server disconnected" (a 503 here), which the soak met a few times an hour.
+    # Idle connections to a function are dropped after 1 s, long before the function
+    # closes its end (shared/server.py): a request sent on a connection the server is
+    # closing fails unanswered (a 503 here), which the soak met a few times an hour when
+    # the functions kept gunicorn's default of 2 s.
     limits = httpx.Limits(keepalive_expiry=1.0)
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(300.0, connect=3.0), limits=limits

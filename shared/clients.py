@@ -107,9 +107,9 @@ def client() -> httpx.AsyncClient:
         _client = httpx.AsyncClient(
             verify=tls(),
             timeout=httpx.Timeout(10.0, connect=3.0),
-            # idle connections dropped after 1 s, before functions-framework's gunicorn
-            # closes its end (2 s): a request on a connection being closed fails as
-            # "Server disconnected" (a 503 to the caller), a few times an hour in the soak
+            # idle connections dropped after 1 s, long before a function closes its end
+            # (shared/server.py): a request sent on a connection the server is closing
+            # fails unanswered (a 503 to the caller), which the soak met with gunicorn's 2 s
             limits=httpx.Limits(
                 max_connections=100, max_keepalive_connections=20, keepalive_expiry=1.0
             ),

@@ -35,6 +35,7 @@ from shared import (
     lifecycle,
     logs,
     openapi,
+    server,
 )
 from shared.cache import Cache
 from shared.errors import NotFound, ProblemError, Unavailable
@@ -110,6 +111,7 @@ class Function:
             level=self.settings.log_level,
             fmt=self.settings.log_format,
         )
+        server.keep_connections_alive()
 
     @property
     def checks(self) -> dict[str, health.Check]:
