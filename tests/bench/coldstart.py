@@ -19,7 +19,11 @@ timed:
   is answered.
 
 hello (``tests/bench/hello``) is started the same way and answers every path, so its first
-``200`` is both figures. Subjects and hello run interleaved; the table shows medians.
+``200`` is both figures. Beside the twelve, ``stack_floor`` (also ``tests/bench/hello``) is
+the floor of a first authenticated read with the platform's libraries: httpx, joserfc,
+asyncpg, redis-py and pydantic, each imported and used once and nothing else. Each function
+is shown against hello (the goal's ratio) and against that floor (what is the platform's
+own). Subjects and hello run interleaved; the table shows medians.
 
 Every process starts from a venv holding exactly its image's requirements (``harness.
 image_venv``; hello from the shared library's, project-service's), as deployed: the
@@ -314,6 +318,21 @@ PROBES: dict[str, Callable[[World], Probe]] = {
         headers=lambda: w.bench.admin,
         check=lambda a: "items" in a,
     ),
+    # not a function: the floor of any first authenticated read with the platform's
+    # libraries (tests/bench/hello), beside hello in the same run
+    "stack_floor": lambda w: Probe(
+        "stack_floor",
+        "GET / (JWKS, JWT, query, Redis, model)",
+        "GET",
+        "/",
+        env={
+            "DATABASE_URL": w.bench.database_url,
+            "REDIS_URL": w.bench.redis_url,
+            "JWKS_URL": w.bench.identity.jwks_url,
+        },
+        headers=lambda: w.owner,
+        check=lambda a: a.get("email") == "floor@example.com",
+    ),
     "quotas": lambda w: Probe(
         "quotas",
         "POST /quotas/reserve",
@@ -327,13 +346,17 @@ PROBES: dict[str, Callable[[World], Probe]] = {
 }
 
 
+BASELINES = ("hello", "stack_floor")
+"""tests/bench/hello's targets, started from the shared library's venv."""
+
+
 def bin_dir(bench: Bench, target: str) -> Path | None:
-    """Where ``target``'s process starts from: the venv of its image's requirements (hello:
-    the shared library's, project-service's), or the project's venv (``--coldstart-venv
-    dev``)."""
+    """Where ``target``'s process starts from: the venv of its image's requirements (the
+    baselines: the shared library's, project-service's), or the project's venv
+    (``--coldstart-venv dev``)."""
     if bench.options.coldstart_venv == "dev":
         return None
-    source = bench.specs["projects" if target == "hello" else target].source
+    source = bench.specs["projects" if target in BASELINES else target].source
     return image_venv(source.parent / "requirements.txt")
 
 
@@ -342,7 +365,7 @@ def first_answer(
 ) -> tuple[float, float, float, float]:
     """One cold start of ``probe.target``: ms to /health/startup, ms to the first real
     answer, and RSS / PSS (MiB) of the tree after it."""
-    server = bench.spawn(probe.target, bin_dir=bin_dir(bench, probe.target), **env, **probe.env)
+    server = bench.spawn(probe.target, bin_dir=bin_dir(bench, probe.target), **{**env, **probe.env})
     try:
         ready = wait_ok(server, "GET", "/health/startup")[0]
         answered, payload = wait_ok(
@@ -405,14 +428,17 @@ def coldstart(bench: Bench) -> list[Result]:
         hello, *subjects = interleave(
             bench.options.runs, lambda: hello_answer(bench, env), *measures
         )
+    measured = dict(zip((p.target for p in chosen), subjects, strict=True))
+    floor = measured.get("stack_floor")
     results = []
     for i, (metric, unit) in enumerate(METRICS):
         for probe, values in zip(chosen, subjects, strict=True):
             name = probe.target.replace("_", "-")
+            label = metric if i != 1 else f"{metric} ({probe.label})"
             results.append(
                 Result(
                     "coldstart",
-                    metric if i != 1 else f"{metric} ({probe.label})",
+                    label,
                     unit,
                     name,
                     [v[i] for v in values],
@@ -420,6 +446,19 @@ def coldstart(bench: Bench) -> list[Result]:
                     [h[i] for h in hello],
                 )
             )
+            if floor is not None and probe.target != "stack_floor":
+                # what the function costs beyond the libraries it uses (tests/bench/hello)
+                results.append(
+                    Result(
+                        "coldstart",
+                        f"{metric} vs the libraries' floor",
+                        unit,
+                        name,
+                        [v[i] for v in values],
+                        "stack-floor",
+                        [f[i] for f in floor],
+                    )
+                )
     return results
 
 

@@ -29,7 +29,7 @@ TINY = harness.Options(
     results_calls=1,
     taint_files=4,
     gateway_connections=2,
-    coldstart_targets="projects,analysis_worker,auth_users",
+    coldstart_targets="projects,analysis_worker,auth_users,stack_floor",
     login_burst=4,
 )
 
