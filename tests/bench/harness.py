@@ -295,7 +295,7 @@ class Bench:
             "JWKS_URL": self.identity.jwks_url,
         }
         self.specs = {f.target: f for s in discovery.discover(ROOT) for f in s.functions}
-        for target in ("hello", "upload_sink", "one_query", "stack_floor"):
+        for target in ("hello", "upload_sink", "one_query", "one_script", "stack_floor"):
             self.specs[target] = discovery.FunctionSpec(target, target, "http", 0, HELLO)
         self.servers: list[Server] = []
         self.shared_servers: dict[tuple[str, ...], Server] = {}

@@ -71,7 +71,9 @@ def round_trip(port: int, world: dict[str, str]) -> Target:
 
 @benchmark("quotas", "quotas POST /quotas/reserve + /commit vs 2 raw Redis EVALSHA and hello")
 def quotas(bench: Bench) -> list[Result]:
-    providers_server, quotas_server, hello = bench.shared("providers", "quotas", "hello")
+    providers_server, quotas_server, hello, floor = bench.shared(
+        "providers", "quotas", "hello", "one_script"
+    )
     world = quota_world(bench, providers_server.url, quotas_server.url)
     subject = round_trip(quotas_server.port, world)
     first = call(
@@ -86,12 +88,22 @@ def quotas(bench: Bench) -> list[Result]:
     # the Redis part of the pair: reserve and commit are one EVALSHA each
     redis = Target("redis 2x EVALSHA", redis_url=bench.redis_url, redis_calls=2)
     hello_target = Target.get("hello", hello.port, "/", {})
-    with pinned(quotas_server, hello):
-        values, raw, base = load_rounds(
-            bench, [subject, redis, hello_target], duration=bench.options.service_duration
+    # the pair's floor: two requests to a function that only runs one script each
+    # (tests/bench/hello's one_script): what the pair costs beyond it is the platform's
+    script = Step("GET", "/", {})
+    pair_floor = Target("2 x one script (floor)", floor.port, (script, script))
+    with pinned(quotas_server, hello, floor):
+        values, raw, base, least = load_rounds(
+            bench,
+            [subject, redis, hello_target, pair_floor],
+            duration=bench.options.service_duration,
         )
     metric = "reserve+commit (2 requests) per iteration,"
     return [
         *load_results("quotas", f"{metric} vs 2x EVALSHA", subject, values, redis, raw),
         *load_results("quotas", f"{metric} vs GET /", subject, values, hello_target, base),
+        *load_results("quotas", f"{metric} vs its floor", subject, values, pair_floor, least),
+        *load_results(
+            "quotas", "2 x one script (floor) vs 2x EVALSHA", pair_floor, least, redis, raw
+        ),
     ]

@@ -5,6 +5,11 @@ query per request on a pool (released without asyncpg's reset round trip, as
 ``shared.db`` releases), answered as JSON, and nothing else (no authentication, routing,
 validation or access log). What a read costs beyond it is the platform's own stack.
 
+``one_script`` is the same floor for a request answered by one Redis script: one
+``EVALSHA`` (of ``return 1``, the script of the raw Redis baseline) through redis-py's
+asyncio client on a connection pool, per request, answered as JSON. Two of them are the
+floor of a quota reserve + commit pair, whose requests are one script each.
+
 ``stack_floor`` is the floor of a cold start with the platform's libraries (the design
 card's and ``shared/requirements.in``'s): its first request imports and uses each once, as
 a function's first authenticated read does: httpx fetches the JWKS, joserfc verifies the
@@ -62,6 +67,20 @@ async def one_query(request: Request) -> Response:
         )
     body = {"id": row["id"], "email": row["email"], "created_at": row["created_at"].isoformat()}
     return Response(json.dumps(body), media_type="application/json")
+
+
+_script: list[Any] = []
+
+
+@functions_framework.aio.http
+async def one_script(request: Request) -> Response:
+    if not _script:
+        import redis.asyncio as redis  # not at import, as one_query's asyncpg
+
+        client = redis.Redis.from_url(os.environ["REDIS_URL"], max_connections=50)
+        _script.append(client.register_script("return 1"))  # EVALSHA, loaded on a miss
+    result = await _script[0]()
+    return Response(json.dumps({"result": result}), media_type="application/json")
 
 
 _floor: dict[str, Any] = {}
