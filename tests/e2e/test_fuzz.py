@@ -50,6 +50,9 @@ def fuzzed(
         "ENVIRONMENT": "test",
         "LOG_LEVEL": "WARNING",
         "LOG_FORMAT": "text",
+        # gunicorn's and uvicorn's own lines (a worker booted again, a request uvicorn
+        # refused as invalid): what a function did when the gateway could not reach it
+        "GUNICORN_LOG_LEVEL": "info",
     }
     running, front = _platform.start(env, tmp_path_factory.mktemp("fuzz"))
     yield running
@@ -105,10 +108,38 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(
         env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false", "NO_COLOR": "1"},
         check=False,
     )
-    report = result.stdout[-6000:]
+    report = result.stdout[-6000:] + _server_lines(fuzzed)
     (tmp_path / "schemathesis.txt").write_text(result.stdout)
     print(result.stdout[-3000:])
     assert result.returncode == 0, report
     assert "Server error" not in report, report
     stateful = [line for line in result.stdout.splitlines() if "Stateful" in line]
     assert stateful and not any("skip" in line.lower() for line in stateful), stateful
+
+
+_START_LINES = (
+    "Starting gunicorn",
+    "Listening at",
+    "Using worker",
+    "Control socket listening",
+    "Started server process",
+    "Waiting for application startup",
+    "Application startup complete",
+)
+
+
+def _server_lines(platform: _platform.Platform) -> str:
+    """What each function's gunicorn and uvicorn said after its start (a worker booted
+    again, a request refused as invalid), for the report: a gateway 503 then shows what
+    the function did."""
+    lines = []
+    for name in platform.functions:
+        boots = 0
+        for line in platform.log_of(name).splitlines():
+            boots += "Booting worker" in line
+            if any(start in line for start in _START_LINES) or (
+                "Booting worker" in line and boots == 1
+            ):
+                continue
+            lines.append(f"{name}: {line}")
+    return "\nfunction servers after their start:\n" + "\n".join(lines[-60:])

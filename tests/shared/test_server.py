@@ -32,8 +32,8 @@ def _get(conn: h11.Connection, sock: socket.socket, path: str) -> tuple[int, byt
 
 
 def test_an_idle_connection_outlives_gunicorns_default_keep_alive(projects_url: str) -> None:
-    """gunicorn's 2 s would close it under a caller that keeps it for 1 s (the gateway)
-    or 90 s (Knative's queue-proxy), resetting a request sent at that moment."""
+    """gunicorn's 2 s would close it under Knative's queue-proxy, which keeps its idle
+    connections 90 s: a request sent as the server closes is reset unanswered."""
     address = urlsplit(projects_url)
     assert server.KEEP_ALIVE_SECONDS > 90
     with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
