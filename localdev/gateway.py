@@ -192,7 +192,7 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
     except httpx.TransportError as e:
         # the caller is told only that it was unreachable; the log says how (a refused
         # connection, a keep-alive connection closed under the request, a timeout)
-        logger.warning("%s %s -> %s: %s: %s", request.method, path, base, type(e).__name__, e)
+        logger.warning("%s %s -> %s: %s", request.method, path, base, _causes(e))
         raise Unavailable(
             "function", retry_after=2, detail="The function serving this path is unreachable."
         ) from e
@@ -203,6 +203,18 @@ async def _forward(request: Request, client: httpx.AsyncClient, base: str, path:
         headers=out_headers,
         background=BackgroundTask(answer.aclose),
     )
+
+
+def _causes(error: BaseException) -> str:
+    """``ReadError <- BrokenResourceError <- ConnectionResetError: [Errno 104] ...``: the
+    chain under a transport error, which tells a reset by the function (the peer) from a
+    connection closed on our side (anyio's ``ClosedResourceError``)."""
+    chain: list[str] = []
+    seen: BaseException | None = error
+    while seen is not None and len(chain) < 5:
+        chain.append(f"{type(seen).__name__}: {seen}" if str(seen) else type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return " <- ".join(chain)
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

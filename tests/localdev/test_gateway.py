@@ -238,7 +238,9 @@ async def test_health_is_503_naming_a_stopped_function(
     assert stopped not in forwarded.text
     assert forwarded.headers["retry-after"] == "2"
     said = [r.getMessage() for r in caplog.records if r.name == "localdev.gateway"]
-    assert any(f"GET /health -> {stopped}: ConnectError" in m for m in said), said
+    refused = [m for m in said if f"GET /health -> {stopped}: ConnectError" in m]
+    assert refused, said
+    assert "ConnectionRefusedError" in refused[0], "the cause under the transport error"
 
 
 async def test_function_health_is_forwarded_to_that_function(gw: Gateway) -> None:
