@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import random
+import ssl  # loaded with asyncio already
+import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared import logs
 
 if TYPE_CHECKING:
-    import ssl
-
     import httpx
     from pydantic import BaseModel
 
@@ -51,50 +52,42 @@ def tls() -> ssl.SSLContext:
     each other (and fetch the JWKS) over plain HTTP, so most processes never need it.
     Until then the context trusts nothing, so a handshake can't pass unverified.
     """
-    return _deferred_trust_context()()
+    return _DeferredTrust()
 
 
-@functools.cache
-def _deferred_trust_context() -> type[ssl.SSLContext]:
-    import os
-    import ssl
-    import threading
+class _DeferredTrust(ssl.SSLContext):
+    """``PROTOCOL_TLS_CLIENT`` (certificates and host names checked) whose trust store is
+    filled just before its first handshake, once, thread-safely."""
 
-    class DeferredTrust(ssl.SSLContext):
-        """``PROTOCOL_TLS_CLIENT`` (certificates and host names checked) whose trust
-        store is filled just before its first handshake, once, thread-safely."""
+    def __new__(cls) -> _DeferredTrust:
+        return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
 
-        def __new__(cls) -> DeferredTrust:
-            return super().__new__(cls, ssl.PROTOCOL_TLS_CLIENT)
+    def __init__(self) -> None:
+        self._trust_lock = threading.Lock()
+        self._trusted = False
 
-        def __init__(self) -> None:
-            self._trust_lock = threading.Lock()
-            self._trusted = False
+    def _trust(self) -> None:
+        if self._trusted:
+            return
+        with self._trust_lock:
+            if not self._trusted:
+                if os.environ.get("SSL_CERT_FILE"):
+                    self.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
+                elif os.environ.get("SSL_CERT_DIR"):
+                    self.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
+                else:
+                    import certifi
 
-        def _trust(self) -> None:
-            if self._trusted:
-                return
-            with self._trust_lock:
-                if not self._trusted:
-                    if os.environ.get("SSL_CERT_FILE"):
-                        self.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
-                    elif os.environ.get("SSL_CERT_DIR"):
-                        self.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
-                    else:
-                        import certifi
+                    self.load_verify_locations(cafile=certifi.where())
+                self._trusted = True
 
-                        self.load_verify_locations(cafile=certifi.where())
-                    self._trusted = True
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self._trust()
+        return super().wrap_socket(*args, **kwargs)
 
-        def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
-            self._trust()
-            return super().wrap_socket(*args, **kwargs)
-
-        def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
-            self._trust()
-            return super().wrap_bio(*args, **kwargs)
-
-    return DeferredTrust
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self._trust()
+        return super().wrap_bio(*args, **kwargs)
 
 
 def client() -> httpx.AsyncClient:

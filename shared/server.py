@@ -23,17 +23,18 @@ KEEP_ALIVE_SECONDS = 95
 queue-proxy's 90 s and the platform's own clients' 1 s."""
 
 
-def keep_connections_alive(seconds: float = KEEP_ALIVE_SECONDS) -> None:
+def keep_connections_alive() -> None:
     """Have the uvicorn workers that gunicorn starts from now on keep idle connections
-    ``seconds``; called while the function's module is imported, which functions-framework
-    does in the gunicorn master before it creates the worker.
+    :data:`KEEP_ALIVE_SECONDS`; called while the function's module is imported, which
+    functions-framework does in the gunicorn master before it creates the worker (which
+    imports ``uvicorn_worker`` there anyway).
 
-    ``UvicornWorker.CONFIG_KWARGS`` is the worker's own way to override uvicorn's
-    settings (meant for subclasses, which functions-framework does not let us name); where
-    the worker is not installed (a tool importing a function's module), nothing changes.
+    ``UvicornWorker.CONFIG_KWARGS`` is the worker's own way to override uvicorn's settings
+    (meant for subclasses, which functions-framework does not let us name).
     """
-    try:
-        from uvicorn_worker import UvicornWorker
-    except ImportError:  # pragma: no cover - every image installs it with functions-framework
-        return
-    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "timeout_keep_alive": seconds}
+    from uvicorn_worker import UvicornWorker
+
+    UvicornWorker.CONFIG_KWARGS = {
+        **UvicornWorker.CONFIG_KWARGS,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+    }
